@@ -1,0 +1,141 @@
+//! The command line: flags and their values, checked before any work starts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "helm osc",
+    bin_name = "helm osc",
+    version,
+    about = "Package Helm charts and Operator-Framework bundles for Huawei Cloud's OSC service catalog",
+    long_about = "Turns a Helm chart or an Operator-Framework bundle into a service package for Huawei \
+                  Cloud's OSC service catalog, checks it, and shows what the platform will do to it.\n\n\
+                  Exit codes: 0 ok, 1 findings or errors, 2 usage.",
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// How results are printed: text for people, json for programs
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a service package (zip + .sha256) from a chart directory or chart .tgz
+    Package(PackageArgs),
+    /// Check a built service package: layout, names, source mark, images named by mapping.yaml, checksum
+    Verify(VerifyArgs),
+    /// Print the versions of helm-osc and of the Helm it renders with
+    Version,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The chart: a directory or a .tgz made by `helm package`
+    pub source: PathBuf,
+
+    /// A folder of image tars (`docker save`), one per image and architecture; a mapping.yaml there is used unless --mapping is given
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+
+    /// The mapping.yaml that tells the platform where the image addresses live
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// The service name (default: the chart's name)
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// The service version (default: the chart's version)
+    #[arg(long = "version", value_name = "VERSION")]
+    pub service_version: Option<String>,
+
+    /// The catalog category, one of the platform's 12 (e.g. Database, "Big Data")
+    #[arg(long, value_parser = parse_category)]
+    pub category: Option<String>,
+
+    /// CPU architectures the service runs on
+    #[arg(long, value_delimiter = ',', value_parser = parse_arch, value_name = "ARCH,...")]
+    pub arch: Vec<String>,
+
+    /// Where the service can be deployed
+    #[arg(long, value_delimiter = ',', value_parser = ["CCE", "UCS"], value_name = "SCENE,...")]
+    pub scenes: Vec<String>,
+
+    /// Who provides the service
+    #[arg(long, default_value = "ISV", value_parser = ["ISV", "OpenSource", "HuaweiProvided"])]
+    pub source: String,
+
+    /// Where the package is written
+    #[arg(short = 'd', long = "destination", value_name = "DIR", default_value = ".")]
+    pub destination: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The service package: `{name}-{version}.zip`
+    pub package: PathBuf,
+
+    /// The checksum file (default: PACKAGE.sha256 when it exists)
+    #[arg(long, value_name = "FILE")]
+    pub sha256: Option<PathBuf>,
+}
+
+/// Accepts a category in any letter case and gives back the platform's spelling.
+fn parse_category(value: &str) -> Result<String, String> {
+    osc_package::rules::CATEGORIES
+        .iter()
+        .find(|category| category.eq_ignore_ascii_case(value.trim()))
+        .map(|category| category.to_string())
+        .ok_or_else(|| {
+            format!(
+                "not one of the platform's categories: {}",
+                osc_package::rules::CATEGORIES
+                    .iter()
+                    .map(|c| format!("\"{c}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+}
+
+/// OSC names architectures as `uname -m` does; Go's names are accepted too, since image configs use them.
+fn parse_arch(value: &str) -> Result<String, String> {
+    match value.trim() {
+        "x86_64" | "amd64" => Ok("x86_64".to_string()),
+        "aarch64" | "arm64" => Ok("aarch64".to_string()),
+        other => Err(format!("`{other}` is not an architecture OSC knows: use x86_64 or aarch64")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_are_matched_without_case() {
+        assert_eq!(parse_category("database").unwrap(), "Database");
+        assert_eq!(parse_category("big data").unwrap(), "Big Data");
+        assert!(parse_category("Databases").unwrap_err().contains("\"Streaming & Messaging\""));
+    }
+
+    #[test]
+    fn architectures_take_go_names() {
+        assert_eq!(parse_arch("amd64").unwrap(), "x86_64");
+        assert_eq!(parse_arch("aarch64").unwrap(), "aarch64");
+        assert!(parse_arch("s390x").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

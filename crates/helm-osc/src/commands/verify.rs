@@ -1,0 +1,111 @@
+//! `helm osc verify PACKAGE.zip`: check a built service package before it is uploaded.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use osc_package::{Finding, Severity};
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::cli::VerifyArgs;
+use crate::output::{BOLD, DIM, Format, Output};
+
+#[derive(Serialize)]
+struct Report {
+    ok: bool,
+    package: String,
+    sha256_file: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+    deployable: Option<String>,
+    images: Vec<String>,
+    mapping: Option<String>,
+    errors: usize,
+    warnings: usize,
+    findings: Vec<FindingReport>,
+}
+
+#[derive(Serialize)]
+struct FindingReport {
+    rule: &'static str,
+    severity: &'static str,
+    entry: String,
+    message: String,
+    help: String,
+}
+
+pub fn run(args: &VerifyArgs, output: &Output) -> Result<Outcome> {
+    let sha256_file = args.sha256.clone().or_else(|| {
+        let beside = PathBuf::from(format!("{}.sha256", args.package.display()));
+        beside.is_file().then_some(beside)
+    });
+    output.status("Verifying", args.package.display());
+    let checked = osc_package::verify(&args.package, sha256_file.as_deref())?;
+    let count = |severity| checked.findings.iter().filter(|finding| finding.severity == severity).count();
+    let report = Report {
+        ok: count(Severity::Error) == 0,
+        package: args.package.display().to_string(),
+        sha256_file: sha256_file.map(|path| path.display().to_string()),
+        errors: count(Severity::Error),
+        warnings: count(Severity::Warning),
+        findings: checked.findings.iter().map(finding_report).collect(),
+        name: checked.name,
+        version: checked.version,
+        deployable: checked.deployable,
+        images: checked.images,
+        mapping: checked.mapping,
+    };
+    match output.format() {
+        Format::Json => output.json(&report),
+        Format::Text => print_text(&report, output),
+    }
+    Ok(if report.ok { Outcome::Clean } else { Outcome::Findings })
+}
+
+fn finding_report(finding: &Finding) -> FindingReport {
+    FindingReport {
+        rule: finding.rule,
+        severity: match finding.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        },
+        entry: finding.entry.clone(),
+        message: finding.message.clone(),
+        help: finding.help.clone(),
+    }
+}
+
+fn print_text(report: &Report, output: &Output) {
+    for finding in &report.findings {
+        let style = if finding.severity == "error" {
+            anstyle::AnsiColor::Red.on_default().bold()
+        } else {
+            anstyle::AnsiColor::Yellow.on_default().bold()
+        };
+        output.text(format_args!(
+            "{style}{}[{}]{style:#}: {BOLD}{}{BOLD:#}: {}\n  {DIM}help:{DIM:#} {}",
+            finding.severity, finding.rule, finding.entry, finding.message, finding.help
+        ));
+    }
+    let what = format!(
+        "{} {} ({}, {} image tars{}{})",
+        report.name.as_deref().unwrap_or("?"),
+        report.version.as_deref().unwrap_or("?"),
+        report.deployable.as_deref().unwrap_or("no deployable"),
+        report.images.len(),
+        if report.mapping.is_some() { ", mapping.yaml" } else { "" },
+        if report.sha256_file.is_some() { ", sha256 checked" } else { "" },
+    );
+    if report.findings.is_empty() {
+        output.text(format_args!("{}: ok: {what}", report.package));
+    } else {
+        output.text(format_args!(
+            "{}: {} error{}, {} warning{}: {what}",
+            report.package,
+            report.errors,
+            if report.errors == 1 { "" } else { "s" },
+            report.warnings,
+            if report.warnings == 1 { "" } else { "s" },
+        ));
+    }
+}

@@ -1,0 +1,128 @@
+//! Everything the tool prints goes through [`Output`]: results on stdout (text or JSON), status,
+//! warnings, errors and progress on stderr, colour only on a terminal (and never with `NO_COLOR`).
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use anstyle::{AnsiColor, Style};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+pub struct Output {
+    format: Format,
+    debug: bool,
+    stderr_is_terminal: bool,
+}
+
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const CYAN: Style = AnsiColor::Cyan.on_default().bold();
+pub const BOLD: Style = Style::new().bold();
+pub const DIM: Style = Style::new().dimmed();
+
+impl Output {
+    pub fn new(format: Format, debug: bool) -> Output {
+        Output {
+            format,
+            debug,
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// A step of the work, as cargo prints them (`   Packaging etcd 1.2.0`); text mode only, so
+    /// JSON consumers get a clean stream.
+    pub fn status(&self, verb: &str, message: impl std::fmt::Display) {
+        if self.format == Format::Text {
+            anstream::eprintln!("{GREEN}{verb:>12}{GREEN:#} {message}");
+        }
+    }
+
+    pub fn warn(&self, message: impl std::fmt::Display) {
+        anstream::eprintln!("{YELLOW}warning{YELLOW:#}: {message}");
+    }
+
+    pub fn note(&self, message: impl std::fmt::Display) {
+        if self.format == Format::Text {
+            anstream::eprintln!("{CYAN}note{CYAN:#}: {message}");
+        }
+    }
+
+    pub fn error(&self, error: &anyhow::Error) {
+        let mut chain = error.chain();
+        if let Some(head) = chain.next() {
+            anstream::eprintln!("{RED}error{RED:#}: {head}");
+        }
+        for cause in chain {
+            anstream::eprintln!("  {DIM}caused by:{DIM:#} {cause}");
+        }
+        if self.format == Format::Json {
+            let causes: Vec<String> = error.chain().map(|cause| cause.to_string()).collect();
+            self.json(&serde_json::json!({ "ok": false, "error": causes.join(": ") }));
+        }
+    }
+
+    /// Details for `HELM_DEBUG=true`.
+    pub fn debug(&self, message: impl std::fmt::Display) {
+        if self.debug {
+            anstream::eprintln!("{DIM}debug: {message}{DIM:#}");
+        }
+    }
+
+    /// The result, for people: stdout.
+    pub fn text(&self, text: impl std::fmt::Display) {
+        anstream::println!("{text}");
+    }
+
+    /// The result, for programs: one JSON document on stdout.
+    pub fn json<T: Serialize>(&self, value: &T) {
+        let mut stdout = std::io::stdout().lock();
+        // A closed stdout (`| head`) is the reader's choice, not an error worth a panic.
+        let _ = serde_json::to_writer_pretty(&mut stdout, value);
+        let _ = writeln!(stdout);
+    }
+
+    /// A progress bar on a terminal, for work that takes long enough to wonder about; nothing otherwise.
+    pub fn progress(&self, total: u64, label: &str) -> Progress {
+        if self.format != Format::Text || !self.stderr_is_terminal || total < 64 * 1024 * 1024 {
+            return Progress { bar: None };
+        }
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {eta}")
+                .map(|style| style.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(label.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Progress { bar: Some(bar) }
+    }
+}
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn set(&self, done: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Load a Helm chart from a directory or a `.tgz`, edit its Chart.yaml byte-exactly, and write the
+//! reproducible `.tgz` that `helm package` makes.
+//!
+//! Loading follows Helm v4's `pkg/chart/v2/loader` rule for rule (`.helmignore`, the default
+//! `templates/.?*` rule, subcharts in `charts/` as folders or archives, BOM stripping, size limits),
+//! so the file set we package is Helm's. Writing follows `pkg/chart/v2/util/save.go` (Chart.yaml
+//! first, then Chart.lock, values.yaml, values.schema.json, templates, other files, subcharts as
+//! folders) with two deliberate differences: Chart.yaml keeps the provider's bytes instead of being
+//! re-serialised, and every header is fixed (mtime, mode, owner, subchart order) so the same chart
+//! always gives the same bytes.
+
+mod archive;
+mod ignore;
+mod load;
+mod metadata;
+
+use std::io::Write;
+use std::path::Path;
+
+pub use ignore::RuleError;
+pub use load::LoadError;
+pub use metadata::{Dependency, Maintainer, Metadata};
+
+/// A loaded chart: its Chart.yaml (text and model), its other files in Helm's order, its subcharts.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    metadata: Metadata,
+    chart_yaml: String,
+    files: Vec<ChartFile>,
+    dependencies: Vec<Chart>,
+}
+
+/// A file of a chart other than Chart.yaml, with its path relative to the chart's top folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartFile {
+    pub path: String,
+    pub data: Vec<u8>,
+}
+
+/// The limits Helm's loader enforces, so a chart we accept is one Helm accepts.
+pub const MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
+pub const MAX_CHART_SIZE: u64 = 100 * 1024 * 1024;
+
+impl Chart {
+    /// Loads a chart from a directory (applying `.helmignore`) or from a `.tgz` made by `helm package`.
+    pub fn load(path: &Path) -> Result<Chart, LoadError> {
+        load::load(path)
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+
+    pub fn version(&self) -> &str {
+        &self.metadata.version
+    }
+
+    /// Chart.yaml as the provider wrote it (less a UTF-8 BOM, which Helm drops too), with our edits.
+    pub fn chart_yaml(&self) -> &str {
+        &self.chart_yaml
+    }
+
+    /// The chart's files other than Chart.yaml, in the order `helm package` writes them.
+    pub fn files(&self) -> &[ChartFile] {
+        &self.files
+    }
+
+    pub fn file(&self, path: &str) -> Option<&[u8]> {
+        self.files
+            .iter()
+            .find(|file| file.path == path)
+            .map(|file| file.data.as_slice())
+    }
+
+    pub fn values_yaml(&self) -> Option<&[u8]> {
+        self.file("values.yaml")
+    }
+
+    /// The subcharts Helm loads from `charts/`, ordered by name.
+    pub fn dependencies(&self) -> &[Chart] {
+        &self.dependencies
+    }
+
+    /// `{name}-{version}.tgz`, the file name `helm package` gives the archive.
+    pub fn archive_file_name(&self) -> String {
+        format!("{}-{}.tgz", self.metadata.name, self.metadata.version)
+    }
+
+    /// Sets `annotations.<key>` in Chart.yaml for each pair, creating `annotations` when absent and
+    /// changing no other byte of the file.
+    pub fn set_annotations(&mut self, pairs: &[(&str, &str)]) -> Result<(), EditError> {
+        let mut document = osc_yaml::Document::parse(&self.chart_yaml).map_err(EditError::Parse)?;
+        for (key, value) in pairs {
+            let path = osc_yaml::Path::from_segments([
+                osc_yaml::Segment::Key("annotations".to_string()),
+                osc_yaml::Segment::Key(key.to_string()),
+            ]);
+            document
+                .set(&path, osc_yaml::Value::Str(value.to_string()))
+                .map_err(|error| EditError::Set {
+                    key: format!("annotations.{key}"),
+                    error,
+                })?;
+        }
+        let text = document.text().to_string();
+        let metadata = metadata::parse(&text).map_err(|message| EditError::Reparse { message })?;
+        self.chart_yaml = text;
+        self.metadata = metadata;
+        Ok(())
+    }
+
+    /// Writes the chart as a gzipped tar with one top folder named after the chart, the way
+    /// `helm package` lays it out, with every header fixed so the bytes depend only on the content.
+    pub fn write_archive<W: Write>(&self, out: W) -> std::io::Result<W> {
+        archive::write(self, out)
+    }
+}
+
+/// Chart.yaml could not be edited without breaking it
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("Chart.yaml: {0}")]
+    Parse(osc_yaml::Error),
+    #[error("Chart.yaml: cannot set `{key}`: {error}")]
+    Set { key: String, error: osc_yaml::Error },
+    #[error("Chart.yaml: after the edit the file no longer loads: {message}")]
+    Reparse { message: String },
+}

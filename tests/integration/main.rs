@@ -1,0 +1,6 @@
+//! helm-osc's integration tests: the binary as users run it, on the example chart and on fixture
+//! charts, with the real Helm where Helm's view matters.
+
+mod package;
+mod support;
+mod verify;

@@ -1,0 +1,92 @@
+//! Developer tasks for helm-osc: `cargo xtask <task>`.
+//!
+//! - `test`: the whole test suite, with a real Helm (installs the adapter over Helm's engine when no
+//!   `helm` is on PATH)
+//! - `e2e [--no-cluster]`: build the plugin, install it into an isolated Helm home, package and
+//!   verify every example, then deploy them to a kind cluster
+//! - `helm`: install the Helm adapter and print the path of its `helm`
+//! - `example-images [--check]`: (re)build the example image tars reproducibly
+//! - `bench-package [--mib N]`: time `helm osc package` against `cp`, `sha256sum` and `zip -0`
+
+mod bench;
+mod e2e;
+mod images;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    match task.as_str() {
+        "test" => test(&sh, &rest),
+        "e2e" => e2e::run(&sh, &rest),
+        "helm" => {
+            println!("{}", ensure_helm(&sh)?.display());
+            Ok(())
+        }
+        "example-images" => images::run(&sh, &rest),
+        "bench-package" => bench::run(&sh, &rest),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n\
+                 tasks:\n  \
+                 test [ARGS]            run every test (ARGS go to `cargo test`)\n  \
+                 e2e [--no-cluster]     plugin install, package + verify the examples, deploy to kind\n  \
+                 helm                   install the Helm adapter when no helm is on PATH; print helm's path\n  \
+                 example-images [--check]  rebuild the example image tars (or check they are up to date)\n  \
+                 bench-package [--mib N]   time `helm osc package` on N MiB of tars against cp, sha256sum, zip -0"
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Runs the workspace's tests with `HELM_BIN` pointing at a real Helm.
+fn test(sh: &Shell, extra: &[String]) -> Result<()> {
+    let helm = ensure_helm(sh)?;
+    let _helm = sh.push_env("HELM_BIN", &helm);
+    // CI must review no snapshot by itself: a changed snapshot fails the run.
+    let _insta = std::env::var_os("CI").map(|_| sh.push_env("INSTA_UPDATE", "no"));
+    cmd!(sh, "cargo test --workspace --locked {extra...}").run()?;
+    images::check(sh)?;
+    Ok(())
+}
+
+/// The Helm tests and the e2e use: `HELM_BIN`, else `helm` on PATH, else the adapter over Helm's
+/// engine (installed into target/ on first use).
+fn ensure_helm(sh: &Shell) -> Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("HELM_BIN").filter(|bin| !bin.is_empty()) {
+        return Ok(PathBuf::from(bin));
+    }
+    if let Some(helm) = find_on_path("helm") {
+        return Ok(helm);
+    }
+    let installer = project_root().join("tools/helm-adapter/install.sh");
+    let path = cmd!(sh, "bash {installer}")
+        .read()
+        .context("installing the Helm adapter (tools/helm-adapter/install.sh) failed; it needs python3 with venv and access to PyPI")?;
+    let helm = PathBuf::from(path.trim());
+    if !helm.is_file() {
+        bail!("tools/helm-adapter/install.sh printed {}, which is not a file", helm.display());
+    }
+    Ok(helm)
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}

@@ -1,0 +1,313 @@
+use std::fmt;
+
+use serde_yaml::{Mapping, Value};
+
+use crate::reference::{ImageRef, ImageRefError};
+use crate::rendered::{Document, Rendered};
+
+/// Every image reference the rendered objects deploy: the `image` of each container, init
+/// container and ephemeral container of every pod template, and `env[].value`s that hold an
+/// image reference. In document order; in a pod, containers, then init containers, then
+/// ephemeral containers, each `image` before its env images.
+pub fn find_images(rendered: &Rendered) -> Vec<ImageUse> {
+    scan(rendered)
+        .into_iter()
+        .filter_map(|found| found.ok())
+        .collect()
+}
+
+/// The container `image` fields whose text is not a valid image reference; such a pod
+/// would fail to pull.
+pub fn find_invalid_images(rendered: &Rendered) -> Vec<InvalidImage> {
+    scan(rendered)
+        .into_iter()
+        .filter_map(|found| found.err())
+        .collect()
+}
+
+/// One place where a rendered object uses an image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageUse {
+    pub reference: ImageRef,
+    /// The text as rendered, e.g. `nginx` for the reference `docker.io/library/nginx`.
+    pub raw: String,
+    /// The template, as in [`Document::source`].
+    pub source: String,
+    /// The object's `kind`.
+    pub kind: String,
+    /// The object's `metadata.name`.
+    pub object: String,
+    /// The container's `name`.
+    pub container: String,
+    pub container_type: ContainerType,
+    pub field: ImageField,
+}
+
+/// A container `image` field that does not parse as an image reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidImage {
+    pub raw: String,
+    pub source: String,
+    pub kind: String,
+    pub object: String,
+    pub container: String,
+    pub container_type: ContainerType,
+    pub error: ImageRefError,
+}
+
+/// Which list of a pod spec the container is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ContainerType {
+    Container,
+    InitContainer,
+    EphemeralContainer,
+}
+
+/// Where in the container the reference is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ImageField {
+    /// The container's `image`.
+    Image,
+    /// The `value` of the container's environment variable `name`.
+    Env { name: String },
+}
+
+impl ContainerType {
+    /// The pod spec key, which is also the name mapping.yaml uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContainerType::Container => "container",
+            ContainerType::InitContainer => "initContainer",
+            ContainerType::EphemeralContainer => "ephemeralContainer",
+        }
+    }
+
+    fn list_key(self) -> &'static str {
+        match self {
+            ContainerType::Container => "containers",
+            ContainerType::InitContainer => "initContainers",
+            ContainerType::EphemeralContainer => "ephemeralContainers",
+        }
+    }
+}
+
+impl fmt::Display for ContainerType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for ImageField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImageField::Image => f.write_str("image"),
+            ImageField::Env { name } => write!(f, "env {name}"),
+        }
+    }
+}
+
+const CONTAINER_TYPES: [ContainerType; 3] = [
+    ContainerType::Container,
+    ContainerType::InitContainer,
+    ContainerType::EphemeralContainer,
+];
+
+type Found = Result<ImageUse, InvalidImage>;
+
+fn scan(rendered: &Rendered) -> Vec<Found> {
+    let mut found = Vec::new();
+    for document in &rendered.documents {
+        scan_object(document, &document.value, &mut found);
+    }
+    found
+}
+
+/// Where the built-in workload kinds keep their pod spec.
+fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "Pod" => Some(&["spec"]),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => Some(&["spec", "template", "spec"]),
+        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
+        _ => None,
+    }
+}
+
+fn scan_object(document: &Document, object: &Value, found: &mut Vec<Found>) {
+    let Some(kind) = object.get("kind").and_then(Value::as_str) else {
+        return;
+    };
+    let items = object.get("items").and_then(Value::as_sequence);
+    if let Some(items) = items.filter(|_| kind.ends_with("List")) {
+        for item in items {
+            scan_object(document, item, found);
+        }
+        return;
+    }
+    let owner = Owner {
+        source: &document.source,
+        kind,
+        object: object
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    };
+    match pod_spec_path(kind) {
+        Some(path) => {
+            let spec = path.iter().try_fold(object, |value, key| value.get(key));
+            if let Some(spec) = spec.and_then(Value::as_mapping) {
+                scan_pod_spec(&owner, spec, found);
+            }
+        }
+        None => scan_pod_templates(&owner, object, found),
+    }
+}
+
+/// Custom resources (Argo Rollouts, operators' CRs) and PodTemplates embed pod templates
+/// anywhere: every `template: {spec: {containers: [...]}}`.
+fn scan_pod_templates(owner: &Owner<'_>, value: &Value, found: &mut Vec<Found>) {
+    match value {
+        Value::Mapping(mapping) => {
+            let pod_spec = mapping
+                .get("template")
+                .and_then(|template| template.get("spec"))
+                .and_then(Value::as_mapping)
+                .filter(|spec| spec.get("containers").is_some_and(Value::is_sequence));
+            if let Some(spec) = pod_spec {
+                scan_pod_spec(owner, spec, found);
+            }
+            for (key, child) in mapping {
+                if pod_spec.is_none() || key.as_str() != Some("template") {
+                    scan_pod_templates(owner, child, found);
+                }
+            }
+        }
+        Value::Sequence(items) => items
+            .iter()
+            .for_each(|item| scan_pod_templates(owner, item, found)),
+        Value::Tagged(tagged) => scan_pod_templates(owner, &tagged.value, found),
+        _ => {}
+    }
+}
+
+struct Owner<'a> {
+    source: &'a str,
+    kind: &'a str,
+    object: &'a str,
+}
+
+fn scan_pod_spec(owner: &Owner<'_>, spec: &Mapping, found: &mut Vec<Found>) {
+    for container_type in CONTAINER_TYPES {
+        let containers = spec
+            .get(container_type.list_key())
+            .and_then(Value::as_sequence);
+        for container in containers.into_iter().flatten() {
+            scan_container(owner, container_type, container, found);
+        }
+    }
+}
+
+fn scan_container(
+    owner: &Owner<'_>,
+    container_type: ContainerType,
+    container: &Value,
+    found: &mut Vec<Found>,
+) {
+    let container_name = container.get("name").and_then(Value::as_str).unwrap_or("");
+    let image_use = |raw: &str, reference: ImageRef, field: ImageField| ImageUse {
+        reference,
+        raw: raw.to_owned(),
+        source: owner.source.to_owned(),
+        kind: owner.kind.to_owned(),
+        object: owner.object.to_owned(),
+        container: container_name.to_owned(),
+        container_type,
+        field,
+    };
+    // A non-string image is no image reference at all, and Kubernetes refuses the object.
+    if let Some(raw) = container.get("image").and_then(Value::as_str) {
+        found.push(match ImageRef::parse(raw) {
+            Ok(reference) => Ok(image_use(raw, reference, ImageField::Image)),
+            Err(error) => Err(InvalidImage {
+                raw: raw.to_owned(),
+                source: owner.source.to_owned(),
+                kind: owner.kind.to_owned(),
+                object: owner.object.to_owned(),
+                container: container_name.to_owned(),
+                container_type,
+                error,
+            }),
+        });
+    }
+    let env = container.get("env").and_then(Value::as_sequence);
+    for variable in env.into_iter().flatten() {
+        let name = variable.get("name").and_then(Value::as_str).unwrap_or("");
+        let Some(raw) = variable.get("value").and_then(Value::as_str) else {
+            continue;
+        };
+        if let Some(reference) = env_image(raw) {
+            found.push(Ok(image_use(
+                raw,
+                reference,
+                ImageField::Env {
+                    name: name.to_owned(),
+                },
+            )));
+        }
+    }
+}
+
+/// An env value counts as an image when it parses as one and also looks like one: it has
+/// a tag or digest, is no URL, path or `host:port`, so `redis-master:6379`, `/data:ro`,
+/// `http://x/y:1` and `text/plain` are not images.
+fn env_image(value: &str) -> Option<ImageRef> {
+    if value.contains("://") || value.starts_with(['/', '.', '~']) {
+        return None;
+    }
+    let reference = ImageRef::parse(value).ok()?;
+    let host_and_port = !value.contains('/')
+        && reference.digest().is_none()
+        && reference
+            .tag()
+            .is_some_and(|tag| tag.bytes().all(|b| b.is_ascii_digit()));
+    let pinned = reference.tag().is_some() || reference.digest().is_some();
+    (pinned && !host_and_port).then_some(reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_values_count_as_images_only_when_they_look_like_one() {
+        let digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let pinned = format!("quay.io/x/operand@{digest}");
+        let cases = [
+            ("docker.io/bitnami/redis:7.2", true),
+            ("bitnami/redis:7.2", true),
+            ("nginx:1.27-alpine", true),
+            ("localhost:5000/team/app:1.0", true),
+            (pinned.as_str(), true),
+            ("redis-master:6379", false),
+            ("10.0.0.1:5432", false),
+            ("quay.io/x/operand", false),
+            ("text/plain", false),
+            ("http://registry/x:1", false),
+            ("/var/lib/data:ro", false),
+            ("./conf:1", false),
+            ("a b:1", false),
+            ("Europe/Berlin", false),
+            ("true", false),
+            ("", false),
+            ("key=nginx:1.0,other=redis:7", false),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(env_image(value).is_some(), expected, "{value:?}");
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Renders the fixture charts with a real helm: `HELM_BIN`, else `helm` on PATH, else the
+//! adapter that `tools/helm-adapter/install.sh` installs.
+
+use std::path::{Path, PathBuf};
+
+use osc_render::{
+    ContainerType, Helm, ImageField, ImageRefError, ImageUse, RenderError, RenderRequest,
+    find_images, find_invalid_images,
+};
+
+fn helm() -> Helm {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let from_env = std::env::var_os("HELM_BIN").map(PathBuf::from);
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("helm"))
+            .find(|bin| bin.is_file())
+    });
+    let adapter = Some(repo.join("target/helm-adapter/bin/helm")).filter(|bin| bin.is_file());
+    match from_env.or(on_path).or(adapter) {
+        Some(bin) => Helm::new(bin),
+        None => panic!(
+            "no helm found: set HELM_BIN, put helm on PATH, or run tools/helm-adapter/install.sh \
+             (it installs {})",
+            repo.join("target/helm-adapter/bin/helm").display()
+        ),
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn image_table(images: &[ImageUse]) -> String {
+    images
+        .iter()
+        .map(|image| {
+            format!(
+                "{} | {}/{} | {} {} | {} | {} => {} ({})\n",
+                image.source,
+                image.kind,
+                image.object,
+                image.container_type,
+                image.container,
+                image.field,
+                image.raw,
+                image.reference,
+                image.reference.familiar(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn finds_every_deployed_image_of_the_workloads_fixture() {
+    let chart = fixture("workloads");
+    let mut request = RenderRequest::new(&chart);
+    request.release = "shop";
+    request.namespace = "retail";
+    let rendered = helm().template(&request).unwrap();
+
+    let images = find_images(&rendered);
+    insta::assert_snapshot!(image_table(&images));
+    assert!(find_invalid_images(&rendered).is_empty());
+}
+
+#[test]
+fn documents_carry_their_template_and_position() {
+    let chart = fixture("workloads");
+    let rendered = helm().template(&RenderRequest::new(&chart)).unwrap();
+
+    let sources: String = rendered
+        .documents
+        .iter()
+        .map(|doc| format!("{} {}\n", doc.index, doc.source))
+        .collect();
+    insta::assert_snapshot!(sources);
+    let deployment = rendered
+        .documents
+        .iter()
+        .find(|doc| doc.source.ends_with("/deployment.yaml"))
+        .unwrap();
+    assert_eq!(
+        deployment.value["metadata"]["namespace"].as_str(),
+        Some("default")
+    );
+    assert!(
+        deployment
+            .text
+            .starts_with("apiVersion: apps/v1\nkind: Deployment\n"),
+        "{}",
+        deployment.text
+    );
+    assert!(
+        rendered
+            .documents
+            .iter()
+            .all(|doc| !doc.source.ends_with("NOTES.txt"))
+    );
+}
+
+#[test]
+fn values_files_then_set_expressions_override_chart_defaults() {
+    let chart = fixture("workloads");
+    let web_image = |values_files: Vec<PathBuf>, set: Vec<String>| {
+        let request = RenderRequest {
+            values_files,
+            set,
+            ..RenderRequest::new(&chart)
+        };
+        let rendered = helm().template(&request).unwrap();
+        find_images(&rendered)
+            .into_iter()
+            .find(|image| image.kind == "Deployment" && image.container == "web")
+            .map(|image| image.raw)
+    };
+    let values = |name: &str| fixture("values").join(name);
+
+    let cases = [
+        (vec![], vec![], "registry.example.com/shop/web:1.4.2"),
+        (
+            vec![values("web-2.0.yaml")],
+            vec![],
+            "registry.example.com/shop/web:2.0",
+        ),
+        (
+            vec![values("web-2.0.yaml"), values("web-2.5.yaml")],
+            vec![],
+            "registry.example.com/shop/web:2.5",
+        ),
+        (
+            vec![values("web-2.5.yaml"), values("web-2.0.yaml")],
+            vec![],
+            "registry.example.com/shop/web:2.0",
+        ),
+        (
+            vec![values("web-2.5.yaml")],
+            vec![
+                "app.image.tag=3.0".to_owned(),
+                "app.image.registry=localhost:5000".to_owned(),
+            ],
+            "localhost:5000/shop/web:3.0",
+        ),
+    ];
+    for (values_files, set, expected) in cases {
+        let description = format!("{values_files:?} {set:?}");
+        assert_eq!(
+            web_image(values_files, set).as_deref(),
+            Some(expected),
+            "{description}"
+        );
+    }
+}
+
+#[test]
+fn an_invalid_image_field_is_reported_apart() {
+    let chart = fixture("workloads");
+    let request = RenderRequest {
+        set: vec!["broken.enabled=true".to_owned()],
+        ..RenderRequest::new(&chart)
+    };
+    let rendered = helm().template(&request).unwrap();
+
+    let invalid = find_invalid_images(&rendered);
+    assert_eq!(invalid.len(), 1, "{invalid:?}");
+    assert_eq!(
+        (
+            invalid[0].raw.as_str(),
+            invalid[0].container.as_str(),
+            invalid[0].container_type
+        ),
+        ("Acme/Web:1", "broken", ContainerType::Container)
+    );
+    assert_eq!(
+        invalid[0].error,
+        ImageRefError::Uppercase {
+            reference: "Acme/Web:1".to_owned()
+        }
+    );
+    assert!(
+        find_images(&rendered)
+            .iter()
+            .all(|image| image.container != "broken")
+    );
+}
+
+#[test]
+fn render_errors_name_the_chart_and_the_failing_template() {
+    let chart = fixture("broken");
+    let error = helm().template(&RenderRequest::new(&chart)).unwrap_err();
+
+    let RenderError::Helm {
+        chart: failed_chart,
+        template,
+        stderr,
+    } = &error
+    else {
+        panic!("expected a helm error, got {error:?}");
+    };
+    assert_eq!(failed_chart, &chart);
+    assert_eq!(template.as_deref(), Some("broken/templates/configmap.yaml"));
+    assert!(stderr.contains("broken needs .Values.message"), "{stderr}");
+    let message = error.to_string();
+    assert!(
+        message.contains(&chart.display().to_string()) && message.contains("configmap.yaml"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_missing_chart_is_a_helm_error_without_template() {
+    let chart = fixture("no-such-chart");
+    let error = helm().template(&RenderRequest::new(&chart)).unwrap_err();
+    assert!(
+        matches!(&error, RenderError::Helm { template: None, stderr, .. } if stderr.contains("not found")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_missing_helm_binary_is_a_spawn_error() {
+    let chart = fixture("workloads");
+    let error = Helm::new("/nonexistent/helm")
+        .template(&RenderRequest::new(&chart))
+        .unwrap_err();
+    assert!(matches!(error, RenderError::Spawn { .. }), "{error:?}");
+    assert!(error.to_string().contains("/nonexistent/helm"));
+}
+
+#[test]
+fn version_is_helms_semantic_version() {
+    let version = helm().version().unwrap();
+    assert!(
+        version.starts_with('v') && version.split('.').count() >= 3,
+        "{version}"
+    );
+}
+
+#[test]
+fn env_images_name_their_variable() {
+    let chart = fixture("workloads");
+    let rendered = helm().template(&RenderRequest::new(&chart)).unwrap();
+    let env: Vec<_> = find_images(&rendered)
+        .into_iter()
+        .filter(|image| image.field != ImageField::Image)
+        .collect();
+    assert_eq!(env.len(), 1, "{env:?}");
+    assert_eq!(
+        env[0].field,
+        ImageField::Env {
+            name: "WORKER_IMAGE".to_owned()
+        }
+    );
+    assert_eq!(env[0].reference.to_string(), "docker.io/acme/worker:2.1");
+}

@@ -273,7 +273,7 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
                 vec![s(chart_copy(root)), "--images".into(), s(images)]
             },
             exit: 1,
-            want: &["etcd-3.5.17-.tar", "must not"],
+            want: &["etcd-3.5.17-.tar", "ends with '-'", "rename it"],
         },
         Case {
             name: "category",

@@ -29,6 +29,7 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
         let spec = ImageSpec {
             repo_tag: format!("docker.io/bench/image{index}:1.0.0"),
             arch: Arch::X86_64,
+            variant: None,
             files: vec![("blob".to_string(), noise(mib / TARS * 1024 * 1024, index as u64 + 1))],
         };
         let file = std::fs::File::create(images.join(format!("image{index}-1.0.0.tar")))?;

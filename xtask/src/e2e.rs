@@ -199,10 +199,12 @@ fn deploy(sh: &Shell, packages: &[Packaged], work: &Path) -> Result<()> {
 /// ready; what the package must prove is that every image resolves from what it shipped.
 fn wait_for_images_pulled(sh: &Shell, cluster: &str) -> Result<()> {
     let node = format!("{cluster}-control-plane");
+    let reasons_path = "jsonpath={..waiting.reason}";
+    let image_ids_path = "jsonpath={..imageID}";
     for _ in 0..60 {
         let reasons = cmd!(
             sh,
-            "docker exec {node} kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -n e2e -o jsonpath={{..waiting.reason}}"
+            "docker exec {node} kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -n e2e -o {reasons_path}"
         )
         .read()?;
         if reasons.contains("ErrImagePull") || reasons.contains("ImagePullBackOff") || reasons.contains("InvalidImageName") {
@@ -210,7 +212,7 @@ fn wait_for_images_pulled(sh: &Shell, cluster: &str) -> Result<()> {
         }
         let pending = cmd!(
             sh,
-            "docker exec {node} kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -n e2e -o jsonpath={{..imageID}}"
+            "docker exec {node} kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -n e2e -o {image_ids_path}"
         )
         .read()?;
         if !pending.trim().is_empty() && !reasons.contains("ContainerCreating") && !reasons.contains("PodInitializing") {

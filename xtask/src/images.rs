@@ -23,6 +23,7 @@ fn build(repo_tag: &str, arch: &Arch) -> Result<Vec<u8>> {
     let spec = ImageSpec {
         repo_tag: repo_tag.to_string(),
         arch: arch.clone(),
+        variant: None,
         files: vec![(
             "etc/osc-example".to_string(),
             format!("{repo_tag} for {arch}: an example image made by `cargo xtask example-images`\n").into_bytes(),

@@ -70,8 +70,8 @@ pub struct PackageArgs {
     pub scenes: Vec<String>,
 
     /// Who provides the service
-    #[arg(long, default_value = "ISV", value_parser = ["ISV", "OpenSource", "HuaweiProvided"])]
-    pub source: String,
+    #[arg(long = "source", value_name = "SOURCE", default_value = "ISV", value_parser = ["ISV", "OpenSource", "HuaweiProvided"])]
+    pub provider_source: String,
 
     /// Where the package is written
     #[arg(short = 'd', long = "destination", value_name = "DIR", default_value = ".")]

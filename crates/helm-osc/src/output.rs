@@ -58,17 +58,12 @@ impl Output {
         }
     }
 
+    /// An error and its context, outermost first (`FILE: KEY: what is wrong: what to do`).
     pub fn error(&self, error: &anyhow::Error) {
-        let mut chain = error.chain();
-        if let Some(head) = chain.next() {
-            anstream::eprintln!("{RED}error{RED:#}: {head}");
-        }
-        for cause in chain {
-            anstream::eprintln!("  {DIM}caused by:{DIM:#} {cause}");
-        }
+        let message = error.chain().map(|cause| cause.to_string()).collect::<Vec<_>>().join(": ");
+        anstream::eprintln!("{RED}error{RED:#}: {message}");
         if self.format == Format::Json {
-            let causes: Vec<String> = error.chain().map(|cause| cause.to_string()).collect();
-            self.json(&serde_json::json!({ "ok": false, "error": causes.join(": ") }));
+            self.json(&serde_json::json!({ "ok": false, "error": message }));
         }
     }
 

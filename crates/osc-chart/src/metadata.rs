@@ -114,14 +114,16 @@ fn validate(metadata: &Metadata) -> Result<(), String> {
 fn is_helm_semver(version: &str) -> bool {
     let version = version.strip_prefix('v').unwrap_or(version);
     let (core, _build) = version.split_once('+').unwrap_or((version, ""));
-    let (core, pre) = core.split_once('-').unwrap_or((core, ""));
+    let (core, pre) = match core.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (core, None),
+    };
     let numbers: Vec<&str> = core.split('.').collect();
     let numeric = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let identifier = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     (1..=3).contains(&numbers.len())
         && numbers.iter().all(numeric)
-        && pre
-            .split('.')
-            .all(|part| pre.is_empty() || (!part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')))
+        && pre.is_none_or(|pre| pre.split('.').all(identifier))
 }
 
 /// YAML reads `appVersion: 1.10` as a number; Helm keeps such values as the text written.

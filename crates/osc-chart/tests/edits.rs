@@ -2,7 +2,6 @@
 //! annotations `helm osc package` writes, and the snapshot is the diff, so a reviewer sees every
 //! changed byte (carriage returns shown as ␍).
 
-use std::path::Path;
 
 use osc_chart::Chart;
 
@@ -26,7 +25,7 @@ fn visible(text: &str) -> String {
 
 #[test]
 fn chart_yaml_edits() {
-    insta::glob!("edits/*.yaml", |path: &Path| {
+    insta::glob!("edits/*.yaml", |path: &std::path::Path| {
         let original = std::fs::read(path).unwrap();
         let (_dir, mut chart) = chart_with(&original);
         chart.set_annotations(ANNOTATIONS).unwrap();

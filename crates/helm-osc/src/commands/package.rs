@@ -137,11 +137,12 @@ fn print_text(report: &Report, output: &Output) {
         "Finished",
         format_args!("{} ({}, {} files)", report.zip, human_bytes(report.bytes), report.entries.len()),
     );
+    output.text(&report.zip);
     let width = report.entries.iter().map(|entry| entry.path.len()).max().unwrap_or(0);
     for entry in &report.entries {
         output.text(format_args!("  {:<width$}  {:>10}", entry.path, human_bytes(entry.size)));
     }
-    output.text(format_args!("sha256 {}  {}", report.sha256, report.sha256_file));
+    output.text(format_args!("sha256 {} (in {})", report.sha256, report.sha256_file));
 }
 
 /// The platform refuses to publish a service nobody can be reached for.
@@ -198,7 +199,7 @@ fn read_mapping(path: &Path) -> Result<Vec<u8>> {
 
 /// The Chart.yaml annotations the package carries: the source mark always, the rest when given.
 fn annotations(args: &PackageArgs) -> Vec<(String, String)> {
-    let mut pairs = vec![("source".to_string(), args.source.clone())];
+    let mut pairs = vec![("source".to_string(), args.provider_source.clone())];
     if let Some(category) = &args.category {
         pairs.push(("categories".to_string(), category.clone()));
     }

@@ -14,6 +14,7 @@ struct Versions {
     helm: Option<String>,
     helm_bin: Option<String>,
     plugin_dir: Option<String>,
+    namespace: Option<String>,
 }
 
 pub fn run(env: &HelmEnv, output: &Output) -> anyhow::Result<Outcome> {
@@ -27,6 +28,7 @@ pub fn run(env: &HelmEnv, output: &Output) -> anyhow::Result<Outcome> {
         helm,
         helm_bin: helm_bin.map(|bin| bin.display().to_string()),
         plugin_dir: env.plugin_dir.as_ref().map(|dir| dir.display().to_string()),
+        namespace: env.namespace.clone(),
     };
     match output.format() {
         Format::Json => output.json(&versions),
@@ -36,6 +38,9 @@ pub fn run(env: &HelmEnv, output: &Output) -> anyhow::Result<Outcome> {
                 (Some(version), Some(bin)) => output.text(format_args!("helm {version} ({bin})")),
                 (None, Some(bin)) => output.text(format_args!("helm: {bin} did not answer `helm version`")),
                 _ => output.text("helm: none found (set HELM_BIN or put helm on PATH)"),
+            }
+            if let Some(namespace) = &versions.namespace {
+                output.text(format_args!("namespace: {namespace} (HELM_NAMESPACE)"));
             }
             if let Some(dir) = &versions.plugin_dir {
                 output.text(format_args!("plugin: {dir}"));

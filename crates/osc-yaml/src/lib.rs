@@ -1,0 +1,203 @@
+//! Edits YAML text at key paths, changing only the bytes the edit needs, so the comments, key
+//! order, quoting, anchors, indentation and line endings of everything else stay as written.
+//!
+//! ```
+//! use osc_yaml::{Document, Path};
+//!
+//! let mut chart = Document::parse("name: nginx # 名称\nversion: 1.0.0\n")?;
+//! chart.set(&Path::parse("annotations.source")?, "ISV")?;
+//! assert_eq!(
+//!     chart.text(),
+//!     "name: nginx # 名称\nversion: 1.0.0\nannotations:\n  source: ISV\n"
+//! );
+//! # Ok::<(), osc_yaml::Error>(())
+//! ```
+
+mod edit;
+mod emit;
+mod error;
+mod path;
+mod tree;
+mod verify;
+
+use std::ops::Range;
+
+pub use crate::error::Error;
+pub use crate::path::{Path, Segment};
+
+use crate::tree::{Kind, Node, Tree};
+
+/// A single-document YAML text with the spans of its nodes, edited in place by [`Document::set`].
+#[derive(Debug)]
+pub struct Document {
+    text: String,
+    tree: Tree,
+    /// What the text means, to check every edit against.
+    meaning: serde_yaml::Value,
+}
+
+/// A scalar value [`Document::set`] can write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    Null,
+}
+
+/// How a scalar is written in the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    /// `|`
+    Literal,
+    /// `>`
+    Folded,
+}
+
+/// A node of a [`Document`], found by [`Document::get`].
+#[derive(Clone, Copy, Debug)]
+pub struct NodeRef<'d> {
+    node: &'d Node,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind<'d> {
+    /// A scalar; a null reads as `~`, `null` or the empty string.
+    Scalar {
+        value: &'d str,
+        style: ScalarStyle,
+    },
+    Mapping,
+    Sequence,
+    /// An alias (`*name`), which is not followed.
+    Alias,
+}
+
+impl Document {
+    /// Parses a single YAML document; a leading `---` and a final `...` are fine.
+    pub fn parse(text: &str) -> Result<Document, Error> {
+        let tree = tree::parse(text)?;
+        // The check reports what the node tree lets through, such as duplicate keys.
+        let meaning = serde_yaml::from_str(text).map_err(|error| Error::Invalid {
+            message: error.to_string(),
+        })?;
+        Ok(Document {
+            text: text.to_owned(),
+            tree,
+            meaning,
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The node at `path`; aliases on the way are not followed.
+    pub fn get(&self, path: &Path) -> Option<NodeRef<'_>> {
+        let mut node = self.tree.root.as_ref()?;
+        for segment in path.segments() {
+            node = match (segment, &node.kind) {
+                (Segment::Key(key), Kind::Mapping { entries, .. }) => {
+                    &tree::find_entry(entries, key)?.1
+                }
+                (Segment::Index(index), Kind::Sequence { items, .. }) => items.get(*index)?,
+                _ => return None,
+            };
+        }
+        Some(NodeRef { node })
+    }
+
+    /// Sets the scalar at `path` to `value`, creating missing mapping keys on the way.
+    ///
+    /// An existing scalar keeps its quoting style when that style can hold the new value, and
+    /// its trailing comment; a missing key goes after the last entry of its mapping. The edited
+    /// text is parsed again and must mean the old document with only this value changed; if it
+    /// does not, the document is left as it was and an error returned.
+    pub fn set(&mut self, path: &Path, value: impl Into<Value>) -> Result<(), Error> {
+        let value = value.into();
+        let splices = edit::plan(&self.text, &self.tree, path, &value)?;
+        if splices.is_empty() {
+            return Ok(());
+        }
+        let text = edit::apply(&self.text, splices);
+        let edited = Document::parse(&text).map_err(|error| Error::Verification {
+            path: path.clone(),
+            detail: format!("the edited text does not parse: {error}"),
+        })?;
+        verify::check(
+            &self.meaning,
+            &edited.meaning,
+            path.segments(),
+            value.to_serde(),
+        )
+        .map_err(|detail| Error::Verification {
+            path: path.clone(),
+            detail,
+        })?;
+        *self = edited;
+        Ok(())
+    }
+}
+
+impl<'d> NodeRef<'d> {
+    /// Byte range of the node in [`Document::text`], with its anchor, tag and block scalar
+    /// header. An empty value (`key:`) has an empty range right after the colon.
+    pub fn span(&self) -> Range<usize> {
+        self.node.span.clone()
+    }
+
+    /// 1-based line where the node starts.
+    pub fn line(&self) -> usize {
+        self.node.line
+    }
+
+    pub fn kind(&self) -> NodeKind<'d> {
+        match &self.node.kind {
+            Kind::Scalar { value, style, .. } => NodeKind::Scalar {
+                value,
+                style: *style,
+            },
+            Kind::Mapping { .. } => NodeKind::Mapping,
+            Kind::Sequence { .. } => NodeKind::Sequence,
+            Kind::Alias => NodeKind::Alias,
+        }
+    }
+}
+
+impl Value {
+    fn to_serde(&self) -> serde_yaml::Value {
+        match self {
+            Value::Str(text) => serde_yaml::Value::String(text.clone()),
+            Value::Bool(flag) => serde_yaml::Value::Bool(*flag),
+            Value::Int(number) => serde_yaml::Value::Number((*number).into()),
+            Value::Null => serde_yaml::Value::Null,
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Value {
+        Value::Str(text.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Value {
+        Value::Str(text)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(flag: bool) -> Value {
+        Value::Bool(flag)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(number: i64) -> Value {
+        Value::Int(number)
+    }
+}

@@ -2,5 +2,6 @@
 //! charts, with the real Helm where Helm's view matters.
 
 mod package;
+mod plugin;
 mod support;
 mod verify;

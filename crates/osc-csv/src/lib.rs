@@ -1,18 +1,24 @@
 //! Loads an Operator-Framework bundle (bundle format, package-manifest format, or a zip of either),
-//! models its ClusterServiceVersion and CRDs, and checks them with OLM's bundle rules.
+//! models its ClusterServiceVersion and CRDs, checks them with OLM's bundle rules, and edits the
+//! CSV's text changing only the bytes an edit needs.
 //!
 //! ```no_run
 //! let bundle = osc_csv::load(std::path::Path::new("etcd-bundle.zip"))?;
 //! for finding in osc_csv::check(&bundle) {
 //!     eprintln!("{finding}");
 //! }
-//! # Ok::<(), osc_csv::Error>(())
+//! let mut editor = osc_csv::CsvEditor::new(&bundle);
+//! editor.set_annotation("source", "ISV")?;
+//! editor.set_alm_example_field("EtcdCluster", "spec.image", "swr.example.com/team/etcd:3.5.0")?;
+//! std::fs::write("edited.clusterserviceversion.yaml", editor.text())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod alm;
 mod check;
 mod crd;
 mod csv;
+mod edit;
 mod error;
 mod image_ref;
 mod load;
@@ -24,7 +30,8 @@ mod source;
 mod yaml;
 
 pub use check::{Finding, Severity, check};
-pub use error::{AlmError, Error};
+pub use edit::{CsvEditor, RelatedImageKey};
+pub use error::{AlmError, EditError, Error};
 pub use load::load;
 pub use model::{
     AlmExamples, Bundle, BundleMetadata, Container, ContainerKind, Crd, CrdVersion, Csv,

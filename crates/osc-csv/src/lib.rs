@@ -20,6 +20,7 @@ mod crd;
 mod csv;
 mod edit;
 mod error;
+mod files;
 mod image_ref;
 mod load;
 mod model;
@@ -32,6 +33,7 @@ mod yaml;
 pub use check::{Finding, Severity, check};
 pub use edit::{CsvEditor, RelatedImageKey};
 pub use error::{AlmError, EditError, Error};
+pub use files::bundle_files;
 pub use load::load;
 pub use model::{
     AlmExamples, Bundle, BundleMetadata, Container, ContainerKind, Crd, CrdVersion, Csv,

@@ -107,13 +107,30 @@ impl Source {
     }
 
     pub fn read(&mut self, file: &Path) -> Result<String, Error> {
-        let bytes = match self {
-            Source::Dir(root) => read_file(&root.join(file), file)?,
-            Source::Zip(zip) => zip.read(file)?,
-        };
+        let bytes = self.read_bytes(file)?;
         String::from_utf8(bytes).map_err(|_| Error::NotUtf8 {
             file: file.to_path_buf(),
         })
+    }
+}
+
+impl Source {
+    pub fn read_bytes(&mut self, file: &Path) -> Result<Vec<u8>, Error> {
+        match self {
+            Source::Dir(root) => read_file(&root.join(file), file),
+            Source::Zip(zip) => zip.read(file),
+        }
+    }
+
+    /// Every file below `dir`, depth first in name order, as paths relative to the root.
+    pub fn walk(&mut self, dir: &Path) -> Result<Vec<PathBuf>, Error> {
+        let listing = self.list(dir)?;
+        let mut files: Vec<PathBuf> = listing.files.iter().map(|file| dir.join(file)).collect();
+        for sub in &listing.dirs {
+            files.extend(self.walk(&dir.join(sub))?);
+        }
+        files.sort();
+        Ok(files)
     }
 }
 

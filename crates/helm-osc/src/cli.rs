@@ -74,7 +74,12 @@ pub struct PackageArgs {
     pub provider_source: String,
 
     /// Where the package is written
-    #[arg(short = 'd', long = "destination", value_name = "DIR", default_value = ".")]
+    #[arg(
+        short = 'd',
+        long = "destination",
+        value_name = "DIR",
+        default_value = "."
+    )]
     pub destination: PathBuf,
 }
 
@@ -111,7 +116,9 @@ fn parse_arch(value: &str) -> Result<String, String> {
     match value.trim() {
         "x86_64" | "amd64" => Ok("x86_64".to_string()),
         "aarch64" | "arm64" => Ok("aarch64".to_string()),
-        other => Err(format!("`{other}` is not an architecture OSC knows: use x86_64 or aarch64")),
+        other => Err(format!(
+            "`{other}` is not an architecture OSC knows: use x86_64 or aarch64"
+        )),
     }
 }
 
@@ -123,7 +130,11 @@ mod tests {
     fn categories_are_matched_without_case() {
         assert_eq!(parse_category("database").unwrap(), "Database");
         assert_eq!(parse_category("big data").unwrap(), "Big Data");
-        assert!(parse_category("Databases").unwrap_err().contains("\"Streaming & Messaging\""));
+        assert!(
+            parse_category("Databases")
+                .unwrap_err()
+                .contains("\"Streaming & Messaging\"")
+        );
     }
 
     #[test]

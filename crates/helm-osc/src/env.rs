@@ -36,7 +36,8 @@ impl HelmEnv {
             helm_bin: non_empty("HELM_BIN").map(PathBuf::from),
             plugin_dir: non_empty("HELM_PLUGIN_DIR").map(PathBuf::from),
             debug,
-            namespace: non_empty("HELM_NAMESPACE").map(|value| value.to_string_lossy().into_owned()),
+            namespace: non_empty("HELM_NAMESPACE")
+                .map(|value| value.to_string_lossy().into_owned()),
         })
     }
 
@@ -64,14 +65,33 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Result<HelmEnv, String> {
-        let pairs: Vec<(String, OsString)> = pairs.iter().map(|(k, v)| (k.to_string(), OsString::from(v))).collect();
-        HelmEnv::from_vars(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        let pairs: Vec<(String, OsString)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        HelmEnv::from_vars(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
     }
 
     #[test]
     fn helm_debug_is_a_go_boolean() {
-        for (value, want) in [("true", true), ("1", true), ("True", true), ("false", false), ("0", false), ("", false)] {
-            assert_eq!(env(&[("HELM_DEBUG", value)]).unwrap().debug, want, "{value}");
+        for (value, want) in [
+            ("true", true),
+            ("1", true),
+            ("True", true),
+            ("false", false),
+            ("0", false),
+            ("", false),
+        ] {
+            assert_eq!(
+                env(&[("HELM_DEBUG", value)]).unwrap().debug,
+                want,
+                "{value}"
+            );
         }
         assert_eq!(
             env(&[("HELM_DEBUG", "yes")]).unwrap_err(),
@@ -81,7 +101,12 @@ mod tests {
 
     #[test]
     fn helm_variables_are_read() {
-        let env = env(&[("HELM_BIN", "/opt/helm"), ("HELM_PLUGIN_DIR", "/p"), ("HELM_NAMESPACE", "db")]).unwrap();
+        let env = env(&[
+            ("HELM_BIN", "/opt/helm"),
+            ("HELM_PLUGIN_DIR", "/p"),
+            ("HELM_NAMESPACE", "db"),
+        ])
+        .unwrap();
         assert_eq!(env.helm_bin, Some(PathBuf::from("/opt/helm")));
         assert_eq!(env.plugin_dir, Some(PathBuf::from("/p")));
         assert_eq!(env.namespace.as_deref(), Some("db"));

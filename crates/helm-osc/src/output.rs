@@ -60,7 +60,11 @@ impl Output {
 
     /// An error and its context, outermost first (`FILE: KEY: what is wrong: what to do`).
     pub fn error(&self, error: &anyhow::Error) {
-        let message = error.chain().map(|cause| cause.to_string()).collect::<Vec<_>>().join(": ");
+        let message = error
+            .chain()
+            .map(|cause| cause.to_string())
+            .collect::<Vec<_>>()
+            .join(": ");
         anstream::eprintln!("{RED}error{RED:#}: {message}");
         if self.format == Format::Json {
             self.json(&serde_json::json!({ "ok": false, "error": message }));

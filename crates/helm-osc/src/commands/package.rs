@@ -20,14 +20,15 @@ struct Report {
     sha256_file: String,
     name: String,
     version: String,
-    chart: ChartReport,
+    deployable: DeployableReport,
     annotations: Vec<(String, String)>,
     bytes: u64,
     entries: Vec<EntryReport>,
 }
 
 #[derive(Serialize)]
-struct ChartReport {
+struct DeployableReport {
+    kind: &'static str,
     name: String,
     version: String,
     archive: String,
@@ -41,20 +42,16 @@ struct EntryReport {
 }
 
 pub fn run(args: &PackageArgs, output: &Output) -> Result<Outcome> {
-    let mut chart = Chart::load(&args.source)?;
-    output.debug(format_args!("loaded chart {} {} from {}", chart.name(), chart.version(), args.source.display()));
-
-    let (name, name_from) = match &args.name {
-        Some(name) => (name.clone(), "--name".to_string()),
-        None => (chart.name().to_string(), "Chart.yaml `name`".to_string()),
+    let annotations = annotations(args);
+    let pairs: Vec<(&str, &str)> = annotations
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let built = match Source::load(&args.source)? {
+        Source::Chart(chart) => build_chart(chart, args, &pairs, output)?,
+        Source::Bundle(bundle) => build_bundle(*bundle, args, &pairs, output)?,
     };
-    rules::service_name(&name).with_context(|| format!("{name_from}: service name `{name}`"))?;
-    let (version, version_from) = match &args.service_version {
-        Some(version) => (version.clone(), "--version".to_string()),
-        None => (chart.version().to_string(), "Chart.yaml `version`".to_string()),
-    };
-    rules::version(&version).with_context(|| format!("{version_from}: version `{version}`"))?;
-    require_contact(&chart, &args.source)?;
+    rules::deployable_size(&built.deployable_name, built.deployable.len() as u64)?;
 
     let images = image_tars(args.images.as_deref(), output)?;
     let mapping_file = args.mapping.clone().or_else(|| {
@@ -69,34 +66,40 @@ pub fn run(args: &PackageArgs, output: &Output) -> Result<Outcome> {
         output.note(format_args!("using {} (found in --images)", path.display()));
     }
 
-    let annotations = annotations(args);
-    let pairs: Vec<(&str, &str)> = annotations.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    chart.set_annotations(&pairs)?;
-    let archive = chart
-        .write_archive(Vec::new())
-        .context("writing the chart archive in memory")?;
-    let archive_name = chart.archive_file_name();
-    rules::deployable_size(&archive_name, archive.len() as u64)?;
-
     warn_if_inside_source(&args.source, &args.destination, output);
     output.status(
         "Packaging",
-        format_args!("{name} {version} (chart {} {}, {} image tars)", chart.name(), chart.version(), images.len()),
+        format_args!(
+            "{} {} ({} {} {}, {} image tars)",
+            built.name,
+            built.version,
+            built.kind,
+            built.source_name,
+            built.source_version,
+            images.len()
+        ),
     );
     let spec = PackageSpec {
-        name: name.clone(),
-        version: version.clone(),
+        name: built.name.clone(),
+        version: built.version.clone(),
         deployable: Deployable {
-            file_name: archive_name.clone(),
-            source: DeployableSource::Bytes(archive),
+            file_name: built.deployable_name.clone(),
+            source: DeployableSource::Bytes(built.deployable),
         },
         images,
         mapping,
         extends: Vec::new(),
     };
-    let total = spec.images.iter().filter_map(|tar| tar.metadata().ok()).map(|meta| meta.len()).sum();
+    let total = spec
+        .images
+        .iter()
+        .filter_map(|tar| tar.metadata().ok())
+        .map(|meta| meta.len())
+        .sum();
     let progress = output.progress(total, "Copying");
-    let written = osc_package::write(&spec, &args.destination, &mut |step| progress.set(step.done));
+    let written = osc_package::write(&spec, &args.destination, &mut |step| {
+        progress.set(step.done)
+    });
     progress.finish();
     let written = written?;
 
@@ -105,12 +108,13 @@ pub fn run(args: &PackageArgs, output: &Output) -> Result<Outcome> {
         zip: written.zip.display().to_string(),
         sha256: written.sha256.clone(),
         sha256_file: written.sha256_file.display().to_string(),
-        name,
-        version,
-        chart: ChartReport {
-            name: chart.name().to_string(),
-            version: chart.version().to_string(),
-            archive: archive_name,
+        name: built.name,
+        version: built.version,
+        deployable: DeployableReport {
+            kind: built.kind,
+            name: built.source_name,
+            version: built.source_version,
+            archive: built.deployable_name,
         },
         annotations,
         bytes: written.bytes,
@@ -132,27 +136,229 @@ pub fn run(args: &PackageArgs, output: &Output) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// What a package is made from: a Helm chart or an Operator-Framework bundle.
+enum Source {
+    Chart(Chart),
+    Bundle(Box<osc_csv::Bundle>),
+}
+
+impl Source {
+    /// A folder with Chart.yaml or a `.tgz` is a chart; a folder or `.zip` with a
+    /// ClusterServiceVersion is a bundle.
+    fn load(path: &Path) -> Result<Source> {
+        let is_chart = if path.is_dir() {
+            path.join("Chart.yaml").is_file() || !looks_like_bundle(path)
+        } else {
+            !path
+                .extension()
+                .is_some_and(|ext| ext.eq_ignore_ascii_case("zip"))
+        };
+        if is_chart {
+            return Ok(Source::Chart(Chart::load(path)?));
+        }
+        let bundle = osc_csv::load(path)
+            .with_context(|| format!("{}: loading the operator bundle", path.display()))?;
+        Ok(Source::Bundle(Box::new(bundle)))
+    }
+}
+
+fn looks_like_bundle(dir: &Path) -> bool {
+    dir.join("manifests").is_dir()
+        || std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                name.ends_with(".package.yaml") || name.ends_with(".clusterserviceversion.yaml")
+            })
+}
+
+/// The deployable and the names a package is built from.
+struct Built {
+    kind: &'static str,
+    name: String,
+    version: String,
+    source_name: String,
+    source_version: String,
+    deployable_name: String,
+    deployable: Vec<u8>,
+}
+
+fn service_name_and_version(
+    args: &PackageArgs,
+    default_name: &str,
+    name_from: &str,
+    default_version: &str,
+    version_from: &str,
+) -> Result<(String, String)> {
+    let (name, name_from) = match &args.name {
+        Some(name) => (name.clone(), "--name"),
+        None => (default_name.to_string(), name_from),
+    };
+    rules::service_name(&name).with_context(|| format!("{name_from}: service name `{name}`"))?;
+    let (version, version_from) = match &args.service_version {
+        Some(version) => (version.clone(), "--version"),
+        None => (default_version.to_string(), version_from),
+    };
+    rules::version(&version).with_context(|| format!("{version_from}: version `{version}`"))?;
+    Ok((name, version))
+}
+
+fn build_chart(
+    mut chart: Chart,
+    args: &PackageArgs,
+    annotations: &[(&str, &str)],
+    output: &Output,
+) -> Result<Built> {
+    output.debug(format_args!(
+        "loaded chart {} {} from {}",
+        chart.name(),
+        chart.version(),
+        args.source.display()
+    ));
+    let (name, version) = service_name_and_version(
+        args,
+        chart.name(),
+        "Chart.yaml `name`",
+        chart.version(),
+        "Chart.yaml `version`",
+    )?;
+    require_chart_contact(&chart, &args.source)?;
+    chart.set_annotations(annotations)?;
+    let deployable = chart
+        .write_archive(Vec::new())
+        .context("writing the chart archive in memory")?;
+    Ok(Built {
+        kind: "chart",
+        name,
+        version,
+        source_name: chart.name().to_string(),
+        source_version: chart.version().to_string(),
+        deployable_name: chart.archive_file_name(),
+        deployable,
+    })
+}
+
+fn build_bundle(
+    bundle: osc_csv::Bundle,
+    args: &PackageArgs,
+    annotations: &[(&str, &str)],
+    output: &Output,
+) -> Result<Built> {
+    let csv = &bundle.csv;
+    output.debug(format_args!(
+        "loaded operator bundle {} {} from {}",
+        csv.name,
+        csv.version,
+        args.source.display()
+    ));
+    let csv_file = bundle.csv_file.display().to_string();
+    let default_name = bundle
+        .package_name
+        .clone()
+        .unwrap_or_else(|| csv_name_without_version(&csv.name));
+    let name_from = if bundle.package_name.is_some() {
+        "the bundle's package name"
+    } else {
+        "the CSV's `metadata.name`"
+    };
+    let (name, version) = service_name_and_version(
+        args,
+        &default_name,
+        name_from,
+        &csv.version,
+        &format!("{csv_file}: `spec.version`"),
+    )?;
+    require_operator_contact(csv, &csv_file)?;
+    let mut editor = osc_csv::CsvEditor::new(&bundle);
+    for (key, value) in annotations {
+        editor
+            .set_annotation(key, value)
+            .with_context(|| format!("{csv_file}: setting `metadata.annotations.{key}`"))?;
+    }
+    let files = osc_csv::bundle_files(&bundle, editor.text())?;
+    let deployable =
+        osc_package::zip_files(&name, &files).context("zipping the bundle in memory")?;
+    Ok(Built {
+        kind: "operator",
+        name: name.clone(),
+        version: version.clone(),
+        source_name: csv.name.clone(),
+        source_version: csv.version.clone(),
+        deployable_name: format!("{name}-{version}.zip"),
+        deployable,
+    })
+}
+
+/// `etcdoperator.v0.9.4` → `etcdoperator`: OLM names CSVs `<package>.v<version>`.
+fn csv_name_without_version(csv_name: &str) -> String {
+    match csv_name.split_once(".v") {
+        Some((base, rest)) if rest.starts_with(|c: char| c.is_ascii_digit()) => base.to_string(),
+        _ => match csv_name.split_once('.') {
+            Some((base, rest)) if rest.starts_with(|c: char| c.is_ascii_digit()) => {
+                base.to_string()
+            }
+            _ => csv_name.to_string(),
+        },
+    }
+}
+
+/// The platform refuses to publish an operator nobody can be reached for.
+fn require_operator_contact(csv: &osc_csv::Csv, csv_file: &str) -> Result<()> {
+    let maintainer = csv
+        .maintainers
+        .iter()
+        .any(|m| m.email.as_deref().is_some_and(|email| !email.is_empty()));
+    let provider = csv.provider.as_ref().is_some_and(|p| {
+        p.name.as_deref().is_some_and(|n| !n.is_empty())
+            && (p.url.as_deref().is_some_and(|u| !u.is_empty())
+                || p.email.as_deref().is_some_and(|e| !e.is_empty()))
+    });
+    if maintainer || provider {
+        return Ok(());
+    }
+    bail!(
+        "{csv_file}: no `spec.maintainers` with an email and no `spec.provider` with a url or email: OSC refuses to publish a service without a contact; add\n  maintainers:\n    - name: Your Team\n      email: team@example.com"
+    )
+}
+
 fn print_text(report: &Report, output: &Output) {
     output.status(
         "Finished",
-        format_args!("{} ({}, {} files)", report.zip, human_bytes(report.bytes), report.entries.len()),
+        format_args!(
+            "{} ({}, {} files)",
+            report.zip,
+            human_bytes(report.bytes),
+            report.entries.len()
+        ),
     );
     output.text(&report.zip);
-    let width = report.entries.iter().map(|entry| entry.path.len()).max().unwrap_or(0);
+    let width = report
+        .entries
+        .iter()
+        .map(|entry| entry.path.len())
+        .max()
+        .unwrap_or(0);
     for entry in &report.entries {
-        output.text(format_args!("  {:<width$}  {:>10}", entry.path, human_bytes(entry.size)));
+        output.text(format_args!(
+            "  {:<width$}  {:>10}",
+            entry.path,
+            human_bytes(entry.size)
+        ));
     }
-    output.text(format_args!("sha256 {} (in {})", report.sha256, report.sha256_file));
+    output.text(format_args!(
+        "sha256 {} (in {})",
+        report.sha256, report.sha256_file
+    ));
 }
 
 /// The platform refuses to publish a service nobody can be reached for.
-fn require_contact(chart: &Chart, source: &Path) -> Result<()> {
+fn require_chart_contact(chart: &Chart, source: &Path) -> Result<()> {
     let metadata = chart.metadata();
-    if metadata
-        .maintainers
-        .iter()
-        .any(|maintainer| !maintainer.name.is_empty() && (!maintainer.email.is_empty() || !maintainer.url.is_empty()))
-    {
+    if metadata.maintainers.iter().any(|maintainer| {
+        !maintainer.name.is_empty() && (!maintainer.email.is_empty() || !maintainer.url.is_empty())
+    }) {
         return Ok(());
     }
     let why = if metadata.maintainers.is_empty() {
@@ -171,11 +377,17 @@ fn image_tars(dir: Option<&Path>, output: &Output) -> Result<Vec<PathBuf>> {
     let Some(dir) = dir else {
         return Ok(Vec::new());
     };
-    let entries = std::fs::read_dir(dir).with_context(|| format!("--images {}: cannot read the folder", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("--images {}: cannot read the folder", dir.display()))?;
     let mut tars = Vec::new();
     for entry in entries {
-        let path = entry.with_context(|| format!("--images {}", dir.display()))?.path();
-        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        let path = entry
+            .with_context(|| format!("--images {}", dir.display()))?
+            .path();
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.ends_with(".tar") {
             rules::image_tar_name(&name).with_context(|| format!("{}", path.display()))?;
             tars.push(path);
@@ -192,8 +404,12 @@ fn image_tars(dir: Option<&Path>, output: &Output) -> Result<Vec<PathBuf>> {
 
 fn read_mapping(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("--mapping {}", path.display()))?;
-    serde_yaml::from_slice::<serde_yaml::Value>(&bytes)
-        .with_context(|| format!("{}: not valid YAML; fix it or generate one with `helm osc mapping`", path.display()))?;
+    serde_yaml::from_slice::<serde_yaml::Value>(&bytes).with_context(|| {
+        format!(
+            "{}: not valid YAML; fix it or generate one with `helm osc mapping`",
+            path.display()
+        )
+    })?;
     Ok(bytes)
 }
 
@@ -227,7 +443,8 @@ fn warn_if_inside_source(source: &Path, destination: &Path, output: &Output) {
     if !source.is_dir() {
         return;
     }
-    let (Ok(source), Ok(destination)) = (source.canonicalize(), std::path::absolute(destination)) else {
+    let (Ok(source), Ok(destination)) = (source.canonicalize(), std::path::absolute(destination))
+    else {
         return;
     };
     if destination.starts_with(&source) {

@@ -41,7 +41,13 @@ pub fn run(args: &VerifyArgs, output: &Output) -> Result<Outcome> {
     });
     output.status("Verifying", args.package.display());
     let checked = osc_package::verify(&args.package, sha256_file.as_deref())?;
-    let count = |severity| checked.findings.iter().filter(|finding| finding.severity == severity).count();
+    let count = |severity| {
+        checked
+            .findings
+            .iter()
+            .filter(|finding| finding.severity == severity)
+            .count()
+    };
     let report = Report {
         ok: count(Severity::Error) == 0,
         package: args.package.display().to_string(),
@@ -59,7 +65,11 @@ pub fn run(args: &VerifyArgs, output: &Output) -> Result<Outcome> {
         Format::Json => output.json(&report),
         Format::Text => print_text(&report, output),
     }
-    Ok(if report.ok { Outcome::Clean } else { Outcome::Findings })
+    Ok(if report.ok {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
 }
 
 fn finding_report(finding: &Finding) -> FindingReport {
@@ -93,8 +103,16 @@ fn print_text(report: &Report, output: &Output) {
         report.version.as_deref().unwrap_or("?"),
         report.deployable.as_deref().unwrap_or("no deployable"),
         report.images.len(),
-        if report.mapping.is_some() { ", mapping.yaml" } else { "" },
-        if report.sha256_file.is_some() { ", sha256 checked" } else { "" },
+        if report.mapping.is_some() {
+            ", mapping.yaml"
+        } else {
+            ""
+        },
+        if report.sha256_file.is_some() {
+            ", sha256 checked"
+        } else {
+            ""
+        },
     );
     if report.findings.is_empty() {
         output.text(format_args!("{}: ok: {what}", report.package));

@@ -20,8 +20,13 @@ struct Versions {
 pub fn run(env: &HelmEnv, output: &Output) -> anyhow::Result<Outcome> {
     let helm_bin = env.helm();
     let helm = helm_bin.as_ref().and_then(|bin| {
-        let out = Command::new(bin).args(["version", "--short"]).output().ok()?;
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        let out = Command::new(bin)
+            .args(["version", "--short"])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     });
     let versions = Versions {
         helm_osc: env!("CARGO_PKG_VERSION"),
@@ -36,7 +41,9 @@ pub fn run(env: &HelmEnv, output: &Output) -> anyhow::Result<Outcome> {
             output.text(format_args!("helm-osc {}", versions.helm_osc));
             match (&versions.helm, &versions.helm_bin) {
                 (Some(version), Some(bin)) => output.text(format_args!("helm {version} ({bin})")),
-                (None, Some(bin)) => output.text(format_args!("helm: {bin} did not answer `helm version`")),
+                (None, Some(bin)) => {
+                    output.text(format_args!("helm: {bin} did not answer `helm version`"))
+                }
                 _ => output.text("helm: none found (set HELM_BIN or put helm on PATH)"),
             }
             if let Some(namespace) = &versions.namespace {

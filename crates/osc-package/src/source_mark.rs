@@ -1,0 +1,132 @@
+//! Finds the source mark (`source: ISV`) in a deployable: a Helm chart's Chart.yaml, an operator
+//! bundle's ClusterServiceVersions, or an OSC-format package's metadata.yaml.
+
+use std::io::{Cursor, Read};
+use std::path::Component;
+
+use flate2::read::GzDecoder;
+use serde::Deserialize as _;
+use serde_yaml::Value;
+
+/// One place that should carry the mark, and what it holds there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Mark {
+    /// The file inside the deployable, e.g. `redis/Chart.yaml`.
+    pub file: String,
+    /// The key, e.g. `annotations.source`.
+    pub key: &'static str,
+    /// The key's value, when it is a string.
+    pub value: Option<String>,
+}
+
+/// Why a deployable's mark could not be looked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unreadable {
+    pub problem: String,
+    pub help: String,
+}
+
+/// Chart.yaml and the CSVs are small; this bounds what a hostile package can make us buffer.
+const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The mark of a `helm package` tgz: `annotations.source` in its top-level `{chart}/Chart.yaml`.
+pub(crate) fn chart_marks(tgz: impl Read) -> Result<Vec<Mark>, Unreadable> {
+    let not_a_chart = |error: std::io::Error| Unreadable {
+        problem: format!("is not a readable gzipped tar ({error})"),
+        help: "package the chart again with `helm package`".into(),
+    };
+    let mut archive = tar::Archive::new(GzDecoder::new(tgz));
+    for entry in archive.entries().map_err(not_a_chart)? {
+        let mut entry = entry.map_err(not_a_chart)?;
+        let path = entry.path().map_err(not_a_chart)?.into_owned();
+        let parts: Vec<_> = path
+            .components()
+            .filter(|part| !matches!(part, Component::CurDir))
+            .collect();
+        // `{chart}/Chart.yaml`; subcharts' sit deeper, under `{chart}/charts/`.
+        if parts.len() != 2 || parts[1].as_os_str() != "Chart.yaml" {
+            continue;
+        }
+        let file = path.to_string_lossy().into_owned();
+        let text = read_text(&mut entry).map_err(not_a_chart)?;
+        let chart: Value = serde_yaml::from_str(&text).map_err(|error| Unreadable {
+            problem: format!("has a `{file}` that is not valid YAML ({error})"),
+            help: "fix Chart.yaml and package the chart again".into(),
+        })?;
+        return Ok(vec![Mark {
+            value: string_at(&chart, &["annotations", "source"]),
+            file,
+            key: "annotations.source",
+        }]);
+    }
+    Err(Unreadable {
+        problem: "holds no top-level `Chart.yaml`, so it is not a Helm chart package".into(),
+        help: "package the chart with `helm package`".into(),
+    })
+}
+
+/// The marks of a zipped deployable: `source` in an OSC-format package's `metadata.yaml`, or else
+/// `metadata.annotations.source` in every ClusterServiceVersion of an operator bundle.
+pub(crate) fn zipped_marks(zip: &[u8]) -> Result<Vec<Mark>, Unreadable> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(zip)).map_err(|error| Unreadable {
+        problem: format!("is not a readable zip ({error})"),
+        help: "zip the operator bundle or OSC-format package again".into(),
+    })?;
+    let mut osc_metadata = Vec::new();
+    let mut csvs = Vec::new();
+    for index in 0..archive.len() {
+        let Ok(mut file) = archive.by_index(index) else {
+            continue;
+        };
+        let name = file.name().to_owned();
+        if file.is_dir() || !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+            continue;
+        }
+        let Ok(text) = read_text(&mut file) else {
+            continue;
+        };
+        // An OSC-format package keeps metadata.yaml at its root, or in the one folder it was zipped from.
+        let is_osc_metadata =
+            name.rsplit('/').next() == Some("metadata.yaml") && name.matches('/').count() <= 1;
+        for document in serde_yaml::Deserializer::from_str(&text) {
+            let Ok(value) = Value::deserialize(document) else {
+                break;
+            };
+            if is_osc_metadata && value.is_mapping() {
+                osc_metadata.push(Mark {
+                    file: name.clone(),
+                    key: "source",
+                    value: string_at(&value, &["source"]),
+                });
+            } else if value.get("kind").and_then(Value::as_str) == Some("ClusterServiceVersion") {
+                csvs.push(Mark {
+                    file: name.clone(),
+                    key: "metadata.annotations.source",
+                    value: string_at(&value, &["metadata", "annotations", "source"]),
+                });
+            }
+        }
+    }
+    match (osc_metadata.is_empty(), csvs.is_empty()) {
+        (false, _) => Ok(osc_metadata),
+        (true, false) => Ok(csvs),
+        (true, true) => Err(Unreadable {
+            problem: "holds neither a ClusterServiceVersion nor an OSC-format metadata.yaml".into(),
+            help: "zip an operator bundle (manifests/ with its CSV) or an OSC-format package"
+                .into(),
+        }),
+    }
+}
+
+fn read_text(reader: &mut impl Read) -> std::io::Result<String> {
+    let mut text = String::new();
+    reader.take(MAX_MANIFEST_BYTES).read_to_string(&mut text)?;
+    Ok(text)
+}
+
+fn string_at(value: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter()
+        .try_fold(value, |value, key| value.get(*key))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}

@@ -1,0 +1,834 @@
+//! A one-pass writer of STORED zips that hashes its own output as it goes.
+//!
+//! Large files are read once: each chunk is CRC'd and written in the same loop, and the local
+//! header sets flag bit 3 so the CRC and sizes follow the data in a data descriptor; the output is
+//! never seeked back or read back. Java's streaming `ZipInputStream` refuses STORED entries with a
+//! data descriptor, but every reader that starts from the central directory (Go's archive/zip,
+//! Java's `ZipFile`, Python's zipfile, Info-ZIP unzip, libarchive, the `zip` crate) reads them, and
+//! that is how the platform and `verify` read packages.
+//!
+//! The SHA-256 of the whole zip is computed on a second thread: a small pool of buffers circulates
+//! between the copy loop and the hashing thread over channels, so copying and hashing overlap with
+//! no allocation per chunk.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::write::{Progress, WrittenEntry};
+
+/// What goes into one zip entry.
+pub(crate) enum EntryData<'a> {
+    Dir,
+    Bytes(&'a [u8]),
+    /// A file copied in a streaming pass; `size` is its size when it was checked, and a file whose
+    /// size differs when copied is refused.
+    File {
+        path: &'a Path,
+        size: u64,
+    },
+}
+
+pub(crate) struct ZipEntry<'a> {
+    /// Path inside the zip; directories end with `/`. Callers build it from checked file names, so
+    /// it fits the format's 16-bit length field.
+    pub name: String,
+    pub data: EntryData<'a>,
+}
+
+/// From which values on the zip needs its Zip64 extensions. A parameter so tests can force Zip64
+/// on small data instead of copying 4 GiB.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Zip64Limits {
+    /// Sizes and offsets at or above this need Zip64.
+    pub bytes: u64,
+    /// Entry counts at or above this need Zip64.
+    pub entries: u64,
+}
+
+impl Zip64Limits {
+    /// The limits of the classic zip format's 32-bit and 16-bit fields.
+    pub const FORMAT: Self = Self {
+        bytes: 0xFFFF_FFFF,
+        entries: 0xFFFF,
+    };
+}
+
+pub(crate) struct ZipSummary {
+    pub entries: Vec<WrittenEntry>,
+    /// Lower-case hex SHA-256 of the whole zip.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// Size of each buffer that circulates between the copy loop and the hashing thread.
+const CHUNK_BYTES: usize = 1024 * 1024;
+/// Buffers in circulation: enough that neither thread waits on the other for long.
+const POOL_BUFFERS: usize = 4;
+/// Progress is reported at most once per this many bytes.
+const PROGRESS_STEP: u64 = 4 * 1024 * 1024;
+
+const LOCAL_HEADER_SIGNATURE: u32 = 0x0403_4b50;
+const DATA_DESCRIPTOR_SIGNATURE: u32 = 0x0807_4b50;
+const CENTRAL_HEADER_SIGNATURE: u32 = 0x0201_4b50;
+const ZIP64_END_SIGNATURE: u32 = 0x0606_4b50;
+const ZIP64_LOCATOR_SIGNATURE: u32 = 0x0706_4b50;
+const END_SIGNATURE: u32 = 0x0605_4b50;
+const ZIP64_EXTRA_ID: u16 = 0x0001;
+
+const FLAG_DATA_DESCRIPTOR: u16 = 1 << 3;
+const FLAG_UTF8_NAME: u16 = 1 << 11;
+const METHOD_STORED: u16 = 0;
+const VERSION_DEFAULT: u16 = 20;
+const VERSION_ZIP64: u16 = 45;
+/// "Made by" Unix (3), spec version 4.5, so readers honour the Unix modes in the external attributes.
+const VERSION_MADE_BY: u16 = (3 << 8) | 45;
+/// 1980-01-01 00:00:00, the earliest DOS date, so equal inputs give equal bytes.
+const DOS_TIME: u16 = 0;
+const DOS_DATE: u16 = (1 << 5) | 1;
+const FILE_ATTRIBUTES: u32 = 0o100_644 << 16;
+/// Unix `drwxr-xr-x` plus the MS-DOS directory bit.
+const DIR_ATTRIBUTES: u32 = (0o040_755 << 16) | 0x10;
+
+/// Writes `entries`, in order, as a STORED zip to `out`; `out_path` only names the output in errors.
+pub(crate) fn write_stored_zip<W: Write>(
+    out: W,
+    out_path: &Path,
+    entries: &[ZipEntry<'_>],
+    limits: Zip64Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ZipSummary, Error> {
+    thread::scope(|scope| {
+        let (to_hasher, hasher_inbox) = mpsc::channel::<(Vec<u8>, usize)>();
+        let (hasher_outbox, from_hasher) = mpsc::channel::<Vec<u8>>();
+        let hasher = scope.spawn(move || {
+            let mut sha = Sha256::new();
+            for _ in 0..std::env::var("POOL")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(POOL_BUFFERS)
+            {
+                // A failed send means the writer gave up; it then stops sending too.
+                let _ = hasher_outbox.send(vec![
+                    0;
+                    std::env::var("CHUNK_KIB")
+                        .ok()
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .map_or(CHUNK_BYTES, |k| k * 1024)
+                ]);
+            }
+            for (buffer, filled) in hasher_inbox {
+                sha.update(&buffer[..filled]);
+                let _ = hasher_outbox.send(buffer);
+            }
+            sha.finalize()
+        });
+
+        let mut sink = HashingSink::new(out, out_path, to_hasher, from_hasher)?;
+        let mut reporter = ProgressReporter::new(entries, progress);
+        let mut records = Vec::with_capacity(entries.len());
+        for entry in entries {
+            records.push(write_entry(&mut sink, entry, limits, &mut reporter)?);
+        }
+        write_central_directory(&mut sink, &records, limits)?;
+        let bytes = sink.finish()?;
+        reporter.finish();
+
+        let digest = hasher
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok(ZipSummary {
+            entries: records
+                .into_iter()
+                .map(|record| WrittenEntry {
+                    path: record.name,
+                    size: record.size,
+                    crc32: record.crc32,
+                })
+                .collect(),
+            sha256: hex(&digest),
+            bytes,
+        })
+    })
+}
+
+/// What the central directory needs to know about a written entry.
+struct CentralRecord {
+    name: String,
+    is_dir: bool,
+    flags: u16,
+    crc32: u32,
+    size: u64,
+    offset: u64,
+}
+
+fn write_entry<W: Write>(
+    sink: &mut HashingSink<'_, W>,
+    entry: &ZipEntry<'_>,
+    limits: Zip64Limits,
+    reporter: &mut ProgressReporter<'_>,
+) -> Result<CentralRecord, Error> {
+    let offset = sink.position;
+    let name = entry.name.as_bytes();
+    let (flags, crc32, size) = match entry.data {
+        EntryData::Dir => {
+            sink.put(&local_header(name, FLAG_UTF8_NAME, 0, 0, limits))?;
+            (FLAG_UTF8_NAME, 0, 0)
+        }
+        EntryData::Bytes(bytes) => {
+            let crc32 = crc32fast::hash(bytes);
+            let size = bytes.len() as u64;
+            sink.put(&local_header(name, FLAG_UTF8_NAME, crc32, size, limits))?;
+            sink.put(bytes)?;
+            reporter.advance(size);
+            (FLAG_UTF8_NAME, crc32, size)
+        }
+        EntryData::File { path, size } => {
+            let flags = FLAG_UTF8_NAME | FLAG_DATA_DESCRIPTOR;
+            let zip64 = size >= limits.bytes;
+            let mut file = File::open(path).map_err(|cause| Error::Read {
+                path: path.to_owned(),
+                cause,
+            })?;
+            // CRC and sizes are unknown until the data is through: zero here, as bit 3 asks.
+            let header = if zip64 {
+                local_header_zip64_streamed(name, flags)
+            } else {
+                local_header(name, flags, 0, 0, limits)
+            };
+            sink.put(&header)?;
+            let crc32 = copy_file(sink, &mut file, path, size, reporter)?;
+            let mut descriptor = LittleEndian::with_capacity(24);
+            descriptor.u32(DATA_DESCRIPTOR_SIGNATURE).u32(crc32);
+            if zip64 {
+                descriptor.u64(size).u64(size);
+            } else {
+                descriptor.u32(size as u32).u32(size as u32);
+            }
+            sink.put(&descriptor.0)?;
+            (flags, crc32, size)
+        }
+    };
+    Ok(CentralRecord {
+        name: entry.name.clone(),
+        is_dir: matches!(entry.data, EntryData::Dir),
+        flags,
+        crc32,
+        size,
+        offset,
+    })
+}
+
+/// Copies exactly `size` bytes of `file` into the sink and returns their CRC-32; refuses a file
+/// that turns out shorter or longer than `size`.
+fn copy_file<W: Write>(
+    sink: &mut HashingSink<'_, W>,
+    file: &mut File,
+    path: &Path,
+    size: u64,
+    reporter: &mut ProgressReporter<'_>,
+) -> Result<u32, Error> {
+    let mut crc = crc32fast::Hasher::new();
+    let mut copied = 0;
+    while copied < size {
+        let chunk = sink.read_from(file, path, size - copied)?;
+        if chunk.is_empty() {
+            return Err(Error::Changed {
+                path: path.to_owned(),
+                expected: size,
+                actual: copied,
+            });
+        }
+        crc.update(chunk);
+        let len = chunk.len() as u64;
+        copied += len;
+        reporter.advance(len);
+    }
+    let read_error = |cause| Error::Read {
+        path: path.to_owned(),
+        cause,
+    };
+    let mut probe = [0; 1];
+    if read_retrying(file, &mut probe).map_err(read_error)? != 0 {
+        let actual = size + 1 + io::copy(file, &mut io::sink()).map_err(read_error)?;
+        return Err(Error::Changed {
+            path: path.to_owned(),
+            expected: size,
+            actual,
+        });
+    }
+    Ok(crc.finalize())
+}
+
+fn write_central_directory<W: Write>(
+    sink: &mut HashingSink<'_, W>,
+    records: &[CentralRecord],
+    limits: Zip64Limits,
+) -> Result<(), Error> {
+    let start = sink.position;
+    for record in records {
+        sink.put(&central_header(record, limits))?;
+    }
+    let size = sink.position - start;
+    let count = records.len() as u64;
+    let needs_zip64 = count >= limits.entries || size >= limits.bytes || start >= limits.bytes;
+    if needs_zip64 {
+        let zip64_end_offset = sink.position;
+        let mut end = LittleEndian::with_capacity(56 + 20);
+        end.u32(ZIP64_END_SIGNATURE)
+            .u64(44) // size of the rest of this record
+            .u16(VERSION_MADE_BY)
+            .u16(VERSION_ZIP64)
+            .u32(0) // this disk
+            .u32(0) // disk with the central directory
+            .u64(count)
+            .u64(count)
+            .u64(size)
+            .u64(start);
+        end.u32(ZIP64_LOCATOR_SIGNATURE)
+            .u32(0) // disk with the zip64 end record
+            .u64(zip64_end_offset)
+            .u32(1); // disks in total
+        sink.put(&end.0)?;
+    }
+    let count16 = if count >= limits.entries {
+        0xFFFF
+    } else {
+        count as u16
+    };
+    let mut end = LittleEndian::with_capacity(22);
+    end.u32(END_SIGNATURE)
+        .u16(0) // this disk
+        .u16(0) // disk with the central directory
+        .u16(count16)
+        .u16(count16)
+        .u32(clamp32(size, limits))
+        .u32(clamp32(start, limits))
+        .u16(0); // comment length
+    sink.put(&end.0)
+}
+
+/// A local header whose CRC and sizes are known (or zero), with a Zip64 extra when the size needs it.
+fn local_header(name: &[u8], flags: u16, crc32: u32, size: u64, limits: Zip64Limits) -> Vec<u8> {
+    let zip64 = size >= limits.bytes;
+    let mut header = LittleEndian::with_capacity(30 + name.len() + 20);
+    header
+        .u32(LOCAL_HEADER_SIGNATURE)
+        .u16(if zip64 {
+            VERSION_ZIP64
+        } else {
+            VERSION_DEFAULT
+        })
+        .u16(flags)
+        .u16(METHOD_STORED)
+        .u16(DOS_TIME)
+        .u16(DOS_DATE)
+        .u32(crc32)
+        .u32(clamp32(size, limits))
+        .u32(clamp32(size, limits))
+        .u16(name.len() as u16)
+        .u16(if zip64 { 20 } else { 0 })
+        .bytes(name);
+    if zip64 {
+        header.u16(ZIP64_EXTRA_ID).u16(16).u64(size).u64(size);
+    }
+    header.0
+}
+
+/// The local header of a streamed Zip64 entry: sizes say "see the Zip64 extra", and the extra,
+/// which must hold both sizes, holds zeros because bit 3 puts the real ones in the descriptor.
+fn local_header_zip64_streamed(name: &[u8], flags: u16) -> Vec<u8> {
+    let mut header = LittleEndian::with_capacity(30 + name.len() + 20);
+    header
+        .u32(LOCAL_HEADER_SIGNATURE)
+        .u16(VERSION_ZIP64)
+        .u16(flags)
+        .u16(METHOD_STORED)
+        .u16(DOS_TIME)
+        .u16(DOS_DATE)
+        .u32(0)
+        .u32(0xFFFF_FFFF)
+        .u32(0xFFFF_FFFF)
+        .u16(name.len() as u16)
+        .u16(20)
+        .bytes(name)
+        .u16(ZIP64_EXTRA_ID)
+        .u16(16)
+        .u64(0)
+        .u64(0);
+    header.0
+}
+
+fn central_header(record: &CentralRecord, limits: Zip64Limits) -> Vec<u8> {
+    let name = record.name.as_bytes();
+    let size_zip64 = record.size >= limits.bytes;
+    let offset_zip64 = record.offset >= limits.bytes;
+    let mut extra = LittleEndian::with_capacity(28);
+    if size_zip64 || offset_zip64 {
+        let values = 8 * (2 * usize::from(size_zip64) + usize::from(offset_zip64));
+        extra.u16(ZIP64_EXTRA_ID).u16(values as u16);
+        if size_zip64 {
+            extra.u64(record.size).u64(record.size);
+        }
+        if offset_zip64 {
+            extra.u64(record.offset);
+        }
+    }
+    let needed = if extra.0.is_empty() {
+        VERSION_DEFAULT
+    } else {
+        VERSION_ZIP64
+    };
+    let attributes = if record.is_dir {
+        DIR_ATTRIBUTES
+    } else {
+        FILE_ATTRIBUTES
+    };
+    let mut header = LittleEndian::with_capacity(46 + name.len() + extra.0.len());
+    header
+        .u32(CENTRAL_HEADER_SIGNATURE)
+        .u16(VERSION_MADE_BY)
+        .u16(needed)
+        .u16(record.flags)
+        .u16(METHOD_STORED)
+        .u16(DOS_TIME)
+        .u16(DOS_DATE)
+        .u32(record.crc32)
+        .u32(clamp32(record.size, limits))
+        .u32(clamp32(record.size, limits))
+        .u16(name.len() as u16)
+        .u16(extra.0.len() as u16)
+        .u16(0) // comment length
+        .u16(0) // disk number start
+        .u16(0) // internal attributes
+        .u32(attributes)
+        .u32(clamp32(record.offset, limits))
+        .bytes(name)
+        .bytes(&extra.0);
+    header.0
+}
+
+/// A 32-bit size or offset field: the value itself, or 0xFFFFFFFF when Zip64 carries it.
+fn clamp32(value: u64, limits: Zip64Limits) -> u32 {
+    if value >= limits.bytes {
+        0xFFFF_FFFF
+    } else {
+        value as u32
+    }
+}
+
+struct LittleEndian(Vec<u8>);
+
+impl LittleEndian {
+    fn with_capacity(capacity: usize) -> Self {
+        Self(Vec::with_capacity(capacity))
+    }
+    fn u16(&mut self, value: u16) -> &mut Self {
+        self.0.extend_from_slice(&value.to_le_bytes());
+        self
+    }
+    fn u32(&mut self, value: u32) -> &mut Self {
+        self.0.extend_from_slice(&value.to_le_bytes());
+        self
+    }
+    fn u64(&mut self, value: u64) -> &mut Self {
+        self.0.extend_from_slice(&value.to_le_bytes());
+        self
+    }
+    fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(bytes);
+        self
+    }
+}
+
+/// Everything the zip is made of passes through here: it fills pool buffers, writes each full
+/// buffer to the output and hands it to the hashing thread, which hands it back once hashed.
+struct HashingSink<'a, W> {
+    out: W,
+    out_path: &'a Path,
+    buffer: Vec<u8>,
+    filled: usize,
+    /// Bytes put so far, i.e. the zip offset of the next byte.
+    position: u64,
+    to_hasher: Sender<(Vec<u8>, usize)>,
+    from_hasher: Receiver<Vec<u8>>,
+}
+
+impl<'a, W: Write> HashingSink<'a, W> {
+    fn new(
+        out: W,
+        out_path: &'a Path,
+        to_hasher: Sender<(Vec<u8>, usize)>,
+        from_hasher: Receiver<Vec<u8>>,
+    ) -> Result<Self, Error> {
+        let mut sink = Self {
+            out,
+            out_path,
+            buffer: Vec::new(),
+            filled: 0,
+            position: 0,
+            to_hasher,
+            from_hasher,
+        };
+        sink.buffer = sink.next_buffer()?;
+        Ok(sink)
+    }
+
+    fn put(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
+        while !bytes.is_empty() {
+            if self.filled == self.buffer.len() {
+                self.flush_buffer()?;
+            }
+            let n = bytes.len().min(self.buffer.len() - self.filled);
+            self.buffer[self.filled..self.filled + n].copy_from_slice(&bytes[..n]);
+            self.filled += n;
+            self.position += n as u64;
+            bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+
+    /// Reads at most `limit` bytes of `file` straight into the buffer and returns them; empty at
+    /// end of file.
+    fn read_from(&mut self, file: &mut File, path: &Path, limit: u64) -> Result<&[u8], Error> {
+        if self.filled == self.buffer.len() {
+            self.flush_buffer()?;
+        }
+        let spare =
+            (self.buffer.len() - self.filled).min(usize::try_from(limit).unwrap_or(usize::MAX));
+        let start = self.filled;
+        let n = read_retrying(file, &mut self.buffer[start..start + spare]).map_err(|cause| {
+            Error::Read {
+                path: path.to_owned(),
+                cause,
+            }
+        })?;
+        self.filled += n;
+        self.position += n as u64;
+        Ok(&self.buffer[start..start + n])
+    }
+
+    fn flush_buffer(&mut self) -> Result<(), Error> {
+        self.out
+            .write_all(&self.buffer[..self.filled])
+            .map_err(|cause| self.write_error(cause))?;
+        let next = self.next_buffer()?;
+        let full = std::mem::replace(&mut self.buffer, next);
+        self.to_hasher
+            .send((full, self.filled))
+            .map_err(|_| self.write_error(io::Error::other("the hashing thread stopped")))?;
+        self.filled = 0;
+        Ok(())
+    }
+
+    fn next_buffer(&self) -> Result<Vec<u8>, Error> {
+        self.from_hasher
+            .recv()
+            .map_err(|_| self.write_error(io::Error::other("the hashing thread stopped")))
+    }
+
+    /// Writes out what is buffered; dropping the sink then lets the hashing thread finish.
+    fn finish(mut self) -> Result<u64, Error> {
+        self.out
+            .write_all(&self.buffer[..self.filled])
+            .and_then(|()| self.out.flush())
+            .map_err(|cause| self.write_error(cause))?;
+        self.to_hasher
+            .send((std::mem::take(&mut self.buffer), self.filled))
+            .map_err(|_| self.write_error(io::Error::other("the hashing thread stopped")))?;
+        Ok(self.position)
+    }
+
+    fn write_error(&self, cause: io::Error) -> Error {
+        Error::Write {
+            path: self.out_path.to_owned(),
+            cause,
+        }
+    }
+}
+
+fn read_retrying(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buffer) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            result => return result,
+        }
+    }
+}
+
+struct ProgressReporter<'a> {
+    callback: &'a mut dyn FnMut(Progress),
+    done: u64,
+    total: u64,
+    reported: u64,
+}
+
+impl<'a> ProgressReporter<'a> {
+    fn new(entries: &[ZipEntry<'_>], callback: &'a mut dyn FnMut(Progress)) -> Self {
+        let total = entries
+            .iter()
+            .map(|entry| match entry.data {
+                EntryData::Dir => 0,
+                EntryData::Bytes(bytes) => bytes.len() as u64,
+                EntryData::File { size, .. } => size,
+            })
+            .sum();
+        callback(Progress { done: 0, total });
+        Self {
+            callback,
+            done: 0,
+            total,
+            reported: 0,
+        }
+    }
+
+    fn advance(&mut self, bytes: u64) {
+        self.done += bytes;
+        if self.done - self.reported >= PROGRESS_STEP {
+            self.reported = self.done;
+            (self.callback)(Progress {
+                done: self.done,
+                total: self.total,
+            });
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.reported != self.done {
+            (self.callback)(Progress {
+                done: self.done,
+                total: self.total,
+            });
+        }
+    }
+}
+
+/// Lower-case hex, as `sha256sum` prints digests.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|byte| [byte >> 4, byte & 0x0F])
+        .map(|nibble| char::from(DIGITS[usize::from(nibble)]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Cursor, Read as _};
+    use std::process::Command;
+
+    use super::*;
+
+    /// Entries of every kind, with a file big enough to span several pool buffers.
+    fn sample_entries(dir: &Path) -> (Vec<u8>, std::path::PathBuf) {
+        let big: Vec<u8> = (0..3 * CHUNK_BYTES + 123)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let path = dir.join("big.tar");
+        std::fs::write(&path, &big).unwrap();
+        (big, path)
+    }
+
+    fn write_sample(limits: Zip64Limits) -> (Vec<u8>, ZipSummary, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let (big, path) = sample_entries(dir.path());
+        let entries = [
+            ZipEntry {
+                name: "svc/".into(),
+                data: EntryData::Dir,
+            },
+            ZipEntry {
+                name: "svc/small.txt".into(),
+                data: EntryData::Bytes(b"hello"),
+            },
+            ZipEntry {
+                name: "svc/big.tar".into(),
+                data: EntryData::File {
+                    path: &path,
+                    size: big.len() as u64,
+                },
+            },
+            ZipEntry {
+                name: "svc/empty".into(),
+                data: EntryData::Bytes(b""),
+            },
+        ];
+        let mut out = Vec::new();
+        let summary = write_stored_zip(
+            &mut out,
+            Path::new("out.zip"),
+            &entries,
+            limits,
+            &mut |_| {},
+        )
+        .unwrap();
+        (out, summary, big)
+    }
+
+    fn check_with_zip_crate(zip: &[u8], big: &[u8]) {
+        let mut archive = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
+        let names: Vec<&str> = archive.file_names().collect();
+        assert_eq!(names, ["svc/", "svc/small.txt", "svc/big.tar", "svc/empty"]);
+        let mut read = |name: &str| {
+            let mut bytes = Vec::new();
+            archive
+                .by_name(name)
+                .unwrap()
+                .read_to_end(&mut bytes)
+                .unwrap();
+            bytes
+        };
+        assert_eq!(read("svc/small.txt"), b"hello");
+        assert_eq!(read("svc/big.tar"), big);
+        assert_eq!(read("svc/empty"), b"");
+        assert!(archive.by_name("svc/").unwrap().is_dir());
+        assert_eq!(
+            archive.by_name("svc/small.txt").unwrap().unix_mode(),
+            Some(0o100_644)
+        );
+    }
+
+    /// Python's zipfile and Info-ZIP's unzip, when the machine has them.
+    fn check_with_external_readers(zip: &[u8]) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.zip");
+        std::fs::write(&path, zip).unwrap();
+        for (program, args) in [
+            ("python3", &["-m", "zipfile", "-t"][..]),
+            ("unzip", &["-t"][..]),
+        ] {
+            let Ok(output) = Command::new(program).args(args).arg(&path).output() else {
+                eprintln!("{program} is not installed; skipped");
+                continue;
+            };
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            // `python3 -m zipfile -t` exits 0 even when it names a corrupted entry.
+            assert!(
+                output.status.success() && !stdout.contains("corrupted"),
+                "{program} refused the zip:\n{stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+
+    fn contains(haystack: &[u8], needle: u32) -> bool {
+        haystack
+            .windows(4)
+            .any(|window| window == needle.to_le_bytes())
+    }
+
+    #[test]
+    fn classic_zip_is_readable_and_hashed_as_written() {
+        let (zip, summary, big) = write_sample(Zip64Limits::FORMAT);
+        check_with_zip_crate(&zip, &big);
+        check_with_external_readers(&zip);
+        assert_eq!(summary.bytes, zip.len() as u64);
+        assert_eq!(summary.sha256, hex(&Sha256::digest(&zip)));
+        assert!(!contains(&zip, ZIP64_END_SIGNATURE));
+        let sizes: Vec<(&str, u64, u32)> = summary
+            .entries
+            .iter()
+            .map(|entry| (entry.path.as_str(), entry.size, entry.crc32))
+            .collect();
+        assert_eq!(
+            sizes,
+            [
+                ("svc/", 0, 0),
+                ("svc/small.txt", 5, crc32fast::hash(b"hello")),
+                ("svc/big.tar", big.len() as u64, crc32fast::hash(&big)),
+                ("svc/empty", 0, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn forced_zip64_is_readable() {
+        // Sizes and offsets from 100 bytes on and more than 3 entries need Zip64 here, so this
+        // zip has classic and Zip64 entries, a Zip64 central directory and a Zip64 end record.
+        let limits = Zip64Limits {
+            bytes: 100,
+            entries: 3,
+        };
+        let (zip, summary, big) = write_sample(limits);
+        assert!(contains(&zip, ZIP64_END_SIGNATURE));
+        assert!(contains(&zip, ZIP64_LOCATOR_SIGNATURE));
+        check_with_zip_crate(&zip, &big);
+        check_with_external_readers(&zip);
+        assert_eq!(summary.sha256, hex(&Sha256::digest(&zip)));
+    }
+
+    #[test]
+    fn refuses_a_file_whose_size_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.tar");
+        std::fs::write(&path, [7; 1000]).unwrap();
+        for (claimed, actual) in [(1001, 1000), (999, 1000), (0, 1000)] {
+            let entries = [ZipEntry {
+                name: "x.tar".into(),
+                data: EntryData::File {
+                    path: &path,
+                    size: claimed,
+                },
+            }];
+            let error = write_stored_zip(
+                io::sink(),
+                Path::new("out.zip"),
+                &entries,
+                Zip64Limits::FORMAT,
+                &mut |_| {},
+            )
+            .err()
+            .unwrap();
+            match error {
+                Error::Changed {
+                    expected,
+                    actual: seen,
+                    ..
+                } => assert_eq!((expected, seen), (claimed, actual)),
+                other => panic!("expected a changed-file error, got {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn reports_progress_in_steps_up_to_the_total() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.tar");
+        let size = 3 * PROGRESS_STEP + 5;
+        std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+        let entries = [
+            ZipEntry {
+                name: "a".into(),
+                data: EntryData::Bytes(b"abc"),
+            },
+            ZipEntry {
+                name: "x.tar".into(),
+                data: EntryData::File { path: &path, size },
+            },
+        ];
+        let mut seen = Vec::new();
+        write_stored_zip(
+            io::sink(),
+            Path::new("out.zip"),
+            &entries,
+            Zip64Limits::FORMAT,
+            &mut |progress| seen.push(progress),
+        )
+        .unwrap();
+        let total = size + 3;
+        assert_eq!(seen.first(), Some(&Progress { done: 0, total }));
+        assert_eq!(seen.last(), Some(&Progress { done: total, total }));
+        assert!(seen.windows(2).all(|pair| pair[0].done < pair[1].done));
+        assert!(
+            seen.len() <= 2 + (total / PROGRESS_STEP) as usize,
+            "{} reports",
+            seen.len()
+        );
+    }
+}

@@ -30,7 +30,10 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
             repo_tag: format!("docker.io/bench/image{index}:1.0.0"),
             arch: Arch::X86_64,
             variant: None,
-            files: vec![("blob".to_string(), noise(mib / TARS * 1024 * 1024, index as u64 + 1))],
+            files: vec![(
+                "blob".to_string(),
+                noise(mib / TARS * 1024 * 1024, index as u64 + 1),
+            )],
         };
         let file = std::fs::File::create(images.join(format!("image{index}-1.0.0.tar")))?;
         osc_image::write_docker_archive(&spec, std::io::BufWriter::new(file))?;
@@ -39,9 +42,25 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
     // Warm the page cache so every command reads from memory, as the first one otherwise would not.
     cmd!(sh, "cat {images}/image0-1.0.0.tar {images}/image1-1.0.0.tar {images}/image2-1.0.0.tar {images}/image3-1.0.0.tar").ignore_stdout().quiet().run()?;
 
-    let cp = time(Command::new("cp").arg("-r").arg(&images).arg(work.join("copy")))?;
-    let sha = time(Command::new("sh").arg("-c").arg(format!("sha256sum {}/*.tar > /dev/null", images.display())))?;
-    let zip = time(Command::new("zip").arg("-0").arg("-q").arg("-r").arg(work.join("ref.zip")).arg(&images))?;
+    let cp = time(
+        Command::new("cp")
+            .arg("-r")
+            .arg(&images)
+            .arg(work.join("copy")),
+    )?;
+    let sha = time(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("sha256sum {}/*.tar > /dev/null", images.display())),
+    )?;
+    let zip = time(
+        Command::new("zip")
+            .arg("-0")
+            .arg("-q")
+            .arg("-r")
+            .arg(work.join("ref.zip"))
+            .arg(&images),
+    )?;
     let package = time(
         Command::new(&binary)
             .arg("package")
@@ -55,8 +74,16 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
     )?;
 
     println!("helm osc package, {mib} MiB of image tars ({TARS} tars), page cache warm:");
-    println!("  {:<22} {:>8} {:>8}  {:>10}", "command", "seconds", "x cp", "peak RSS");
-    for (name, run) in [("cp -r", &cp), ("sha256sum", &sha), ("zip -0 -r", &zip), ("helm osc package", &package)] {
+    println!(
+        "  {:<22} {:>8} {:>8}  {:>10}",
+        "command", "seconds", "x cp", "peak RSS"
+    );
+    for (name, run) in [
+        ("cp -r", &cp),
+        ("sha256sum", &sha),
+        ("zip -0 -r", &zip),
+        ("helm osc package", &package),
+    ] {
         println!(
             "  {:<22} {:>8.3} {:>8.2}  {:>7} MiB",
             name,
@@ -77,7 +104,10 @@ struct Run {
 /// Runs a command to completion; its wall time, and its peak RSS from the kernel's accounting.
 fn time(command: &mut Command) -> Result<Run> {
     let start = Instant::now();
-    let child = command.stdout(std::process::Stdio::null()).spawn().with_context(|| format!("starting {command:?}"))?;
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {command:?}"))?;
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: rusage is plain old data the kernel fills in; wait4 reaps the child we spawned.
@@ -87,7 +117,10 @@ fn time(command: &mut Command) -> Result<Run> {
     if reaped != pid || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
         bail!("{command:?} failed");
     }
-    Ok(Run { elapsed, max_rss_kib: usage.ru_maxrss })
+    Ok(Run {
+        elapsed,
+        max_rss_kib: usage.ru_maxrss,
+    })
 }
 
 /// Incompressible bytes, cheaply: a xorshift stream.
@@ -103,4 +136,3 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
     out.truncate(len);
     out
 }
-

@@ -28,7 +28,10 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
     let real_helm = find_on_path("helm").filter(|helm| is_real_helm(sh, helm));
     match &real_helm {
         Some(helm) => install_plugin(sh, helm, &plugin_dir, &work)?,
-        None => skip("plugin install into an isolated Helm home", "no `helm` binary on PATH (the adapter over Helm's engine cannot load plugins)"),
+        None => skip(
+            "plugin install into an isolated Helm home",
+            "no `helm` binary on PATH (the adapter over Helm's engine cannot load plugins)",
+        ),
     }
 
     stage("package", "package, verify and render every example");
@@ -40,7 +43,13 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
         .into_iter()
         .filter(|tool| find_on_path(tool).is_none())
         .collect();
-    let docker_engine = missing.is_empty() && cmd!(sh, "docker info").quiet().ignore_stdout().ignore_stderr().run().is_ok();
+    let docker_engine = missing.is_empty()
+        && cmd!(sh, "docker info")
+            .quiet()
+            .ignore_stdout()
+            .ignore_stderr()
+            .run()
+            .is_ok();
     if !missing.is_empty() || !docker_engine || real_helm.is_none() {
         let why = if !missing.is_empty() {
             format!("{} not installed", missing.join(", "))
@@ -71,7 +80,12 @@ fn skip(what: &str, why: &str) {
 
 /// Our adapter answers `helm version` but has no `plugin` command; a real Helm has both.
 fn is_real_helm(sh: &Shell, helm: &Path) -> bool {
-    cmd!(sh, "{helm} plugin list").quiet().ignore_stdout().ignore_stderr().run().is_ok()
+    cmd!(sh, "{helm} plugin list")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
 }
 
 /// The plugin directory a user gets from a release: plugin.yaml, the hook script and bin/helm-osc.
@@ -133,7 +147,11 @@ fn package_examples(sh: &Shell, binary: &Path, helm: &Path, work: &Path) -> Resu
         bail!("no example chart found in examples/");
     }
     for example in examples {
-        let name = example.file_name().and_then(|name| name.to_str()).context("example folder name")?.to_string();
+        let name = example
+            .file_name()
+            .and_then(|name| name.to_str())
+            .context("example folder name")?
+            .to_string();
         let images_dir = example.with_file_name(format!("{name}-images"));
         let mut args: Vec<String> = vec![
             "package".into(),
@@ -146,25 +164,42 @@ fn package_examples(sh: &Shell, binary: &Path, helm: &Path, work: &Path) -> Resu
         if images_dir.is_dir() {
             args.extend(["--images".into(), images_dir.display().to_string()]);
         }
-        let report = cmd!(sh, "{binary} {args...}").read().with_context(|| format!("packaging {}", example.display()))?;
-        let zip = json_string(&report, "zip").with_context(|| format!("no `zip` in the package report:\n{report}"))?;
+        let report = cmd!(sh, "{binary} {args...}")
+            .read()
+            .with_context(|| format!("packaging {}", example.display()))?;
+        let zip = json_string(&report, "zip")
+            .with_context(|| format!("no `zip` in the package report:\n{report}"))?;
         let zip = PathBuf::from(zip);
         eprintln!("    packaged {} -> {}", example.display(), zip.display());
-        cmd!(sh, "{binary} verify {zip}").run().with_context(|| format!("verifying {}", zip.display()))?;
+        cmd!(sh, "{binary} verify {zip}")
+            .run()
+            .with_context(|| format!("verifying {}", zip.display()))?;
         sh.create_dir(work.join("unpacked"))?;
         let unpacked = work.join("unpacked").join(&name);
         cmd!(sh, "python3 -m zipfile -e {zip} {unpacked}").run()?;
         let chart_tgz = find_file(&unpacked, "tgz")?.context("no chart .tgz in the package")?;
         let rendered = cmd!(sh, "{helm} template e2e {chart_tgz}").read()?;
-        eprintln!("    {} renders with Helm ({} documents)", chart_tgz.display(), rendered.matches("\n---").count() + 1);
+        eprintln!(
+            "    {} renders with Helm ({} documents)",
+            chart_tgz.display(),
+            rendered.matches("\n---").count() + 1
+        );
         let images = if images_dir.is_dir() {
-            let mut tars: Vec<PathBuf> = sh.read_dir(&images_dir)?.into_iter().filter(|p| p.extension().is_some_and(|e| e == "tar")).collect();
+            let mut tars: Vec<PathBuf> = sh
+                .read_dir(&images_dir)?
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "tar"))
+                .collect();
             tars.sort();
             tars
         } else {
             Vec::new()
         };
-        packaged.push(Packaged { zip, chart_tgz, images });
+        packaged.push(Packaged {
+            zip,
+            chart_tgz,
+            images,
+        });
     }
     Ok(packaged)
 }
@@ -174,16 +209,25 @@ fn deploy(sh: &Shell, packages: &[Packaged], work: &Path) -> Result<()> {
     cmd!(sh, "kind create cluster --name {cluster} --wait 120s").run()?;
     let result = (|| -> Result<()> {
         let kubeconfig = work.join("kubeconfig");
-        cmd!(sh, "kind get kubeconfig --name {cluster}").read().map(|config| std::fs::write(&kubeconfig, config))??;
+        cmd!(sh, "kind get kubeconfig --name {cluster}")
+            .read()
+            .map(|config| std::fs::write(&kubeconfig, config))??;
         let _kubeconfig = sh.push_env("KUBECONFIG", &kubeconfig);
         for package in packages {
             for tar in &package.images {
                 cmd!(sh, "kind load image-archive {tar} --name {cluster}").run()?;
             }
             let chart = &package.chart_tgz;
-            cmd!(sh, "helm install e2e {chart} --namespace e2e --create-namespace --timeout 3m").run()?;
+            cmd!(
+                sh,
+                "helm install e2e {chart} --namespace e2e --create-namespace --timeout 3m"
+            )
+            .run()?;
             wait_for_images_pulled(sh, &cluster)?;
-            eprintln!("    installed {}: every image was pulled", package.zip.display());
+            eprintln!(
+                "    installed {}: every image was pulled",
+                package.zip.display()
+            );
             cmd!(sh, "helm uninstall e2e --namespace e2e").run()?;
         }
         Ok(())
@@ -207,7 +251,10 @@ fn wait_for_images_pulled(sh: &Shell, cluster: &str) -> Result<()> {
             "docker exec {node} kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -n e2e -o {reasons_path}"
         )
         .read()?;
-        if reasons.contains("ErrImagePull") || reasons.contains("ImagePullBackOff") || reasons.contains("InvalidImageName") {
+        if reasons.contains("ErrImagePull")
+            || reasons.contains("ImagePullBackOff")
+            || reasons.contains("InvalidImageName")
+        {
             bail!("a pod cannot pull its image: {reasons}");
         }
         let pending = cmd!(
@@ -215,7 +262,10 @@ fn wait_for_images_pulled(sh: &Shell, cluster: &str) -> Result<()> {
             "docker exec {node} kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -n e2e -o {image_ids_path}"
         )
         .read()?;
-        if !pending.trim().is_empty() && !reasons.contains("ContainerCreating") && !reasons.contains("PodInitializing") {
+        if !pending.trim().is_empty()
+            && !reasons.contains("ContainerCreating")
+            && !reasons.contains("PodInitializing")
+        {
             return Ok(());
         }
         std::thread::sleep(std::time::Duration::from_secs(2));

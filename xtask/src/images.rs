@@ -9,10 +9,26 @@ use xshell::Shell;
 
 /// (tar file, repo tag, architecture) for every image the etcd example deploys.
 const EXAMPLE_IMAGES: &[(&str, &str, Arch)] = &[
-    ("etcd-3.5.17.tar", "docker.io/osc-examples/etcd:3.5.17", Arch::X86_64),
-    ("etcd-3.5.17-arm64.tar", "docker.io/osc-examples/etcd:3.5.17", Arch::Aarch64),
-    ("os-shell-12.tar", "docker.io/osc-examples/os-shell:12", Arch::X86_64),
-    ("os-shell-12-arm64.tar", "docker.io/osc-examples/os-shell:12", Arch::Aarch64),
+    (
+        "etcd-3.5.17.tar",
+        "docker.io/osc-examples/etcd:3.5.17",
+        Arch::X86_64,
+    ),
+    (
+        "etcd-3.5.17-arm64.tar",
+        "docker.io/osc-examples/etcd:3.5.17",
+        Arch::Aarch64,
+    ),
+    (
+        "os-shell-12.tar",
+        "docker.io/osc-examples/os-shell:12",
+        Arch::X86_64,
+    ),
+    (
+        "os-shell-12-arm64.tar",
+        "docker.io/osc-examples/os-shell:12",
+        Arch::Aarch64,
+    ),
 ];
 
 fn images_dir(sh: &Shell) -> PathBuf {
@@ -26,11 +42,15 @@ fn build(repo_tag: &str, arch: &Arch) -> Result<Vec<u8>> {
         variant: None,
         files: vec![(
             "etc/osc-example".to_string(),
-            format!("{repo_tag} for {arch}: an example image made by `cargo xtask example-images`\n").into_bytes(),
+            format!(
+                "{repo_tag} for {arch}: an example image made by `cargo xtask example-images`\n"
+            )
+            .into_bytes(),
         )],
     };
     let mut tar = Vec::new();
-    osc_image::write_docker_archive(&spec, &mut tar).with_context(|| format!("building {repo_tag}"))?;
+    osc_image::write_docker_archive(&spec, &mut tar)
+        .with_context(|| format!("building {repo_tag}"))?;
     Ok(tar)
 }
 
@@ -42,7 +62,8 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     for (file, repo_tag, arch) in EXAMPLE_IMAGES {
         let path = dir.join(file);
-        std::fs::write(&path, build(repo_tag, arch)?).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, build(repo_tag, arch)?)
+            .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
@@ -53,7 +74,8 @@ pub(crate) fn check(sh: &Shell) -> Result<()> {
     let dir = images_dir(sh);
     for (file, repo_tag, arch) in EXAMPLE_IMAGES {
         let path = dir.join(file);
-        let committed = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let committed =
+            std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         if committed != build(repo_tag, arch)? {
             bail!(
                 "{} differs from what `cargo xtask example-images` builds: run it and commit the result",
@@ -61,6 +83,9 @@ pub(crate) fn check(sh: &Shell) -> Result<()> {
             );
         }
     }
-    eprintln!("example image tars are up to date ({} tars)", EXAMPLE_IMAGES.len());
+    eprintln!(
+        "example image tars are up to date ({} tars)",
+        EXAMPLE_IMAGES.len()
+    );
     Ok(())
 }

@@ -80,7 +80,10 @@ fn ensure_helm(sh: &Shell) -> Result<PathBuf> {
         .context("installing the Helm adapter (tools/helm-adapter/install.sh) failed; it needs python3 with venv and access to PyPI")?;
     let helm = PathBuf::from(path.trim());
     if !helm.is_file() {
-        bail!("tools/helm-adapter/install.sh printed {}, which is not a file", helm.display());
+        bail!(
+            "tools/helm-adapter/install.sh printed {}, which is not a file",
+            helm.display()
+        );
     }
     Ok(helm)
 }

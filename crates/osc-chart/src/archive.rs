@@ -25,9 +25,17 @@ pub(crate) fn write<W: Write>(chart: &Chart, out: W) -> io::Result<W> {
     tar.into_inner()?.finish()
 }
 
-fn write_contents<W: Write>(tar: &mut tar::Builder<W>, chart: &Chart, prefix: &str) -> io::Result<()> {
+fn write_contents<W: Write>(
+    tar: &mut tar::Builder<W>,
+    chart: &Chart,
+    prefix: &str,
+) -> io::Result<()> {
     let base = format!("{prefix}{}", chart.metadata.name);
-    append(tar, &format!("{base}/Chart.yaml"), chart.chart_yaml.as_bytes())?;
+    append(
+        tar,
+        &format!("{base}/Chart.yaml"),
+        chart.chart_yaml.as_bytes(),
+    )?;
     for file in &chart.files {
         append(tar, &format!("{base}/{}", file.path), &file.data)?;
     }

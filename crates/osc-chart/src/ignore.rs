@@ -48,7 +48,8 @@ impl Rules {
 
     /// Helm adds this rule after the user's: editor backups and dotfiles under templates/ never ship.
     pub(crate) fn with_defaults(mut self) -> Rules {
-        self.add("templates/.?*").expect("the default rule is valid");
+        self.add("templates/.?*")
+            .expect("the default rule is valid");
         self
     }
 

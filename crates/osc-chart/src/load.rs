@@ -57,7 +57,10 @@ pub(crate) fn load(path: &Path) -> Result<Chart, LoadError> {
         (read_dir(path)?, path.display().to_string())
     } else {
         let file = fs::File::open(path).map_err(|error| LoadError::io(path, error))?;
-        (read_archive(file, &path.display().to_string())?, path.display().to_string())
+        (
+            read_archive(file, &path.display().to_string())?,
+            path.display().to_string(),
+        )
     };
     load_files(files, &origin)
 }
@@ -72,8 +75,9 @@ fn read_dir(root: &Path) -> Result<Vec<RawFile>, LoadError> {
     }
     let ignore_file = root.join(".helmignore");
     let rules = match fs::read_to_string(&ignore_file) {
-        Ok(text) => Rules::parse(&text)
-            .map_err(|error| LoadError::new(ignore_file.display().to_string(), error.to_string()))?,
+        Ok(text) => Rules::parse(&text).map_err(|error| {
+            LoadError::new(ignore_file.display().to_string(), error.to_string())
+        })?,
         Err(error) if error.kind() == io::ErrorKind::NotFound => Rules::default(),
         Err(error) => return Err(LoadError::io(&ignore_file, error)),
     }
@@ -126,7 +130,9 @@ impl DirWalker {
             if meta.is_dir() && relative.matches('/').count() >= MAX_DEPTH {
                 return Err(LoadError::new(
                     path.display().to_string(),
-                    format!("more than {MAX_DEPTH} folders deep: is there a symbolic link to a parent folder?"),
+                    format!(
+                        "more than {MAX_DEPTH} folders deep: is there a symbolic link to a parent folder?"
+                    ),
                 ));
             }
             if meta.is_dir() {
@@ -157,7 +163,9 @@ impl DirWalker {
             if self.total > MAX_CHART_SIZE {
                 return Err(LoadError::new(
                     self.root.display().to_string(),
-                    format!("the chart is larger than Helm's limit of {MAX_CHART_SIZE} bytes: list large files in .helmignore"),
+                    format!(
+                        "the chart is larger than Helm's limit of {MAX_CHART_SIZE} bytes: list large files in .helmignore"
+                    ),
                 ));
             }
             let data = fs::read(&path).map_err(|error| LoadError::io(&path, error))?;
@@ -208,7 +216,9 @@ fn read_archive(input: impl Read, origin: &str) -> Result<Vec<RawFile>, LoadErro
     let corrupt = |error: io::Error| {
         LoadError::new(
             origin,
-            format!("not a readable chart archive ({error}): give a .tgz made by `helm package` or a chart directory"),
+            format!(
+                "not a readable chart archive ({error}): give a .tgz made by `helm package` or a chart directory"
+            ),
         )
     };
     let mut files: Vec<RawFile> = Vec::new();
@@ -218,11 +228,15 @@ fn read_archive(input: impl Read, origin: &str) -> Result<Vec<RawFile>, LoadErro
         let mut entry = entry.map_err(corrupt)?;
         let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let entry_type = entry.header().entry_type();
-        if entry_type.is_dir() || entry_type.is_pax_global_extensions() || entry_type.is_pax_local_extensions() {
+        if entry_type.is_dir()
+            || entry_type.is_pax_global_extensions()
+            || entry_type.is_pax_local_extensions()
+        {
             continue;
         }
         let location = format!("{origin}: {raw_name}");
-        let relative = chart_relative(&raw_name).map_err(|message| LoadError::new(&location, message))?;
+        let relative =
+            chart_relative(&raw_name).map_err(|message| LoadError::new(&location, message))?;
         if entry_type.is_symlink() || entry_type.is_hard_link() {
             let target = entry
                 .link_name_bytes()
@@ -238,7 +252,9 @@ fn read_archive(input: impl Read, origin: &str) -> Result<Vec<RawFile>, LoadErro
                 None => {
                     return Err(LoadError::new(
                         location,
-                        format!("a link to `{target}`, outside the chart's top folder: a chart archive must hold only its own files; re-create it with `helm package`"),
+                        format!(
+                            "a link to `{target}`, outside the chart's top folder: a chart archive must hold only its own files; re-create it with `helm package`"
+                        ),
                     ));
                 }
             }
@@ -254,7 +270,9 @@ fn read_archive(input: impl Read, origin: &str) -> Result<Vec<RawFile>, LoadErro
         if size > MAX_FILE_SIZE {
             return Err(LoadError::new(
                 location,
-                format!("{size} bytes is more than Helm's limit of {MAX_FILE_SIZE} bytes for a chart file"),
+                format!(
+                    "{size} bytes is more than Helm's limit of {MAX_FILE_SIZE} bytes for a chart file"
+                ),
             ));
         }
         if size > remaining {
@@ -295,7 +313,9 @@ fn read_archive(input: impl Read, origin: &str) -> Result<Vec<RawFile>, LoadErro
 fn chart_relative(raw_name: &str) -> Result<String, String> {
     let name = raw_name.replace('\\', "/");
     if name.starts_with('/') {
-        return Err("an absolute path: a chart archive holds only paths below its top folder".to_string());
+        return Err(
+            "an absolute path: a chart archive holds only paths below its top folder".to_string(),
+        );
     }
     let (top, rest) = name.split_once('/').unwrap_or((name.as_str(), ""));
     if top == "Chart.yaml" {
@@ -358,7 +378,8 @@ fn load_files(files: Vec<RawFile>, origin: &str) -> Result<Chart, LoadError> {
     };
     let chart_yaml = String::from_utf8(chart_yaml.data.clone())
         .map_err(|_| LoadError::new(&chart_yaml_location, "not UTF-8 text: save it as UTF-8"))?;
-    let metadata = metadata::parse(&chart_yaml).map_err(|message| LoadError::new(&chart_yaml_location, message))?;
+    let metadata = metadata::parse(&chart_yaml)
+        .map_err(|message| LoadError::new(&chart_yaml_location, message))?;
     let v1 = metadata.api_version == "v1";
 
     let mut own: Vec<ChartFile> = Vec::new();
@@ -469,8 +490,14 @@ mod tests {
 
     #[test]
     fn symlinks_resolve_only_inside() {
-        assert_eq!(resolve_symlink("templates/a.yaml", "b.yaml").as_deref(), Some("templates/b.yaml"));
-        assert_eq!(resolve_symlink("templates/a.yaml", "../files/b").as_deref(), Some("files/b"));
+        assert_eq!(
+            resolve_symlink("templates/a.yaml", "b.yaml").as_deref(),
+            Some("templates/b.yaml")
+        );
+        assert_eq!(
+            resolve_symlink("templates/a.yaml", "../files/b").as_deref(),
+            Some("files/b")
+        );
         assert_eq!(resolve_symlink("a.yaml", "../b"), None);
         assert_eq!(resolve_symlink("a.yaml", "/etc/passwd"), None);
     }

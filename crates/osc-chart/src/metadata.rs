@@ -86,7 +86,9 @@ fn validate(metadata: &Metadata) -> Result<(), String> {
         ));
     }
     if metadata.version.is_empty() {
-        return Err("`version` is required: add `version: <SemVer>`, e.g. `version: 1.0.0`".to_string());
+        return Err(
+            "`version` is required: add `version: <SemVer>`, e.g. `version: 1.0.0`".to_string(),
+        );
     }
     if !is_helm_semver(&metadata.version) {
         return Err(format!(
@@ -120,7 +122,9 @@ fn is_helm_semver(version: &str) -> bool {
     };
     let numbers: Vec<&str> = core.split('.').collect();
     let numeric = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    let identifier = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let identifier = |part: &str| {
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
     (1..=3).contains(&numbers.len())
         && numbers.iter().all(numeric)
         && pre.is_none_or(|pre| pre.split('.').all(identifier))
@@ -165,7 +169,14 @@ mod tests {
 
     #[test]
     fn versions_helm_accepts() {
-        for good in ["1.0.0", "v1.2", "1", "1.0.0-rc.1", "1.0.0+build.5", "0.1.0-alpha-2"] {
+        for good in [
+            "1.0.0",
+            "v1.2",
+            "1",
+            "1.0.0-rc.1",
+            "1.0.0+build.5",
+            "0.1.0-alpha-2",
+        ] {
             assert!(is_helm_semver(good), "{good}");
         }
         for bad in ["", "latest", "1.0.0.0", "1..0", "1.0.0-", "x1.0"] {
@@ -175,9 +186,11 @@ mod tests {
 
     #[test]
     fn numeric_app_version_stays_a_string() {
-        let metadata = parse("apiVersion: v2\nname: a\nversion: 1.0.0\nappVersion: 1.10\n").unwrap();
+        let metadata =
+            parse("apiVersion: v2\nname: a\nversion: 1.0.0\nappVersion: 1.10\n").unwrap();
         assert_eq!(metadata.app_version, "1.1");
-        let metadata = parse("apiVersion: v2\nname: a\nversion: 1.0.0\nappVersion: \"1.10\"\n").unwrap();
+        let metadata =
+            parse("apiVersion: v2\nname: a\nversion: 1.0.0\nappVersion: \"1.10\"\n").unwrap();
         assert_eq!(metadata.app_version, "1.10");
     }
 
@@ -186,10 +199,19 @@ mod tests {
         let cases = [
             ("apiVersion: v2\nversion: 1.0.0\n", "`name` is required"),
             ("apiVersion: v2\nname: a\n", "`version` is required"),
-            ("apiVersion: v2\nname: a\nversion: latest\n", "`version: latest` is not a SemVer"),
-            ("apiVersion: v2\nname: a\nversion: 1.0.0\ntype: app\n", "`type: app`"),
+            (
+                "apiVersion: v2\nname: a\nversion: latest\n",
+                "`version: latest` is not a SemVer",
+            ),
+            (
+                "apiVersion: v2\nname: a\nversion: 1.0.0\ntype: app\n",
+                "`type: app`",
+            ),
             ("name: [a\n", "did not find expected"),
-            ("apiVersion: v2\nname: a\nversion: 1.0.0\nannotations:\n  a: [1]\n", "annotations"),
+            (
+                "apiVersion: v2\nname: a\nversion: 1.0.0\nannotations:\n  a: [1]\n",
+                "annotations",
+            ),
         ];
         for (text, want) in cases {
             let error = parse(text).unwrap_err();

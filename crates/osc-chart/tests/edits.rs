@@ -2,7 +2,6 @@
 //! annotations `helm osc package` writes, and the snapshot is the diff, so a reviewer sees every
 //! changed byte (carriage returns shown as ␍).
 
-
 use osc_chart::Chart;
 
 const ANNOTATIONS: &[(&str, &str)] = &[
@@ -33,7 +32,11 @@ fn chart_yaml_edits() {
 
         let metadata = chart.metadata();
         for (key, value) in ANNOTATIONS {
-            assert_eq!(metadata.annotations.get(*key).map(String::as_str), Some(*value), "{key}");
+            assert_eq!(
+                metadata.annotations.get(*key).map(String::as_str),
+                Some(*value),
+                "{key}"
+            );
         }
         // Only the BOM (which Helm drops too) and added or replaced lines may differ.
         let original = String::from_utf8(original).unwrap();
@@ -43,7 +46,9 @@ fn chart_yaml_edits() {
             if change.tag() == similar::ChangeTag::Delete {
                 let line = change.value();
                 assert!(
-                    ANNOTATIONS.iter().any(|(key, _)| line.contains(&format!("{key}:")))
+                    ANNOTATIONS
+                        .iter()
+                        .any(|(key, _)| line.contains(&format!("{key}:")))
                         || line.contains("annotations")
                         || !line.ends_with('\n'),
                     "a line that is not an annotation changed: {line:?}"
@@ -51,7 +56,10 @@ fn chart_yaml_edits() {
             }
         }
         if original.contains("\r\n") {
-            assert!(!edited.replace("\r\n", "").contains('\n'), "a bare LF was written into a CRLF file");
+            assert!(
+                !edited.replace("\r\n", "").contains('\n'),
+                "a bare LF was written into a CRLF file"
+            );
         }
         let unified = diff.unified_diff().context_radius(2).to_string();
         insta::assert_snapshot!(visible(&unified));

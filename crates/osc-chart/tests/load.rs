@@ -43,8 +43,20 @@ fn entry_text(archive: &[u8], name: &str) -> String {
 /// A subchart archive as `helm package` lays it out, for charts/.
 fn subchart_tgz() -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("Chart.yaml", "apiVersion: v2\nname: packed\nversion: 2.0.0\n"), ("templates/cm.yaml", "kind: ConfigMap\n")]);
-    Chart::load(dir.path()).unwrap().write_archive(Vec::new()).unwrap()
+    write(
+        dir.path(),
+        &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: packed\nversion: 2.0.0\n",
+            ),
+            ("templates/cm.yaml", "kind: ConfigMap\n"),
+        ],
+    );
+    Chart::load(dir.path())
+        .unwrap()
+        .write_archive(Vec::new())
+        .unwrap()
 }
 
 #[test]
@@ -102,12 +114,25 @@ fn a_directory_is_packaged_with_helms_file_set_and_order() {
 #[test]
 fn archives_are_reproducible_and_load_back() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("Chart.yaml", CHART_YAML), ("values.yaml", "a: 1\n"), ("templates/cm.yaml", "kind: ConfigMap\n")]);
-    let first = Chart::load(dir.path()).unwrap().write_archive(Vec::new()).unwrap();
+    write(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_YAML),
+            ("values.yaml", "a: 1\n"),
+            ("templates/cm.yaml", "kind: ConfigMap\n"),
+        ],
+    );
+    let first = Chart::load(dir.path())
+        .unwrap()
+        .write_archive(Vec::new())
+        .unwrap();
     // A later mtime on the source must not change the bytes.
     std::thread::sleep(std::time::Duration::from_millis(20));
     write(dir.path(), &[("values.yaml", "a: 1\n")]);
-    let second = Chart::load(dir.path()).unwrap().write_archive(Vec::new()).unwrap();
+    let second = Chart::load(dir.path())
+        .unwrap()
+        .write_archive(Vec::new())
+        .unwrap();
     assert_eq!(first, second);
 
     let packed = dir.path().join("app-0.1.0.tgz");
@@ -115,10 +140,18 @@ fn archives_are_reproducible_and_load_back() {
     let reloaded = Chart::load(&packed).unwrap();
     assert_eq!(reloaded.name(), "app");
     assert_eq!(reloaded.values_yaml(), Some(&b"a: 1\n"[..]));
-    assert_eq!(reloaded.write_archive(Vec::new()).unwrap(), first, "load → write is a fixed point");
+    assert_eq!(
+        reloaded.write_archive(Vec::new()).unwrap(),
+        first,
+        "load → write is a fixed point"
+    );
 
     // The gzip header is the one `helm package` writes (Go's gzip with Helm's extra and comment).
-    assert_eq!(&first[..4], &[0x1f, 0x8b, 0x08, 0x14], "FEXTRA and FCOMMENT set");
+    assert_eq!(
+        &first[..4],
+        &[0x1f, 0x8b, 0x08, 0x14],
+        "FEXTRA and FCOMMENT set"
+    );
     let mut decoder = GzDecoder::new(first.as_slice());
     std::io::copy(&mut decoder, &mut std::io::sink()).unwrap();
     assert_eq!(decoder.header().unwrap().comment(), Some(&b"Helm"[..]));
@@ -129,18 +162,30 @@ fn chart_yaml_keeps_its_bytes_in_the_archive() {
     let dir = tempfile::tempdir().unwrap();
     let text = "# my chart\r\napiVersion: v2\r\nname: app   # the name\r\nversion: 0.1.0\r\n";
     write(dir.path(), &[("Chart.yaml", text)]);
-    let archive = Chart::load(dir.path()).unwrap().write_archive(Vec::new()).unwrap();
+    let archive = Chart::load(dir.path())
+        .unwrap()
+        .write_archive(Vec::new())
+        .unwrap();
     assert_eq!(entry_text(&archive, "app/Chart.yaml"), text);
 }
 
 #[test]
 fn symlinks_inside_the_chart_are_followed() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("Chart.yaml", CHART_YAML), ("shared/cm.yaml", "kind: ConfigMap\n")]);
+    write(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_YAML),
+            ("shared/cm.yaml", "kind: ConfigMap\n"),
+        ],
+    );
     std::fs::create_dir(dir.path().join("templates")).unwrap();
     std::os::unix::fs::symlink("../shared/cm.yaml", dir.path().join("templates/cm.yaml")).unwrap();
     let chart = Chart::load(dir.path()).unwrap();
-    assert_eq!(chart.file("templates/cm.yaml"), Some(&b"kind: ConfigMap\n"[..]));
+    assert_eq!(
+        chart.file("templates/cm.yaml"),
+        Some(&b"kind: ConfigMap\n"[..])
+    );
 }
 
 /// Each bad input and the words its error must carry.
@@ -168,7 +213,10 @@ fn refusals_name_the_file_and_say_what_to_do() {
         Case {
             name: "bad Chart.yaml",
             setup: |root| {
-                write(root, &[("Chart.yaml", "apiVersion: v2\nname: app\nversion: latest\n")]);
+                write(
+                    root,
+                    &[("Chart.yaml", "apiVersion: v2\nname: app\nversion: latest\n")],
+                );
                 root.to_path_buf()
             },
             want: &["Chart.yaml", "`version: latest` is not a SemVer"],
@@ -176,7 +224,13 @@ fn refusals_name_the_file_and_say_what_to_do() {
         Case {
             name: "annotations not a map",
             setup: |root| {
-                write(root, &[("Chart.yaml", "apiVersion: v2\nname: app\nversion: 1.0.0\nannotations: [x]\n")]);
+                write(
+                    root,
+                    &[(
+                        "Chart.yaml",
+                        "apiVersion: v2\nname: app\nversion: 1.0.0\nannotations: [x]\n",
+                    )],
+                );
                 root.to_path_buf()
             },
             want: &["Chart.yaml", "annotations"],
@@ -189,12 +243,19 @@ fn refusals_name_the_file_and_say_what_to_do() {
                 std::os::unix::fs::symlink("/etc/hostname", root.join("templates/host")).unwrap();
                 root.to_path_buf()
             },
-            want: &["templates/host", "outside the chart", "copy the file into the chart"],
+            want: &[
+                "templates/host",
+                "outside the chart",
+                "copy the file into the chart",
+            ],
         },
         Case {
             name: "bad .helmignore",
             setup: |root| {
-                write(root, &[("Chart.yaml", CHART_YAML), (".helmignore", "a/**/b\n")]);
+                write(
+                    root,
+                    &[("Chart.yaml", CHART_YAML), (".helmignore", "a/**/b\n")],
+                );
                 root.to_path_buf()
             },
             want: &[".helmignore", "line 1", "**"],
@@ -202,10 +263,16 @@ fn refusals_name_the_file_and_say_what_to_do() {
         Case {
             name: "stray file in charts/",
             setup: |root| {
-                write(root, &[("Chart.yaml", CHART_YAML), ("charts/README.md", "x\n")]);
+                write(
+                    root,
+                    &[("Chart.yaml", CHART_YAML), ("charts/README.md", "x\n")],
+                );
                 root.to_path_buf()
             },
-            want: &["charts/README.md", "neither a chart folder nor a chart .tgz"],
+            want: &[
+                "charts/README.md",
+                "neither a chart folder nor a chart .tgz",
+            ],
         },
         Case {
             name: "file over Helm's limit",
@@ -231,13 +298,22 @@ fn refusals_name_the_file_and_say_what_to_do() {
         let path = (case.setup)(dir.path());
         let error = Chart::load(&path).map(|_| ()).unwrap_err().to_string();
         for want in case.want {
-            assert!(error.contains(want), "{}: {error:?} lacks {want:?}", case.name);
+            assert!(
+                error.contains(want),
+                "{}: {error:?} lacks {want:?}",
+                case.name
+            );
         }
     }
 }
 
 /// A tar entry with exactly this name, which the tar crate's safe path setters would refuse.
-fn raw_entry(name: &str, kind: tar::EntryType, link: Option<&str>, data: &[u8]) -> (tar::Header, Vec<u8>) {
+fn raw_entry(
+    name: &str,
+    kind: tar::EntryType,
+    link: Option<&str>,
+    data: &[u8],
+) -> (tar::Header, Vec<u8>) {
     let mut header = tar::Header::new_gnu();
     {
         let gnu = header.as_gnu_mut().unwrap();
@@ -256,7 +332,15 @@ fn raw_entry(name: &str, kind: tar::EntryType, link: Option<&str>, data: &[u8]) 
 fn hostile_archive(extra: (tar::Header, Vec<u8>)) -> Vec<u8> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let mut tar = tar::Builder::new(gz);
-    for (header, data) in [raw_entry("app/Chart.yaml", tar::EntryType::Regular, None, CHART_YAML.as_bytes()), extra] {
+    for (header, data) in [
+        raw_entry(
+            "app/Chart.yaml",
+            tar::EntryType::Regular,
+            None,
+            CHART_YAML.as_bytes(),
+        ),
+        extra,
+    ] {
         tar.append(&header, data.as_slice()).unwrap();
     }
     tar.into_inner().unwrap().finish().unwrap()
@@ -265,12 +349,45 @@ fn hostile_archive(extra: (tar::Header, Vec<u8>)) -> Vec<u8> {
 #[test]
 fn archives_with_paths_or_links_outside_their_top_folder_are_refused() {
     let cases = [
-        (raw_entry("app/../../etc/evil", tar::EntryType::Regular, None, b"x"), "outside the chart's top folder"),
-        (raw_entry("/etc/evil", tar::EntryType::Regular, None, b"x"), "an absolute path"),
-        (raw_entry("app/templates/link", tar::EntryType::Symlink, Some("../../../etc/passwd"), b""), "a link to `../../../etc/passwd`, outside"),
-        (raw_entry("app/templates/link", tar::EntryType::Symlink, Some("/etc/passwd"), b""), "a link to `/etc/passwd`, outside"),
-        (raw_entry("app/templates/hard", tar::EntryType::Link, Some("../etc/passwd"), b""), "outside the chart's top folder"),
-        (raw_entry("README.md", tar::EntryType::Regular, None, b"x"), "outside the chart's top folder"),
+        (
+            raw_entry("app/../../etc/evil", tar::EntryType::Regular, None, b"x"),
+            "outside the chart's top folder",
+        ),
+        (
+            raw_entry("/etc/evil", tar::EntryType::Regular, None, b"x"),
+            "an absolute path",
+        ),
+        (
+            raw_entry(
+                "app/templates/link",
+                tar::EntryType::Symlink,
+                Some("../../../etc/passwd"),
+                b"",
+            ),
+            "a link to `../../../etc/passwd`, outside",
+        ),
+        (
+            raw_entry(
+                "app/templates/link",
+                tar::EntryType::Symlink,
+                Some("/etc/passwd"),
+                b"",
+            ),
+            "a link to `/etc/passwd`, outside",
+        ),
+        (
+            raw_entry(
+                "app/templates/hard",
+                tar::EntryType::Link,
+                Some("../etc/passwd"),
+                b"",
+            ),
+            "outside the chart's top folder",
+        ),
+        (
+            raw_entry("README.md", tar::EntryType::Regular, None, b"x"),
+            "outside the chart's top folder",
+        ),
     ];
     for ((header, data), want) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -278,7 +395,10 @@ fn archives_with_paths_or_links_outside_their_top_folder_are_refused() {
         std::fs::write(&path, hostile_archive((header, data))).unwrap();
         let error = Chart::load(&path).map(|_| ()).unwrap_err().to_string();
         assert!(error.contains(want), "{error:?} lacks {want:?}");
-        assert!(error.contains("app-0.1.0.tgz"), "{error:?} does not name the archive");
+        assert!(
+            error.contains("app-0.1.0.tgz"),
+            "{error:?} does not name the archive"
+        );
     }
 }
 
@@ -289,13 +409,31 @@ fn a_link_inside_an_archive_is_resolved() {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let mut tar = tar::Builder::new(gz);
     for (header, data) in [
-        raw_entry("app/Chart.yaml", tar::EntryType::Regular, None, CHART_YAML.as_bytes()),
-        raw_entry("app/templates/cm.yaml", tar::EntryType::Regular, None, b"kind: ConfigMap\n"),
-        raw_entry("app/templates/again.yaml", tar::EntryType::Symlink, Some("cm.yaml"), b""),
+        raw_entry(
+            "app/Chart.yaml",
+            tar::EntryType::Regular,
+            None,
+            CHART_YAML.as_bytes(),
+        ),
+        raw_entry(
+            "app/templates/cm.yaml",
+            tar::EntryType::Regular,
+            None,
+            b"kind: ConfigMap\n",
+        ),
+        raw_entry(
+            "app/templates/again.yaml",
+            tar::EntryType::Symlink,
+            Some("cm.yaml"),
+            b"",
+        ),
     ] {
         tar.append(&header, data.as_slice()).unwrap();
     }
     std::fs::write(&path, tar.into_inner().unwrap().finish().unwrap()).unwrap();
     let chart = Chart::load(&path).unwrap();
-    assert_eq!(chart.file("templates/again.yaml"), Some(&b"kind: ConfigMap\n"[..]));
+    assert_eq!(
+        chart.file("templates/again.yaml"),
+        Some(&b"kind: ConfigMap\n"[..])
+    );
 }

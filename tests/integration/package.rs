@@ -31,15 +31,33 @@ fn package_example(extra: &[&str]) -> Packaged {
     assert_success(&output);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let zip = PathBuf::from(report["zip"].as_str().unwrap());
-    Packaged { _dir: dir, dist, zip, report }
+    Packaged {
+        _dir: dir,
+        dist,
+        zip,
+        report,
+    }
 }
 
 #[test]
 fn the_example_becomes_a_service_package() {
-    let before = (snapshot_tree(&example("etcd")), snapshot_tree(&example("etcd-images")));
-    let packaged = package_example(&["--category", "database", "--arch", "x86_64,arm64", "--scenes", "CCE"]);
+    let before = (
+        snapshot_tree(&example("etcd")),
+        snapshot_tree(&example("etcd-images")),
+    );
+    let packaged = package_example(&[
+        "--category",
+        "database",
+        "--arch",
+        "x86_64,arm64",
+        "--scenes",
+        "CCE",
+    ]);
     assert_eq!(
-        (snapshot_tree(&example("etcd")), snapshot_tree(&example("etcd-images"))),
+        (
+            snapshot_tree(&example("etcd")),
+            snapshot_tree(&example("etcd-images"))
+        ),
         before,
         "the provider's files were modified"
     );
@@ -59,7 +77,10 @@ fn the_example_becomes_a_service_package() {
 
     // The checksum file is what `sha256sum -c` reads, and it is right.
     let sha256 = std::fs::read_to_string(packaged.dist.join("etcd-1.2.0.zip.sha256")).unwrap();
-    assert_eq!(sha256, format!("{}  etcd-1.2.0.zip\n", sha256_hex(&packaged.zip)));
+    assert_eq!(
+        sha256,
+        format!("{}  etcd-1.2.0.zip\n", sha256_hex(&packaged.zip))
+    );
     assert_eq!(packaged.report["sha256"], sha256_hex(&packaged.zip));
     let checked = std::process::Command::new("sha256sum")
         .args(["-c", "etcd-1.2.0.zip.sha256"])
@@ -72,12 +93,24 @@ fn the_example_becomes_a_service_package() {
     // mapping.yaml and the tars are copied byte for byte.
     let unpacked = tempfile::tempdir().unwrap();
     for name in ["mapping.yaml", "etcd-3.5.17.tar", "os-shell-12-arm64.tar"] {
-        let copied = unzip_entry(&packaged.zip, &format!("etcd/images/{name}"), unpacked.path());
-        assert_eq!(std::fs::read(copied).unwrap(), std::fs::read(example("etcd-images").join(name)).unwrap(), "{name}");
+        let copied = unzip_entry(
+            &packaged.zip,
+            &format!("etcd/images/{name}"),
+            unpacked.path(),
+        );
+        assert_eq!(
+            std::fs::read(copied).unwrap(),
+            std::fs::read(example("etcd-images").join(name)).unwrap(),
+            "{name}"
+        );
     }
 
     // Chart.yaml inside carries the annotations, and only those bytes changed.
-    let tgz = unzip_entry(&packaged.zip, "etcd/package/etcd-1.2.0.tgz", unpacked.path());
+    let tgz = unzip_entry(
+        &packaged.zip,
+        "etcd/package/etcd-1.2.0.tgz",
+        unpacked.path(),
+    );
     let chart = osc_chart_yaml(&tgz);
     let original = std::fs::read_to_string(example("etcd/Chart.yaml")).unwrap();
     assert_eq!(
@@ -92,10 +125,16 @@ fn the_example_becomes_a_service_package() {
 /// Chart.yaml from a chart archive.
 fn osc_chart_yaml(tgz: &Path) -> String {
     use std::io::Read;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(tgz).unwrap()));
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(tgz).unwrap(),
+    ));
     let mut entries = archive.entries().unwrap();
     let mut first = entries.next().unwrap().unwrap();
-    assert_eq!(first.path().unwrap().display().to_string(), "etcd/Chart.yaml", "Chart.yaml comes first");
+    assert_eq!(
+        first.path().unwrap().display().to_string(),
+        "etcd/Chart.yaml",
+        "Chart.yaml comes first"
+    );
     let mut text = String::new();
     first.read_to_string(&mut text).unwrap();
     text
@@ -106,34 +145,53 @@ fn packaging_is_reproducible() {
     let first = package_example(&[]);
     let second = package_example(&[]);
     assert_eq!(first.report["sha256"], second.report["sha256"]);
-    assert_eq!(std::fs::read(&first.zip).unwrap(), std::fs::read(&second.zip).unwrap());
+    assert_eq!(
+        std::fs::read(&first.zip).unwrap(),
+        std::fs::read(&second.zip).unwrap()
+    );
 }
 
 #[test]
 fn real_helm_renders_the_packaged_chart_as_it_renders_the_source() {
     let packaged = package_example(&[]);
     let unpacked = tempfile::tempdir().unwrap();
-    let tgz = unzip_entry(&packaged.zip, "etcd/package/etcd-1.2.0.tgz", unpacked.path());
+    let tgz = unzip_entry(
+        &packaged.zip,
+        "etcd/package/etcd-1.2.0.tgz",
+        unpacked.path(),
+    );
     let from_source = helm_template(&example("etcd"), &[]);
     let from_package = helm_template(&tgz, &[]);
     assert!(from_source.contains("kind: StatefulSet"), "{from_source}");
     assert_eq!(from_package, from_source);
     // And with values that switch templates' branches.
     let flags = ["--set", "persistence.enabled=false", "--namespace", "db"];
-    assert_eq!(helm_template(&tgz, &flags), helm_template(&example("etcd"), &flags));
+    assert_eq!(
+        helm_template(&tgz, &flags),
+        helm_template(&example("etcd"), &flags)
+    );
 }
 
 #[test]
 fn the_chart_archive_holds_what_helm_package_puts_in_it() {
     let dir = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(helm())
-        .args(["package", example("etcd").to_str().unwrap(), "-d", dir.path().to_str().unwrap()])
+        .args([
+            "package",
+            example("etcd").to_str().unwrap(),
+            "-d",
+            dir.path().to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_success(&output);
     let by_helm = tar_files(&dir.path().join("etcd-1.2.0.tgz"));
     let packaged = package_example(&[]);
-    let ours = tar_files(&unzip_entry(&packaged.zip, "etcd/package/etcd-1.2.0.tgz", dir.path()));
+    let ours = tar_files(&unzip_entry(
+        &packaged.zip,
+        "etcd/package/etcd-1.2.0.tgz",
+        dir.path(),
+    ));
     let names = |files: &[(String, Vec<u8>)]| {
         let mut names: Vec<String> = files.iter().map(|(name, _)| name.clone()).collect();
         names.sort();
@@ -150,14 +208,21 @@ fn the_chart_archive_holds_what_helm_package_puts_in_it() {
 
     // A chart .tgz (here, Helm's own) is a SOURCE too.
     let out = dir.path().join("from-tgz");
-    let output = helm_osc(&["package", dir.path().join("etcd-1.2.0.tgz").to_str().unwrap(), "-d", out.to_str().unwrap()]);
+    let output = helm_osc(&[
+        "package",
+        dir.path().join("etcd-1.2.0.tgz").to_str().unwrap(),
+        "-d",
+        out.to_str().unwrap(),
+    ]);
     assert_success(&output);
     assert!(out.join("etcd-1.2.0.zip").is_file());
 }
 
 fn tar_files(tgz: &Path) -> Vec<(String, Vec<u8>)> {
     use std::io::Read;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(tgz).unwrap()));
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(tgz).unwrap(),
+    ));
     archive
         .entries()
         .unwrap()
@@ -184,7 +249,10 @@ fn text_output() {
         dist.to_str().unwrap(),
     ]);
     assert_success(&output);
-    let redact = |text: String| text.replace(dist.to_str().unwrap(), "[DIST]").replace(example("").to_str().unwrap(), "[EXAMPLES]/");
+    let redact = |text: String| {
+        text.replace(dist.to_str().unwrap(), "[DIST]")
+            .replace(example("").to_str().unwrap(), "[EXAMPLES]/")
+    };
     insta::assert_snapshot!("package_text_stdout", redact(stdout(&output)));
     insta::assert_snapshot!("package_text_stderr", redact(stderr(&output)));
 }
@@ -205,11 +273,19 @@ fn images_copy(root: &Path) -> PathBuf {
 /// A chart archive with one extra raw tar entry, which the tar crate's path setters would refuse.
 fn archive_with(root: &Path, name: &str, kind: tar::EntryType, link: Option<&str>) -> PathBuf {
     let path = root.join("etcd-1.2.0.tgz");
-    let gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast());
+    let gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
     let mut builder = tar::Builder::new(gz);
     let chart_yaml = std::fs::read(example("etcd/Chart.yaml")).unwrap();
     for (entry, entry_kind, entry_link, data) in [
-        ("etcd/Chart.yaml", tar::EntryType::Regular, None, chart_yaml.as_slice()),
+        (
+            "etcd/Chart.yaml",
+            tar::EntryType::Regular,
+            None,
+            chart_yaml.as_slice(),
+        ),
         (name, kind, link, b"x".as_slice()),
     ] {
         let mut header = tar::Header::new_gnu();
@@ -255,7 +331,13 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
         },
         Case {
             name: "version with build metadata",
-            setup: |root| vec![s(chart_copy(root)), "--version".into(), "1.2.0+build.7".into()],
+            setup: |root| {
+                vec![
+                    s(chart_copy(root)),
+                    "--version".into(),
+                    "1.2.0+build.7".into(),
+                ]
+            },
             exit: 1,
             want: &["--version", "1.2.0+build.7", "build metadata"],
         },
@@ -269,7 +351,11 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
             name: "image tar name",
             setup: |root| {
                 let images = images_copy(root);
-                std::fs::rename(images.join("etcd-3.5.17.tar"), images.join("etcd-3.5.17-.tar")).unwrap();
+                std::fs::rename(
+                    images.join("etcd-3.5.17.tar"),
+                    images.join("etcd-3.5.17-.tar"),
+                )
+                .unwrap();
                 vec![s(chart_copy(root)), "--images".into(), s(images)]
             },
             exit: 1,
@@ -283,7 +369,13 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
         },
         Case {
             name: "architecture",
-            setup: |root| vec![s(chart_copy(root)), "--arch".into(), "x86_64,riscv64".into()],
+            setup: |root| {
+                vec![
+                    s(chart_copy(root)),
+                    "--arch".into(),
+                    "x86_64,riscv64".into(),
+                ]
+            },
             exit: 2,
             want: &["riscv64", "x86_64 or aarch64"],
         },
@@ -292,7 +384,11 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
             setup: |root| {
                 let chart = chart_copy(root);
                 let text = std::fs::read_to_string(chart.join("Chart.yaml")).unwrap();
-                std::fs::write(chart.join("Chart.yaml"), text.replace("    email: osc-examples@example.com\n", "")).unwrap();
+                std::fs::write(
+                    chart.join("Chart.yaml"),
+                    text.replace("    email: osc-examples@example.com\n", ""),
+                )
+                .unwrap();
                 vec![s(chart)]
             },
             exit: 1,
@@ -310,21 +406,46 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
         },
         Case {
             name: "archive path outside",
-            setup: |root| vec![s(archive_with(root, "etcd/../../evil.yaml", tar::EntryType::Regular, None))],
+            setup: |root| {
+                vec![s(archive_with(
+                    root,
+                    "etcd/../../evil.yaml",
+                    tar::EntryType::Regular,
+                    None,
+                ))]
+            },
             exit: 1,
             want: &["etcd-1.2.0.tgz", "outside the chart's top folder"],
         },
         Case {
             name: "archive absolute path",
-            setup: |root| vec![s(archive_with(root, "/etc/cron.d/evil", tar::EntryType::Regular, None))],
+            setup: |root| {
+                vec![s(archive_with(
+                    root,
+                    "/etc/cron.d/evil",
+                    tar::EntryType::Regular,
+                    None,
+                ))]
+            },
             exit: 1,
             want: &["etcd-1.2.0.tgz", "absolute path"],
         },
         Case {
             name: "archive link outside",
-            setup: |root| vec![s(archive_with(root, "etcd/templates/x.yaml", tar::EntryType::Symlink, Some("../../../etc/passwd")))],
+            setup: |root| {
+                vec![s(archive_with(
+                    root,
+                    "etcd/templates/x.yaml",
+                    tar::EntryType::Symlink,
+                    Some("../../../etc/passwd"),
+                ))]
+            },
             exit: 1,
-            want: &["etcd-1.2.0.tgz", "etcd/templates/x.yaml", "outside the chart's top folder"],
+            want: &[
+                "etcd-1.2.0.tgz",
+                "etcd/templates/x.yaml",
+                "outside the chart's top folder",
+            ],
         },
         Case {
             name: "mapping is not YAML",
@@ -347,10 +468,24 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let output = helm_osc(&args);
         let said = stderr(&output);
-        assert_eq!(output.status.code(), Some(case.exit), "{}: {said}", case.name);
+        assert_eq!(
+            output.status.code(),
+            Some(case.exit),
+            "{}: {said}",
+            case.name
+        );
         for want in case.want {
-            assert!(said.contains(want), "{}: {said:?} lacks {want:?}", case.name);
+            assert!(
+                said.contains(want),
+                "{}: {said:?} lacks {want:?}",
+                case.name
+            );
         }
-        assert_eq!(std::fs::read_dir(&dist).unwrap().count(), 0, "{}: something was written", case.name);
+        assert_eq!(
+            std::fs::read_dir(&dist).unwrap().count(),
+            0,
+            "{}: something was written",
+            case.name
+        );
     }
 }

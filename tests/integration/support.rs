@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 pub fn example(path: &str) -> PathBuf {
@@ -48,7 +51,10 @@ pub fn helm() -> PathBuf {
         return PathBuf::from(bin);
     }
     if let Some(path) = std::env::var_os("PATH") {
-        if let Some(helm) = std::env::split_paths(&path).map(|dir| dir.join("helm")).find(|helm| helm.is_file()) {
+        if let Some(helm) = std::env::split_paths(&path)
+            .map(|dir| dir.join("helm"))
+            .find(|helm| helm.is_file())
+        {
             return helm;
         }
     }
@@ -75,7 +81,9 @@ pub fn helm_template(chart: &Path, extra: &[&str]) -> String {
 /// Extracts one entry of a zip into `dir`; returns its path.
 pub fn unzip_entry(zip: &Path, entry: &str, dir: &Path) -> PathBuf {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
-    let mut file = archive.by_name(entry).unwrap_or_else(|_| panic!("no {entry} in {}", zip.display()));
+    let mut file = archive
+        .by_name(entry)
+        .unwrap_or_else(|_| panic!("no {entry} in {}", zip.display()));
     let path = dir.join(entry.rsplit('/').next().unwrap());
     let mut out = std::fs::File::create(&path).unwrap();
     std::io::copy(&mut file, &mut out).unwrap();
@@ -91,7 +99,11 @@ pub fn sha256_hex(path: &Path) -> String {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
     std::io::copy(&mut std::fs::File::open(path).unwrap(), &mut hasher).unwrap();
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// Every file under `dir` with its bytes, to prove a command left its input alone.

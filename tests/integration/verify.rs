@@ -37,14 +37,23 @@ fn a_package_the_tool_built_passes() {
     assert_eq!(report["version"], "1.2.0");
     assert_eq!(report["deployable"], "etcd/package/etcd-1.2.0.tgz");
     assert_eq!(report["images"].as_array().unwrap().len(), 4);
-    assert!(report["sha256_file"].as_str().unwrap().ends_with("etcd-1.2.0.zip.sha256"));
+    assert!(
+        report["sha256_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("etcd-1.2.0.zip.sha256")
+    );
 }
 
 #[test]
 fn a_wrong_checksum_is_a_finding() {
     let dir = tempfile::tempdir().unwrap();
     let zip = build(dir.path(), None);
-    std::fs::write(dir.path().join("dist/etcd-1.2.0.zip.sha256"), format!("{}  etcd-1.2.0.zip\n", "0".repeat(64))).unwrap();
+    std::fs::write(
+        dir.path().join("dist/etcd-1.2.0.zip.sha256"),
+        format!("{}  etcd-1.2.0.zip\n", "0".repeat(64)),
+    )
+    .unwrap();
     let output = helm_osc(&["verify", zip.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let said = stdout(&output);
@@ -70,5 +79,9 @@ fn not_a_zip_is_an_error() {
     std::fs::write(&path, "not a zip").unwrap();
     let output = helm_osc(&["verify", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("x-1.0.0.zip"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("x-1.0.0.zip"),
+        "{}",
+        stderr(&output)
+    );
 }

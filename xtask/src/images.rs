@@ -7,32 +7,61 @@ use anyhow::{Context, Result, bail};
 use osc_image::{Arch, ImageSpec};
 use xshell::Shell;
 
-/// (tar file, repo tag, architecture) for every image the etcd example deploys.
-const EXAMPLE_IMAGES: &[(&str, &str, Arch)] = &[
+/// (folder under examples/, tar file, repo tag, architecture) for every image the examples deploy:
+/// the etcd chart ships both architectures, the kvstore operator x86_64 only.
+const EXAMPLE_IMAGES: &[(&str, &str, &str, Arch)] = &[
     (
+        "etcd-images",
         "etcd-3.5.17.tar",
         "docker.io/osc-examples/etcd:3.5.17",
         Arch::X86_64,
     ),
     (
+        "etcd-images",
         "etcd-3.5.17-arm64.tar",
         "docker.io/osc-examples/etcd:3.5.17",
         Arch::Aarch64,
     ),
     (
+        "etcd-images",
         "os-shell-12.tar",
         "docker.io/osc-examples/os-shell:12",
         Arch::X86_64,
     ),
     (
+        "etcd-images",
         "os-shell-12-arm64.tar",
         "docker.io/osc-examples/os-shell:12",
         Arch::Aarch64,
     ),
+    (
+        "kvstore-operator-images",
+        "kvstore-operator-1.0.0.tar",
+        "docker.io/osc-examples/kvstore-operator:1.0.0",
+        Arch::X86_64,
+    ),
+    (
+        "kvstore-operator-images",
+        "kvstore-webhook-1.0.0.tar",
+        "docker.io/osc-examples/kvstore-webhook:1.0.0",
+        Arch::X86_64,
+    ),
+    (
+        "kvstore-operator-images",
+        "etcd-3.5.17.tar",
+        "docker.io/osc-examples/etcd:3.5.17",
+        Arch::X86_64,
+    ),
+    (
+        "kvstore-operator-images",
+        "os-shell-12.tar",
+        "docker.io/osc-examples/os-shell:12",
+        Arch::X86_64,
+    ),
 ];
 
-fn images_dir(sh: &Shell) -> PathBuf {
-    sh.current_dir().join("examples/etcd-images")
+fn images_dir(sh: &Shell, folder: &str) -> PathBuf {
+    sh.current_dir().join("examples").join(folder)
 }
 
 fn build(repo_tag: &str, arch: &Arch) -> Result<Vec<u8>> {
@@ -58,9 +87,9 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
     if args.iter().any(|arg| arg == "--check") {
         return check(sh);
     }
-    let dir = images_dir(sh);
-    std::fs::create_dir_all(&dir)?;
-    for (file, repo_tag, arch) in EXAMPLE_IMAGES {
+    for (folder, file, repo_tag, arch) in EXAMPLE_IMAGES {
+        let dir = images_dir(sh, folder);
+        std::fs::create_dir_all(&dir)?;
         let path = dir.join(file);
         std::fs::write(&path, build(repo_tag, arch)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -71,9 +100,8 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
 
 /// The committed tars must be exactly what this code builds, or the example lies about its images.
 pub(crate) fn check(sh: &Shell) -> Result<()> {
-    let dir = images_dir(sh);
-    for (file, repo_tag, arch) in EXAMPLE_IMAGES {
-        let path = dir.join(file);
+    for (folder, file, repo_tag, arch) in EXAMPLE_IMAGES {
+        let path = images_dir(sh, folder).join(file);
         let committed =
             std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         if committed != build(repo_tag, arch)? {

@@ -113,6 +113,38 @@ impl Chart {
         Ok(())
     }
 
+    /// Replaces a file of the chart (e.g. values.yaml after a rewrite), or adds it when absent.
+    pub fn set_file(&mut self, path: &str, data: Vec<u8>) {
+        match self.files.iter_mut().find(|file| file.path == path) {
+            Some(file) => file.data = data,
+            None => self.files.push(ChartFile {
+                path: path.to_string(),
+                data,
+            }),
+        }
+    }
+
+    /// Writes the chart as a folder (`dir` itself becomes the chart's top folder), subcharts as
+    /// folders under `charts/`; `dir` must not exist yet, so nothing of the user's is overwritten.
+    pub fn write_dir(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir(dir)?;
+        std::fs::write(dir.join("Chart.yaml"), &self.chart_yaml)?;
+        for file in &self.files {
+            let path = dir.join(&file.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, &file.data)?;
+        }
+        if !self.dependencies.is_empty() {
+            std::fs::create_dir_all(dir.join("charts"))?;
+        }
+        for dependency in &self.dependencies {
+            dependency.write_dir(&dir.join("charts").join(&dependency.metadata.name))?;
+        }
+        Ok(())
+    }
+
     /// Writes the chart as a gzipped tar with one top folder named after the chart, the way
     /// `helm package` lays it out, with every header fixed so the bytes depend only on the content.
     pub fn write_archive<W: Write>(&self, out: W) -> std::io::Result<W> {

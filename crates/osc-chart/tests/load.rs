@@ -437,3 +437,32 @@ fn a_link_inside_an_archive_is_resolved() {
         Some(&b"kind: ConfigMap\n"[..])
     );
 }
+
+#[test]
+fn a_chart_written_as_a_folder_loads_back_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_YAML),
+            ("values.yaml", "a: 1\n"),
+            ("templates/cm.yaml", "kind: ConfigMap\n"),
+            ("charts/sub/Chart.yaml", SUB_CHART_YAML),
+            ("charts/sub/values.yaml", "s: 1\n"),
+        ],
+    );
+    let mut chart = Chart::load(dir.path()).unwrap();
+    chart.set_file("values.yaml", b"a: 2\n".to_vec());
+    let out = dir.path().join("out");
+    chart.write_dir(&out).unwrap();
+    let reloaded = Chart::load(&out).unwrap();
+    assert_eq!(reloaded.values_yaml(), Some(&b"a: 2\n"[..]));
+    assert_eq!(
+        reloaded.write_archive(Vec::new()).unwrap(),
+        chart.write_archive(Vec::new()).unwrap()
+    );
+    assert!(
+        chart.write_dir(&out).is_err(),
+        "an existing folder is never written into"
+    );
+}

@@ -32,6 +32,12 @@ pub enum Command {
     Package(PackageArgs),
     /// Check a built service package: layout, names, source mark, images named by mapping.yaml, checksum
     Verify(VerifyArgs),
+    /// List every image the chart deploys, the values keys that produce it, and hard-coded images
+    Images(ImagesArgs),
+    /// Write mapping.yaml for the chart's images and tars, or check a hand-written one (--check)
+    Mapping(MappingArgs),
+    /// Show the chart as the platform deploys it after rewriting its images to your registry
+    Rewrite(RewriteArgs),
     /// Print the versions of helm-osc and of the Helm it renders with
     Version,
 }
@@ -91,6 +97,74 @@ pub struct VerifyArgs {
     /// The checksum file (default: PACKAGE.sha256 when it exists)
     #[arg(long, value_name = "FILE")]
     pub sha256: Option<PathBuf>,
+}
+
+/// How a chart is rendered to find its images.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Values files, as for `helm template` (the chart's own values.yaml always applies first)
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+
+    /// The namespace to render in (default: HELM_NAMESPACE, else `default`)
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// The chart: a directory or a .tgz
+    pub source: PathBuf,
+
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MappingArgs {
+    /// The chart: a directory or a .tgz
+    pub source: PathBuf,
+
+    /// The folder of image tars the mapping's `package` entries name
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+
+    /// Where to write mapping.yaml (default: stdout)
+    #[arg(
+        short = 'o',
+        long = "out",
+        value_name = "FILE",
+        conflicts_with = "check"
+    )]
+    pub out: Option<PathBuf>,
+
+    /// Check this hand-written mapping.yaml against the chart and the tars instead of writing one
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RewriteArgs {
+    /// The chart: a directory or a .tgz
+    pub source: PathBuf,
+
+    /// The registry and organisation the platform pushes images to, e.g. swr.cn-east-3.myhuaweicloud.com/my-org
+    #[arg(long, value_name = "HOST/ORG")]
+    pub registry: String,
+
+    /// The mapping.yaml to apply (default: the one `helm osc mapping` would write)
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// Write the rewritten chart to this folder (it must not exist)
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 /// Accepts a category in any letter case and gives back the platform's spelling.

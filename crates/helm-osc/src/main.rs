@@ -36,6 +36,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Package(args) => commands::package::run(&args, &output),
         Command::Verify(args) => commands::verify::run(&args, &output),
+        Command::Images(args) => commands::images::run(&args, &env, &output),
+        Command::Mapping(args) => commands::mapping::run(&args, &env, &output),
+        Command::Rewrite(args) => commands::rewrite::run(&args, &env, &output),
         Command::Version => commands::version::run(&env, &output),
     };
     match result {

@@ -12,6 +12,7 @@ use serde::Serialize;
 pub enum Format {
     Text,
     Json,
+    Yaml,
 }
 
 pub struct Output {
@@ -66,8 +67,8 @@ impl Output {
             .collect::<Vec<_>>()
             .join(": ");
         anstream::eprintln!("{RED}error{RED:#}: {message}");
-        if self.format == Format::Json {
-            self.json(&serde_json::json!({ "ok": false, "error": message }));
+        if self.format != Format::Text {
+            self.structured(&serde_json::json!({ "ok": false, "error": message }));
         }
     }
 
@@ -83,8 +84,21 @@ impl Output {
         anstream::println!("{text}");
     }
 
-    /// The result, for programs: one JSON document on stdout.
-    pub fn json<T: Serialize>(&self, value: &T) {
+    /// The result, for programs: one JSON or YAML document on stdout.
+    pub fn structured<T: Serialize>(&self, value: &T) {
+        if self.format == Format::Yaml {
+            match serde_yaml::to_string(value) {
+                Ok(text) => anstream::print!("{text}"),
+                Err(error) => anstream::eprintln!(
+                    "{RED}error{RED:#}: cannot print the result as YAML: {error}"
+                ),
+            }
+        } else {
+            self.json(value);
+        }
+    }
+
+    fn json<T: Serialize>(&self, value: &T) {
         let mut stdout = std::io::stdout().lock();
         // A closed stdout (`| head`) is the reader's choice, not an error worth a panic.
         let _ = serde_json::to_writer_pretty(&mut stdout, value);

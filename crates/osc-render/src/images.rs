@@ -116,10 +116,66 @@ type Found = Result<ImageUse, InvalidImage>;
 
 fn scan(rendered: &Rendered) -> Vec<Found> {
     let mut found = Vec::new();
-    for document in &rendered.documents {
-        scan_object(document, &document.value, &mut found);
-    }
+    for_each_container(rendered, &mut |owner, container_type, container| {
+        scan_container(owner, container_type, container, &mut found);
+    });
     found
+}
+
+/// Where a container's text field sits in the rendered objects, the object's name aside:
+/// markers in values such as `fullnameOverride` rename objects but do not move images.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct FieldPosition {
+    pub source: String,
+    pub kind: String,
+    pub container_type: ContainerType,
+    pub container: String,
+    pub field: ImageField,
+}
+
+/// Every container `image` string and every env `value` string, whether or not it parses as
+/// an image reference, in the order of [`find_images`].
+pub(crate) fn image_fields(rendered: &Rendered) -> Vec<(FieldPosition, String)> {
+    let mut fields = Vec::new();
+    for_each_container(rendered, &mut |owner, container_type, container| {
+        let position = |field: ImageField| FieldPosition {
+            source: owner.source.to_owned(),
+            kind: owner.kind.to_owned(),
+            container_type,
+            container: container_name(container).to_owned(),
+            field,
+        };
+        if let Some(raw) = container.get("image").and_then(Value::as_str) {
+            fields.push((position(ImageField::Image), raw.to_owned()));
+        }
+        for (name, raw) in env_values(container) {
+            let field = ImageField::Env {
+                name: name.to_owned(),
+            };
+            fields.push((position(field), raw.to_owned()));
+        }
+    });
+    fields
+}
+
+impl ImageUse {
+    pub(crate) fn position(&self) -> FieldPosition {
+        FieldPosition {
+            source: self.source.clone(),
+            kind: self.kind.clone(),
+            container_type: self.container_type,
+            container: self.container.clone(),
+            field: self.field.clone(),
+        }
+    }
+}
+
+type ContainerVisitor<'v> = dyn FnMut(&Owner<'_>, ContainerType, &Value) + 'v;
+
+fn for_each_container(rendered: &Rendered, visit: &mut ContainerVisitor<'_>) {
+    for document in &rendered.documents {
+        scan_object(document, &document.value, visit);
+    }
 }
 
 /// Where the built-in workload kinds keep their pod spec.
@@ -137,14 +193,14 @@ fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-fn scan_object(document: &Document, object: &Value, found: &mut Vec<Found>) {
+fn scan_object(document: &Document, object: &Value, visit: &mut ContainerVisitor<'_>) {
     let Some(kind) = object.get("kind").and_then(Value::as_str) else {
         return;
     };
     let items = object.get("items").and_then(Value::as_sequence);
     if let Some(items) = items.filter(|_| kind.ends_with("List")) {
         for item in items {
-            scan_object(document, item, found);
+            scan_object(document, item, visit);
         }
         return;
     }
@@ -161,16 +217,16 @@ fn scan_object(document: &Document, object: &Value, found: &mut Vec<Found>) {
         Some(path) => {
             let spec = path.iter().try_fold(object, |value, key| value.get(key));
             if let Some(spec) = spec.and_then(Value::as_mapping) {
-                scan_pod_spec(&owner, spec, found);
+                scan_pod_spec(&owner, spec, visit);
             }
         }
-        None => scan_pod_templates(&owner, object, found),
+        None => scan_pod_templates(&owner, object, visit),
     }
 }
 
 /// Custom resources (Argo Rollouts, operators' CRs) and PodTemplates embed pod templates
 /// anywhere: every `template: {spec: {containers: [...]}}`.
-fn scan_pod_templates(owner: &Owner<'_>, value: &Value, found: &mut Vec<Found>) {
+fn scan_pod_templates(owner: &Owner<'_>, value: &Value, visit: &mut ContainerVisitor<'_>) {
     match value {
         Value::Mapping(mapping) => {
             let pod_spec = mapping
@@ -179,18 +235,18 @@ fn scan_pod_templates(owner: &Owner<'_>, value: &Value, found: &mut Vec<Found>) 
                 .and_then(Value::as_mapping)
                 .filter(|spec| spec.get("containers").is_some_and(Value::is_sequence));
             if let Some(spec) = pod_spec {
-                scan_pod_spec(owner, spec, found);
+                scan_pod_spec(owner, spec, visit);
             }
             for (key, child) in mapping {
                 if pod_spec.is_none() || key.as_str() != Some("template") {
-                    scan_pod_templates(owner, child, found);
+                    scan_pod_templates(owner, child, visit);
                 }
             }
         }
         Value::Sequence(items) => items
             .iter()
-            .for_each(|item| scan_pod_templates(owner, item, found)),
-        Value::Tagged(tagged) => scan_pod_templates(owner, &tagged.value, found),
+            .for_each(|item| scan_pod_templates(owner, item, visit)),
+        Value::Tagged(tagged) => scan_pod_templates(owner, &tagged.value, visit),
         _ => {}
     }
 }
@@ -201,13 +257,13 @@ struct Owner<'a> {
     object: &'a str,
 }
 
-fn scan_pod_spec(owner: &Owner<'_>, spec: &Mapping, found: &mut Vec<Found>) {
+fn scan_pod_spec(owner: &Owner<'_>, spec: &Mapping, visit: &mut ContainerVisitor<'_>) {
     for container_type in CONTAINER_TYPES {
         let containers = spec
             .get(container_type.list_key())
             .and_then(Value::as_sequence);
         for container in containers.into_iter().flatten() {
-            scan_container(owner, container_type, container, found);
+            visit(owner, container_type, container);
         }
     }
 }
@@ -218,7 +274,7 @@ fn scan_container(
     container: &Value,
     found: &mut Vec<Found>,
 ) {
-    let container_name = container.get("name").and_then(Value::as_str).unwrap_or("");
+    let container_name = container_name(container);
     let image_use = |raw: &str, reference: ImageRef, field: ImageField| ImageUse {
         reference,
         raw: raw.to_owned(),
@@ -244,12 +300,7 @@ fn scan_container(
             }),
         });
     }
-    let env = container.get("env").and_then(Value::as_sequence);
-    for variable in env.into_iter().flatten() {
-        let name = variable.get("name").and_then(Value::as_str).unwrap_or("");
-        let Some(raw) = variable.get("value").and_then(Value::as_str) else {
-            continue;
-        };
+    for (name, raw) in env_values(container) {
         if let Some(reference) = env_image(raw) {
             found.push(Ok(image_use(
                 raw,
@@ -260,6 +311,19 @@ fn scan_container(
             )));
         }
     }
+}
+
+fn container_name(container: &Value) -> &str {
+    container.get("name").and_then(Value::as_str).unwrap_or("")
+}
+
+/// The `(name, value)` of each env variable with a literal string value.
+fn env_values(container: &Value) -> impl Iterator<Item = (&str, &str)> {
+    let env = container.get("env").and_then(Value::as_sequence);
+    env.into_iter().flatten().filter_map(|variable| {
+        let name = variable.get("name").and_then(Value::as_str).unwrap_or("");
+        Some((name, variable.get("value").and_then(Value::as_str)?))
+    })
 }
 
 /// An env value counts as an image when it parses as one and also looks like one: it has

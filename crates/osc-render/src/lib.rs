@@ -1,8 +1,10 @@
 //! Render a chart with the real Helm and find every container image reference in the output.
 //!
 //! [`Helm::template`] runs a `helm` executable (the caller gives its path) and splits its
-//! output into [`Document`]s; [`find_images`] walks the pod templates of those objects.
+//! output into [`Document`]s; [`find_images`] walks the pod templates of those objects;
+//! [`discover`] finds which values keys make up each image's address.
 
+mod discover;
 mod helm;
 mod images;
 mod reference;
@@ -10,6 +12,10 @@ mod rendered;
 
 use std::path::PathBuf;
 
+pub use crate::discover::{
+    AddressPart, DiscoverError, DiscoverRequest, Discovery, FoundImage, FragileKey, Guard,
+    KeyOrigin, KeyPart, RENDER_BUDGET, discover,
+};
 pub use crate::helm::{Helm, RenderRequest};
 pub use crate::images::{
     ContainerType, ImageField, ImageUse, InvalidImage, find_images, find_invalid_images,

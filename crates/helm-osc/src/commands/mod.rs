@@ -1,4 +1,8 @@
+pub mod discovery;
+pub mod images;
+pub mod mapping;
 pub mod package;
+pub mod rewrite;
 pub mod verify;
 pub mod version;
 

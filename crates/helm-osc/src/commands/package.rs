@@ -130,7 +130,7 @@ pub fn run(args: &PackageArgs, output: &Output) -> Result<Outcome> {
             .collect(),
     };
     match output.format() {
-        Format::Json => output.json(&report),
+        Format::Json | Format::Yaml => output.structured(&report),
         Format::Text => print_text(&report, output),
     }
     Ok(Outcome::Clean)

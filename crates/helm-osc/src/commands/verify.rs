@@ -62,7 +62,7 @@ pub fn run(args: &VerifyArgs, output: &Output) -> Result<Outcome> {
         mapping: checked.mapping,
     };
     match output.format() {
-        Format::Json => output.json(&report),
+        Format::Json | Format::Yaml => output.structured(&report),
         Format::Text => print_text(&report, output),
     }
     Ok(if report.ok {

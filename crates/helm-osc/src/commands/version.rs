@@ -36,7 +36,7 @@ pub fn run(env: &HelmEnv, output: &Output) -> anyhow::Result<Outcome> {
         namespace: env.namespace.clone(),
     };
     match output.format() {
-        Format::Json => output.json(&versions),
+        Format::Json | Format::Yaml => output.structured(&versions),
         Format::Text => {
             output.text(format_args!("helm-osc {}", versions.helm_osc));
             match (&versions.helm, &versions.helm_bin) {

@@ -1,0 +1,184 @@
+//! `helm osc mapping SOURCE`: write mapping.yaml from what `images` finds, or check a hand-written one.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use osc_mapping::{Finding, Severity};
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::cli::MappingArgs;
+use crate::commands::discovery;
+use crate::env::HelmEnv;
+use crate::output::{BOLD, DIM, Format, Output};
+
+pub fn run(args: &MappingArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
+    let found = discovery::discover(&args.source, &args.render, env, output)?;
+    let tars = discovery::tars(args.images.as_deref())?;
+    match &args.check {
+        Some(file) => check(args, file, &found.images, &tars, output),
+        None => generate(args, &found.images, &tars, output),
+    }
+}
+
+#[derive(Serialize)]
+struct Generated {
+    mapping_file: Option<String>,
+    entries: usize,
+    unmatched_images: Vec<String>,
+    unmatched_tars: Vec<Unmatched>,
+    unmappable: Vec<Unmatched>,
+}
+
+#[derive(Serialize)]
+struct Unmatched {
+    what: String,
+    reason: String,
+}
+
+fn generate(
+    args: &MappingArgs,
+    images: &[osc_render::FoundImage],
+    tars: &[osc_mapping::Tar],
+    output: &Output,
+) -> Result<Outcome> {
+    let chart = osc_chart::Chart::load(&args.source)?;
+    let generated = osc_mapping::generate(chart.name(), images, tars);
+    for image in &generated.unmatched_images {
+        output.warn(format_args!(
+            "{image}: no tar in --images holds this image; its entry has no `package`"
+        ));
+    }
+    for tar in &generated.unmatched_tars {
+        output.warn(format_args!("{}: {}", tar.file_name, tar.reason));
+    }
+    for unmappable in &generated.unmappable {
+        let what = match &unmappable.key {
+            Some(key) => format!("{} (`{key}`)", unmappable.image),
+            None => unmappable.image.clone(),
+        };
+        output.warn(format_args!("{what}: not mapped: {}", unmappable.reason));
+    }
+    match &args.out {
+        Some(path) => {
+            write_atomically(path, generated.text.as_bytes())?;
+            output.status(
+                "Wrote",
+                format_args!(
+                    "{} ({} entries)",
+                    path.display(),
+                    generated.mapping.instance.len()
+                ),
+            );
+        }
+        None if output.format() == Format::Text => output.text(generated.text.trim_end()),
+        None => {}
+    }
+    if output.format() != Format::Text {
+        output.structured(&Generated {
+            mapping_file: args.out.as_ref().map(|path| path.display().to_string()),
+            entries: generated.mapping.instance.len(),
+            unmatched_images: generated.unmatched_images.clone(),
+            unmatched_tars: generated
+                .unmatched_tars
+                .iter()
+                .map(|t| Unmatched {
+                    what: t.file_name.clone(),
+                    reason: t.reason.clone(),
+                })
+                .collect(),
+            unmappable: generated
+                .unmappable
+                .iter()
+                .map(|u| Unmatched {
+                    what: u.key.clone().unwrap_or_else(|| u.image.clone()),
+                    reason: u.reason.clone(),
+                })
+                .collect(),
+        });
+    }
+    Ok(Outcome::Clean)
+}
+
+#[derive(Serialize)]
+struct Checked {
+    ok: bool,
+    mapping_file: String,
+    errors: usize,
+    warnings: usize,
+    findings: Vec<Finding>,
+}
+
+fn check(
+    args: &MappingArgs,
+    file: &Path,
+    images: &[osc_render::FoundImage],
+    tars: &[osc_mapping::Tar],
+    output: &Output,
+) -> Result<Outcome> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("--check {}", file.display()))?;
+    let shown = file.display().to_string();
+    let mapping = osc_mapping::Mapping::parse(&text, &shown)?;
+    let chart = osc_chart::Chart::load(&args.source)?;
+    let values = String::from_utf8_lossy(chart.values_yaml().unwrap_or_default()).into_owned();
+    let findings = osc_mapping::check(&shown, &mapping, images, &values, tars);
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let checked = Checked {
+        ok: errors == 0,
+        mapping_file: shown,
+        errors,
+        warnings: findings.len() - errors,
+        findings,
+    };
+    match output.format() {
+        Format::Text => print_findings(&checked, output),
+        Format::Json | Format::Yaml => output.structured(&checked),
+    }
+    Ok(if checked.ok {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}
+
+fn print_findings(checked: &Checked, output: &Output) {
+    for finding in &checked.findings {
+        let (label, style) = match finding.severity {
+            Severity::Error => ("error", anstyle::AnsiColor::Red.on_default().bold()),
+            Severity::Warning => ("warning", anstyle::AnsiColor::Yellow.on_default().bold()),
+        };
+        output.text(format_args!(
+            "{style}{label}[{}]{style:#}: {BOLD}{}: {}{BOLD:#}: {}\n  {DIM}help:{DIM:#} {}",
+            finding.rule, finding.file, finding.field, finding.message, finding.help
+        ));
+    }
+    output.text(format_args!(
+        "{}: {}",
+        checked.mapping_file,
+        if checked.findings.is_empty() {
+            "ok: every image is covered and every entry reaches its image".to_string()
+        } else {
+            format!("{} errors, {} warnings", checked.errors, checked.warnings)
+        }
+    ));
+}
+
+/// A temp file beside the target, renamed over it: a failure never leaves half a file.
+pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{}: cannot write in {}", path.display(), dir.display()))?;
+    file.write_all(data)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! Reads, writes, checks and applies mapping.yaml the way the OSC platform does.
+//!
+//! [`Mapping::parse`] reads the file and [`Mapping::render`] writes it; [`generate`] makes one
+//! from the images a chart deploys and the package's image tars; [`check`] finds what would go
+//! wrong on the platform; [`apply`] rewrites values.yaml as the platform does after the push.
+
+mod apply;
+mod check;
+mod error;
+mod found;
+mod generate;
+mod model;
+mod render;
+
+pub use crate::apply::{Applied, Change, apply};
+pub use crate::check::{Finding, Severity, check};
+pub use crate::error::Error;
+pub use crate::found::Tar;
+pub use crate::generate::{Generated, Unmappable, UnmatchedTar, generate};
+pub use crate::model::{
+    Address, EnvImage, Instance, Lifecycle, LifecycleContainer, Mapping, Package, Part,
+};
+pub use crate::render::Comments;

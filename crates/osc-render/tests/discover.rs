@@ -1,0 +1,185 @@
+//! Key discovery on fixture charts that each show patterns charts use to build image
+//! references, with a real helm (see [`support::helm`]).
+
+mod support;
+
+use osc_render::{
+    AddressPart, DiscoverRequest, Discovery, ImageField, KeyOrigin, RENDER_BUDGET, discover,
+};
+use serde_yaml::{Mapping, Value};
+use support::{fixture, helm};
+
+/// The discovery as YAML, every use and key on one line.
+fn summary(discovery: &Discovery) -> Value {
+    let mut root = Mapping::new();
+    let images: Vec<Value> = discovery
+        .images
+        .iter()
+        .map(|image| {
+            let mut entry = Mapping::new();
+            entry.insert("reference".into(), image.reference.to_string().into());
+            let uses: Vec<Value> = image
+                .uses
+                .iter()
+                .map(|used| {
+                    let field = match &used.field {
+                        ImageField::Image => String::new(),
+                        ImageField::Env { name } => format!(" env {name}"),
+                    };
+                    let text = format!(
+                        "{}/{} {} {}{field}",
+                        used.kind, used.object, used.container_type, used.container
+                    );
+                    Value::from(text)
+                })
+                .collect();
+            entry.insert("uses".into(), uses.into());
+            let keys: Vec<Value> = image
+                .keys
+                .iter()
+                .map(|key| {
+                    let origin = match &key.origin {
+                        KeyOrigin::ChartValues => "chart".to_owned(),
+                        KeyOrigin::SubchartValues { chart } => format!("subchart {chart}"),
+                        KeyOrigin::UserValues => "user".to_owned(),
+                    };
+                    Value::from(format!(
+                        "{} {} = {:?} ({origin})",
+                        key.part, key.path, key.value
+                    ))
+                })
+                .collect();
+            entry.insert("keys".into(), keys.into());
+            Value::Mapping(entry)
+        })
+        .collect();
+    root.insert("images".into(), images.into());
+    if let Some(guard) = &discovery.guard {
+        let mut entry = Mapping::new();
+        entry.insert("key".into(), guard.key.clone().into());
+        entry.insert("message".into(), guard.message.clone().into());
+        root.insert("guard".into(), Value::Mapping(entry));
+    }
+    let fragile: Vec<Value> = discovery
+        .fragile
+        .iter()
+        .map(|key| Value::from(format!("{}: {}", key.path, key.error)))
+        .collect();
+    root.insert("fragile".into(), fragile.into());
+    root.insert("renders".into(), discovery.renders.into());
+    Value::Mapping(root)
+}
+
+fn discover_fixture(name: &str, values_files: &[&str]) -> Discovery {
+    let chart = fixture(&format!("discover/{name}"));
+    let request = DiscoverRequest {
+        release: "rel",
+        namespace: "apps",
+        values_files: values_files
+            .iter()
+            .map(|file| fixture(&format!("discover/{file}")))
+            .collect(),
+        ..DiscoverRequest::new(&chart)
+    };
+    discover(&helm(), &request).unwrap()
+}
+
+#[test]
+fn bitnami_style_image_maps_and_their_global_registry() {
+    let discovery = discover_fixture("bitnami-style", &[]);
+    insta::assert_yaml_snapshot!(summary(&discovery));
+}
+
+#[test]
+fn whole_references_pairs_digests_lists_numbers_and_pieces() {
+    let discovery = discover_fixture("plain-keys", &[]);
+    insta::assert_yaml_snapshot!(summary(&discovery));
+}
+
+#[test]
+fn subchart_keys_sit_under_their_alias_and_user_keys_count() {
+    let discovery = discover_fixture("umbrella", &["umbrella-values.yaml"]);
+    insta::assert_yaml_snapshot!(summary(&discovery));
+}
+
+#[test]
+fn keys_whose_markers_break_the_chart_are_isolated() {
+    let discovery = discover_fixture("fragile", &[]);
+    insta::assert_yaml_snapshot!(summary(&discovery));
+}
+
+#[test]
+fn markers_are_batched_into_few_renders() {
+    let cases = [
+        // The default render and one for all the keys, none of them unset.
+        ("plain-keys", &[][..], 2),
+        // Then one for the unset keys (`global.dbRegistry`); none is left for another.
+        ("umbrella", &["umbrella-values.yaml"][..], 3),
+        // The first marker render fails on the image check and is repeated with the guard set;
+        // a second round for the unset keys finds the tag the digest hid in the first.
+        ("bitnami-style", &[][..], 5),
+    ];
+    for (name, values_files, renders) in cases {
+        let discovery = discover_fixture(name, values_files);
+        assert_eq!(discovery.renders, renders, "{name}");
+        assert!(discovery.renders <= RENDER_BUDGET);
+    }
+}
+
+#[test]
+fn address_parts_have_mapping_yaml_names() {
+    let names: Vec<&str> = [
+        AddressPart::FullAddress,
+        AddressPart::Repository,
+        AddressPart::PrefixAddress,
+        AddressPart::Repo,
+        AddressPart::Endpoint,
+        AddressPart::Tag,
+        AddressPart::Digest,
+        AddressPart::Partial,
+    ]
+    .into_iter()
+    .map(AddressPart::as_str)
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "fullAddress",
+            "repository",
+            "prefixAddress",
+            "repo",
+            "endpoint",
+            "tag",
+            "digest",
+            "partial"
+        ]
+    );
+}
+
+#[test]
+fn a_chart_that_does_not_render_is_an_error() {
+    let chart = fixture("broken");
+    let error = discover(&helm(), &DiscoverRequest::new(&chart)).unwrap_err();
+    assert!(
+        error.to_string().contains("broken needs .Values.message"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_v1_chart_declares_its_subchart_alias_in_requirements_yaml() {
+    let discovery = discover_fixture("legacy-v1", &[]);
+    let keys: Vec<_> = discovery
+        .images
+        .iter()
+        .flat_map(|image| &image.keys)
+        .map(|key| (key.path.as_str(), key.part, &key.origin))
+        .collect();
+    let agent = KeyOrigin::SubchartValues {
+        chart: "agent".to_owned(),
+    };
+    assert_eq!(
+        keys,
+        [("collector.image", AddressPart::FullAddress, &agent)]
+    );
+}

@@ -14,10 +14,12 @@ pub fn example(path: &str) -> PathBuf {
     repo_root().join("examples").join(path)
 }
 
-/// `helm-osc ARGS`, with no Helm variables leaking in from the developer's shell.
+/// `helm-osc ARGS` with the real Helm as HELM_BIN and no other Helm variables leaking in from
+/// the developer's shell.
 pub fn helm_osc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_helm-osc"))
         .args(args)
+        .env("HELM_BIN", helm())
         .env_remove("HELM_DEBUG")
         .env_remove("HELM_NAMESPACE")
         .env("NO_COLOR", "1")

@@ -12,7 +12,7 @@ fn fixture(name: &str) -> PathBuf {
 fn images_lists_keys_and_uses() {
     let output = helm_osc(&["images", example("etcd").to_str().unwrap()]);
     assert_success(&output);
-    insta::assert_snapshot!(stdout(&output));
+    insta::assert_snapshot!(redact(&stdout(&output)));
 }
 
 #[test]
@@ -65,7 +65,7 @@ fn mapping_generates_what_a_careful_provider_writes_by_hand() {
     )
     .unwrap();
     assert_eq!(generated, by_hand);
-    insta::assert_snapshot!(stdout(&output));
+    insta::assert_snapshot!(redact(&stdout(&output)));
 
     // -o writes the file, and --check accepts it.
     let dir = tempfile::tempdir().unwrap();
@@ -108,7 +108,9 @@ fn mapping_check_finds_a_wrong_key_and_a_missing_tar() {
         file.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    insta::assert_snapshot!(stdout(&output).replace(dir.path().to_str().unwrap(), "[DIR]"));
+    insta::assert_snapshot!(redact(
+        &stdout(&output).replace(dir.path().to_str().unwrap(), "[DIR]")
+    ));
 }
 
 #[test]
@@ -132,7 +134,9 @@ fn rewrite_moves_every_image_and_shows_the_values_diff() {
         before,
         "the chart was modified"
     );
-    insta::assert_snapshot!(stdout(&output).replace(out.to_str().unwrap(), "[OUT]"));
+    insta::assert_snapshot!(redact(
+        &stdout(&output).replace(out.to_str().unwrap(), "[OUT]")
+    ));
     // The folder written is the chart the platform installs: Helm renders it with the new images.
     let rendered = helm_template(&out, &[]);
     assert!(

@@ -250,8 +250,11 @@ fn text_output() {
     ]);
     assert_success(&output);
     let redact = |text: String| {
-        text.replace(dist.to_str().unwrap(), "[DIST]")
-            .replace(example("").to_str().unwrap(), "[EXAMPLES]/")
+        redact(
+            &text
+                .replace(dist.to_str().unwrap(), "[DIST]")
+                .replace(example("").to_str().unwrap(), "[EXAMPLES]/"),
+        )
     };
     insta::assert_snapshot!("package_text_stdout", redact(stdout(&output)));
     insta::assert_snapshot!("package_text_stderr", redact(stderr(&output)));

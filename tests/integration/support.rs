@@ -139,3 +139,9 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Output with the machine's paths replaced, so snapshots hold on any checkout.
+pub fn redact(text: &str) -> String {
+    text.replace(helm().to_str().unwrap(), "[HELM]")
+        .replace(repo_root().to_str().unwrap(), "[REPO]")
+}

@@ -87,6 +87,14 @@ pub struct PackageArgs {
         default_value = "."
     )]
     pub destination: PathBuf,
+
+    /// Refuse, listing them, instead of fixing the platform traps in the packaged values.yaml
+    #[arg(long)]
+    pub no_fix: bool,
+
+    /// Package even when some images cannot be moved to the platform's registry
+    #[arg(long)]
+    pub allow_unmovable: bool,
 }
 
 #[derive(Debug, Args)]

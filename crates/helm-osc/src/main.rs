@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let output = Output::new(cli.output, env.debug);
     output.debug(format_args!("{env:?}"));
     let result = match cli.command {
-        Command::Package(args) => commands::package::run(&args, &output),
+        Command::Package(args) => commands::package::run(&args, &env, &output),
         Command::Verify(args) => commands::verify::run(&args, &output),
         Command::Images(args) => commands::images::run(&args, &env, &output),
         Command::Mapping(args) => commands::mapping::run(&args, &env, &output),

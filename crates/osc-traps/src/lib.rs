@@ -127,7 +127,10 @@ pub fn find(discovery: &Discovery, rendered: &Rendered, values_yaml: &str) -> Tr
                 }),
                 _ => {}
             }
-            let reachable_part = !matches!(key.part, AddressPart::Digest | AddressPart::Partial | AddressPart::PrefixAddress);
+            let reachable_part = !matches!(
+                key.part,
+                AddressPart::Digest | AddressPart::Partial | AddressPart::PrefixAddress
+            );
             if let KeyOrigin::SubchartValues { chart } = &key.origin
                 && reachable_part
                 && !key.value.is_empty()
@@ -144,9 +147,21 @@ pub fn find(discovery: &Discovery, rendered: &Rendered, values_yaml: &str) -> Tr
             }
         }
         // A part no set key gives, taken from a null key the template defaults (`| default .Chart.AppVersion`).
-        for key in found.keys.iter().filter(|key| key.value.is_empty() && key.origin == KeyOrigin::ChartValues) {
-            let covered = found.keys.iter().any(|other| other.part == key.part && !other.value.is_empty());
-            let shared = discovery.images.iter().filter(|image| image.keys.iter().any(|k| k.path == key.path)).count() > 1;
+        for key in found
+            .keys
+            .iter()
+            .filter(|key| key.value.is_empty() && key.origin == KeyOrigin::ChartValues)
+        {
+            let covered = found
+                .keys
+                .iter()
+                .any(|other| other.part == key.part && !other.value.is_empty());
+            let shared = discovery
+                .images
+                .iter()
+                .filter(|image| image.keys.iter().any(|k| k.path == key.path))
+                .count()
+                > 1;
             let rendered_part = match key.part {
                 AddressPart::Tag => found.reference.tag().map(str::to_string),
                 AddressPart::FullAddress => found.uses.first().map(|use_| use_.raw.clone()),

@@ -39,7 +39,10 @@ pub enum UnmovableKind {
 pub(crate) fn unmovable(discovery: &Discovery, rendered: &Rendered) -> Vec<Unmovable> {
     let mut found = Vec::new();
     for image in &discovery.images {
-        let partial = image.keys.iter().any(|key| key.part == AddressPart::Partial);
+        let partial = image
+            .keys
+            .iter()
+            .any(|key| key.part == AddressPart::Partial);
         let (kind, help) = if image.keys.is_empty() {
             (
                 UnmovableKind::HardCoded,
@@ -65,7 +68,12 @@ pub(crate) fn unmovable(discovery: &Discovery, rendered: &Rendered) -> Vec<Unmov
         }
     }
     for document in &rendered.documents {
-        let kind = document.value.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        let kind = document
+            .value
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let name = document
             .value
             .get("metadata")
@@ -83,9 +91,15 @@ pub(crate) fn unmovable(discovery: &Discovery, rendered: &Rendered) -> Vec<Unmov
                 return;
             }
             let help = match kind {
-                UnmovableKind::InArgs => "pass the image through an env var or a values key the container reads, not in args/command",
-                UnmovableKind::SeveralInEnv => "give each image its own env var whose whole value is the reference, from its own values key",
-                _ => "the platform rewrites only values.yaml: have the operator or program take this image from a values key the chart passes in",
+                UnmovableKind::InArgs => {
+                    "pass the image through an env var or a values key the container reads, not in args/command"
+                }
+                UnmovableKind::SeveralInEnv => {
+                    "give each image its own env var whose whole value is the reference, from its own values key"
+                }
+                _ => {
+                    "the platform rewrites only values.yaml: have the operator or program take this image from a values key the chart passes in"
+                }
             };
             for image in images {
                 found.push(Unmovable {
@@ -104,13 +118,23 @@ pub(crate) fn unmovable(discovery: &Discovery, rendered: &Rendered) -> Vec<Unmov
 
 /// Where a string sits decides what an image in it means; None for places `find_images` reads.
 fn classify(path: &[String], kind: &str) -> Option<UnmovableKind> {
-    let in_container = path
-        .iter()
-        .any(|part| part.starts_with("containers[") || part.starts_with("initContainers[") || part.starts_with("ephemeralContainers["));
+    let in_container = path.iter().any(|part| {
+        part.starts_with("containers[")
+            || part.starts_with("initContainers[")
+            || part.starts_with("ephemeralContainers[")
+    });
     let last = path.last().map(String::as_str).unwrap_or_default();
-    let parent = path.len().checked_sub(2).map(|i| path[i].as_str()).unwrap_or_default();
+    let parent = path
+        .len()
+        .checked_sub(2)
+        .map(|i| path[i].as_str())
+        .unwrap_or_default();
     if in_container {
-        if parent.starts_with("args[") || parent.starts_with("command[") || last.starts_with("args[") || last.starts_with("command[") {
+        if parent.starts_with("args[")
+            || parent.starts_with("command[")
+            || last.starts_with("args[")
+            || last.starts_with("command[")
+        {
             return Some(UnmovableKind::InArgs);
         }
         if last == "value" && parent.starts_with("env[") {
@@ -119,7 +143,11 @@ fn classify(path: &[String], kind: &str) -> Option<UnmovableKind> {
         return None;
     }
     // Labels and annotations name versions, not images the object pulls.
-    if path.iter().any(|part| part == "labels" || part == "annotations") || matches!(kind, "Secret" | "") {
+    if path
+        .iter()
+        .any(|part| part == "labels" || part == "annotations")
+        || matches!(kind, "Secret" | "")
+    {
         return None;
     }
     Some(UnmovableKind::InOtherObject)
@@ -130,7 +158,10 @@ fn walk(value: &Value, path: &mut Vec<String>, visit: &mut dyn FnMut(&[String], 
         Value::String(text) => visit(path, text),
         Value::Mapping(map) => {
             for (key, child) in map {
-                let key = key.as_str().map(str::to_string).unwrap_or_else(|| format!("{key:?}"));
+                let key = key
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{key:?}"));
                 path.push(key);
                 walk(child, path, visit);
                 path.pop();
@@ -153,18 +184,24 @@ fn walk(value: &Value, path: &mut Vec<String>, visit: &mut dyn FnMut(&[String], 
 /// The image references in free text: tokens with an explicit registry, a path and a tag or digest,
 /// so that URLs, paths and `host:port` values are not taken for images.
 pub(crate) fn image_tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || matches!(c, '=' | ',' | ';' | '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}'))
-        .map(|token| token.trim_start_matches("--").trim_end_matches(['.', ':']))
-        .filter(|token| !token.contains("://") && token.contains('/'))
-        .filter(|token| {
-            let first = token.split('/').next().unwrap_or_default();
-            first.contains('.') || first.contains(':') || first == "localhost"
-        })
-        .filter_map(|token| {
-            let reference = ImageRef::parse(token).ok()?;
-            (reference.tag().is_some() || reference.digest().is_some()).then(|| token.to_string())
-        })
-        .collect()
+    text.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '=' | ',' | ';' | '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}'
+            )
+    })
+    .map(|token| token.trim_start_matches("--").trim_end_matches(['.', ':']))
+    .filter(|token| !token.contains("://") && token.contains('/'))
+    .filter(|token| {
+        let first = token.split('/').next().unwrap_or_default();
+        first.contains('.') || first.contains(':') || first == "localhost"
+    })
+    .filter_map(|token| {
+        let reference = ImageRef::parse(token).ok()?;
+        (reference.tag().is_some() || reference.digest().is_some()).then(|| token.to_string())
+    })
+    .collect()
 }
 
 #[cfg(test)]
@@ -174,11 +211,17 @@ mod tests {
     #[test]
     fn image_tokens_in_free_text() {
         let cases: &[(&str, &[&str])] = &[
-            ("--config-reloader-image=quay.io/prometheus/reloader:v0.5", &["quay.io/prometheus/reloader:v0.5"]),
-            ("etcd=docker.io/x/etcd:3.5\nbackup=gcr.io/y/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &[
-                "docker.io/x/etcd:3.5",
-                "gcr.io/y/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-            ]),
+            (
+                "--config-reloader-image=quay.io/prometheus/reloader:v0.5",
+                &["quay.io/prometheus/reloader:v0.5"],
+            ),
+            (
+                "etcd=docker.io/x/etcd:3.5\nbackup=gcr.io/y/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                &[
+                    "docker.io/x/etcd:3.5",
+                    "gcr.io/y/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                ],
+            ),
             ("https://quay.io/prometheus/reloader:v0.5", &[]),
             ("/var/lib/data:rw", &[]),
             ("redis-master.default.svc:6379", &[]),

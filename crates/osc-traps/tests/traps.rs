@@ -10,10 +10,17 @@ fn helm() -> Helm {
         .filter(|bin| !bin.is_empty())
         .map(PathBuf::from)
         .or_else(|| {
-            std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join("helm")).find(|helm| helm.is_file())
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|dir| dir.join("helm"))
+                .find(|helm| helm.is_file())
         })
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/helm-adapter/bin/helm"));
-    assert!(bin.is_file(), "these tests need a real Helm: set HELM_BIN or run `cargo xtask helm`");
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/helm-adapter/bin/helm")
+        });
+    assert!(
+        bin.is_file(),
+        "these tests need a real Helm: set HELM_BIN or run `cargo xtask helm`"
+    );
     Helm::new(bin)
 }
 
@@ -32,7 +39,10 @@ fn every_trap_is_found_and_the_fixable_ones_fixed() {
     insta::assert_yaml_snapshot!("traps", traps);
 
     let fixed = osc_traps::apply(&values, &traps.fixes).unwrap();
-    let diff = similar::TextDiff::from_lines(&values, &fixed).unified_diff().context_radius(1).to_string();
+    let diff = similar::TextDiff::from_lines(&values, &fixed)
+        .unified_diff()
+        .context_radius(1)
+        .to_string();
     insta::assert_snapshot!("fixed_values", diff);
 
     // The fixed chart renders with moved images (the guard is off) and pins no digest.
@@ -48,10 +58,17 @@ fn every_trap_is_found_and_the_fixable_ones_fixed() {
     .unwrap();
     request.values_files = vec![moved_values];
     let moved = helm.template(&request).unwrap();
-    let images: Vec<String> = osc_render::find_images(&moved).iter().map(|use_| use_.raw.clone()).collect();
+    let images: Vec<String> = osc_render::find_images(&moved)
+        .iter()
+        .map(|use_| use_.raw.clone())
+        .collect();
     assert_eq!(
         images,
-        ["swr.example.com/org/app:2.4.1", "swr.example.com/org/sidecar:1.0", "swr.example.com/org/cache:7.2"],
+        [
+            "swr.example.com/org/app:2.4.1",
+            "swr.example.com/org/sidecar:1.0",
+            "swr.example.com/org/cache:7.2"
+        ],
     );
 }
 
@@ -60,8 +77,16 @@ fn a_chart_without_traps_has_none() {
     let helm = helm();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("templates")).unwrap();
-    std::fs::write(dir.path().join("Chart.yaml"), "apiVersion: v2\nname: clean\nversion: 1.0.0\n").unwrap();
-    std::fs::write(dir.path().join("values.yaml"), "image: {registry: docker.io, repository: x/web, tag: \"1\"}\n").unwrap();
+    std::fs::write(
+        dir.path().join("Chart.yaml"),
+        "apiVersion: v2\nname: clean\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("values.yaml"),
+        "image: {registry: docker.io, repository: x/web, tag: \"1\"}\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("templates/pod.yaml"),
         "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - name: web\n      image: {{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}\n",
@@ -69,7 +94,11 @@ fn a_chart_without_traps_has_none() {
     .unwrap();
     let discovery = osc_render::discover(&helm, &DiscoverRequest::new(dir.path())).unwrap();
     let rendered = helm.template(&RenderRequest::new(dir.path())).unwrap();
-    let traps = osc_traps::find(&discovery, &rendered, "image: {registry: docker.io, repository: x/web, tag: \"1\"}\n");
+    let traps = osc_traps::find(
+        &discovery,
+        &rendered,
+        "image: {registry: docker.io, repository: x/web, tag: \"1\"}\n",
+    );
     assert_eq!(traps.fixes, []);
     assert_eq!(traps.unmovable, []);
 }

@@ -161,3 +161,63 @@ pub fn use_line(use_: &UseReport) -> String {
         use_.template, use_.kind, use_.object, use_.container_type, use_.container
     )
 }
+
+/// The chart's images, its platform traps, and its values.yaml with the fixes applied: what
+/// `package` puts in the package and what `mapping` and `rewrite` work from.
+pub struct Analysed {
+    pub discovery: Discovery,
+    pub traps: osc_traps::Traps,
+    pub values: String,
+    pub fixed_values: String,
+}
+
+pub fn analyse(
+    source: &Path,
+    chart: &osc_chart::Chart,
+    args: &RenderArgs,
+    env: &HelmEnv,
+    output: &Output,
+) -> Result<Analysed> {
+    let discovery = discover(source, args, env, output)?;
+    let helm = helm(env)?;
+    let namespace = namespace(args, env);
+    let mut request = osc_render::RenderRequest::new(source);
+    request.namespace = &namespace;
+    request.values_files = args.values.clone();
+    let rendered = helm.template(&request)?;
+    let values = String::from_utf8(chart.values_yaml().unwrap_or_default().to_vec())
+        .context("values.yaml is not UTF-8 text")?;
+    let traps = osc_traps::find(&discovery, &rendered, &values);
+    let fixed_values = osc_traps::apply(&values, &traps.fixes)?;
+    Ok(Analysed {
+        discovery,
+        traps,
+        values,
+        fixed_values,
+    })
+}
+
+/// Tells the provider each fix (file, key, before → after, why) and each image that cannot move.
+pub fn report_traps(traps: &osc_traps::Traps, output: &Output) {
+    for fix in &traps.fixes {
+        output.status(
+            "Fixing",
+            format_args!(
+                "values.yaml `{}`: {} → {} ({})",
+                fix.path,
+                fix.before
+                    .as_deref()
+                    .map(|before| format!("{before:?}"))
+                    .unwrap_or_else(|| "absent".to_string()),
+                fix.after,
+                fix.why
+            ),
+        );
+    }
+    for unmovable in &traps.unmovable {
+        output.warn(format_args!(
+            "{} cannot move: {} {} in {}: {}",
+            unmovable.image, unmovable.object, unmovable.field, unmovable.source, unmovable.help
+        ));
+    }
+}

@@ -14,11 +14,26 @@ use crate::env::HelmEnv;
 use crate::output::{BOLD, DIM, Format, Output};
 
 pub fn run(args: &MappingArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let found = discovery::discover(&args.source, &args.render, env, output)?;
+    let chart = osc_chart::Chart::load(&args.source)?;
+    // The mapping names keys of the values.yaml the package carries: the one with the traps fixed.
+    let analysed = discovery::analyse(&args.source, &chart, &args.render, env, output)?;
+    discovery::report_traps(&analysed.traps, output);
     let tars = discovery::tars(args.images.as_deref())?;
     match &args.check {
-        Some(file) => check(args, file, &found.images, &tars, output),
-        None => generate(args, &found.images, &tars, output),
+        Some(file) => check(
+            file,
+            &analysed.discovery.images,
+            &analysed.fixed_values,
+            &tars,
+            output,
+        ),
+        None => generate(
+            args,
+            chart.name(),
+            &analysed.discovery.images,
+            &tars,
+            output,
+        ),
     }
 }
 
@@ -39,12 +54,12 @@ struct Unmatched {
 
 fn generate(
     args: &MappingArgs,
+    chart: &str,
     images: &[osc_render::FoundImage],
     tars: &[osc_mapping::Tar],
     output: &Output,
 ) -> Result<Outcome> {
-    let chart = osc_chart::Chart::load(&args.source)?;
-    let generated = osc_mapping::generate(chart.name(), images, tars);
+    let generated = osc_mapping::generate(chart, images, tars);
     for image in &generated.unmatched_images {
         output.warn(format_args!(
             "{image}: no tar in --images holds this image; its entry has no `package`"
@@ -111,9 +126,9 @@ struct Checked {
 }
 
 fn check(
-    args: &MappingArgs,
     file: &Path,
     images: &[osc_render::FoundImage],
+    values: &str,
     tars: &[osc_mapping::Tar],
     output: &Output,
 ) -> Result<Outcome> {
@@ -121,9 +136,7 @@ fn check(
         std::fs::read_to_string(file).with_context(|| format!("--check {}", file.display()))?;
     let shown = file.display().to_string();
     let mapping = osc_mapping::Mapping::parse(&text, &shown)?;
-    let chart = osc_chart::Chart::load(&args.source)?;
-    let values = String::from_utf8_lossy(chart.values_yaml().unwrap_or_default()).into_owned();
-    let findings = osc_mapping::check(&shown, &mapping, images, &values, tars);
+    let findings = osc_mapping::check(&shown, &mapping, images, values, tars);
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::cli::PackageArgs;
+use crate::commands::discovery;
 use crate::commands::human_bytes;
+use crate::env::HelmEnv;
 use crate::output::{Format, Output};
 
 #[derive(Serialize)]
@@ -22,6 +24,8 @@ struct Report {
     version: String,
     deployable: DeployableReport,
     annotations: Vec<(String, String)>,
+    fixes: Vec<osc_traps::Fix>,
+    unmovable: Vec<osc_traps::Unmovable>,
     bytes: u64,
     entries: Vec<EntryReport>,
 }
@@ -41,14 +45,14 @@ struct EntryReport {
     crc32: String,
 }
 
-pub fn run(args: &PackageArgs, output: &Output) -> Result<Outcome> {
+pub fn run(args: &PackageArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
     let annotations = annotations(args);
     let pairs: Vec<(&str, &str)> = annotations
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let built = match Source::load(&args.source)? {
-        Source::Chart(chart) => build_chart(chart, args, &pairs, output)?,
+        Source::Chart(chart) => build_chart(chart, args, &pairs, env, output)?,
         Source::Bundle(bundle) => build_bundle(*bundle, args, &pairs, output)?,
     };
     rules::deployable_size(&built.deployable_name, built.deployable.len() as u64)?;
@@ -117,6 +121,8 @@ pub fn run(args: &PackageArgs, output: &Output) -> Result<Outcome> {
             archive: built.deployable_name,
         },
         annotations,
+        fixes: built.traps.fixes,
+        unmovable: built.traps.unmovable,
         bytes: written.bytes,
         entries: written
             .entries
@@ -183,6 +189,8 @@ struct Built {
     source_version: String,
     deployable_name: String,
     deployable: Vec<u8>,
+    /// The platform traps fixed in the packaged values.yaml, and the images that cannot move.
+    traps: osc_traps::Traps,
 }
 
 fn service_name_and_version(
@@ -209,6 +217,7 @@ fn build_chart(
     mut chart: Chart,
     args: &PackageArgs,
     annotations: &[(&str, &str)],
+    env: &HelmEnv,
     output: &Output,
 ) -> Result<Built> {
     output.debug(format_args!(
@@ -225,6 +234,7 @@ fn build_chart(
         "Chart.yaml `version`",
     )?;
     require_chart_contact(&chart, &args.source)?;
+    let traps = fix_traps(&mut chart, args, env, output)?;
     chart.set_annotations(annotations)?;
     let deployable = chart
         .write_archive(Vec::new())
@@ -237,6 +247,7 @@ fn build_chart(
         source_version: chart.version().to_string(),
         deployable_name: chart.archive_file_name(),
         deployable,
+        traps,
     })
 }
 
@@ -288,7 +299,66 @@ fn build_bundle(
         source_version: csv.version.clone(),
         deployable_name: format!("{name}-{version}.zip"),
         deployable,
+        traps: osc_traps::Traps {
+            fixes: Vec::new(),
+            unmovable: Vec::new(),
+        },
     })
+}
+
+/// Finds the platform traps with Helm and fixes the packaged values.yaml (never the user's file);
+/// refuses with the list under `--no-fix`, and on images that cannot move unless allowed.
+fn fix_traps(
+    chart: &mut Chart,
+    args: &PackageArgs,
+    env: &HelmEnv,
+    output: &Output,
+) -> Result<osc_traps::Traps> {
+    if env.helm().is_none() {
+        output.warn("no helm found (set HELM_BIN or put helm on PATH): the chart's images and platform traps are not checked");
+        return Ok(osc_traps::Traps {
+            fixes: Vec::new(),
+            unmovable: Vec::new(),
+        });
+    }
+    let render = crate::cli::RenderArgs {
+        values: Vec::new(),
+        namespace: None,
+    };
+    let analysed = discovery::analyse(&args.source, chart, &render, env, output)?;
+    let traps = analysed.traps;
+    if args.no_fix && !traps.fixes.is_empty() {
+        let list: Vec<String> = traps
+            .fixes
+            .iter()
+            .map(|fix| {
+                format!(
+                    "  values.yaml `{}`: {} → {}: {}",
+                    fix.path,
+                    fix.before.as_deref().unwrap_or("absent"),
+                    fix.after,
+                    fix.why
+                )
+            })
+            .collect();
+        bail!(
+            "{}: the chart would break once the platform rewrites its images (--no-fix):\n{}\nfix these in values.yaml, or drop --no-fix to have them fixed in the package",
+            args.source.display(),
+            list.join("\n")
+        );
+    }
+    discovery::report_traps(&traps, output);
+    if !traps.unmovable.is_empty() && !args.allow_unmovable {
+        bail!(
+            "{}: {} image(s) cannot be moved to the platform's registry (listed above) and would still pull from their old registry; change the chart as each says, or pass --allow-unmovable",
+            args.source.display(),
+            traps.unmovable.len()
+        );
+    }
+    if analysed.fixed_values != analysed.values {
+        chart.set_file("values.yaml", analysed.fixed_values.into_bytes());
+    }
+    Ok(traps)
 }
 
 /// `etcdoperator.v0.9.4` → `etcdoperator`: OLM names CSVs `<package>.v<version>`.

@@ -15,7 +15,9 @@ struct Report {
     ok: bool,
     registry: String,
     mapping: String,
+    fixes: Vec<osc_traps::Fix>,
     changes: Vec<osc_mapping::Change>,
+    unmovable: Vec<osc_traps::Unmovable>,
     images: Vec<RenderedImage>,
     not_moved: usize,
     out: Option<String>,
@@ -36,6 +38,9 @@ pub fn run(args: &RewriteArgs, env: &HelmEnv, output: &Output) -> Result<Outcome
         );
     }
     let mut chart = osc_chart::Chart::load(&args.source)?;
+    // The platform starts from our package: the chart with its traps fixed.
+    let analysed = discovery::analyse(&args.source, &chart, &args.render, env, output)?;
+    discovery::report_traps(&analysed.traps, output);
     let (mapping, mapping_from) = match &args.mapping {
         Some(file) => {
             let text = std::fs::read_to_string(file)
@@ -46,17 +51,16 @@ pub fn run(args: &RewriteArgs, env: &HelmEnv, output: &Output) -> Result<Outcome
             )
         }
         None => {
-            let found = discovery::discover(&args.source, &args.render, env, output)?;
-            let generated = osc_mapping::generate(chart.name(), &found.images, &[]);
+            let generated = osc_mapping::generate(chart.name(), &analysed.discovery.images, &[]);
             (
                 generated.mapping,
                 "generated (as `helm osc mapping` writes it)".to_string(),
             )
         }
     };
-    let values = String::from_utf8(chart.values_yaml().unwrap_or_default().to_vec())
-        .context("values.yaml is not UTF-8 text")?;
-    let applied = osc_mapping::apply(&values, &mapping, &registry).context("values.yaml")?;
+    let values = analysed.values;
+    let applied =
+        osc_mapping::apply(&analysed.fixed_values, &mapping, &registry).context("values.yaml")?;
     chart.set_file("values.yaml", applied.text.clone().into_bytes());
 
     // Render the rewritten chart exactly as the platform would install it.
@@ -124,7 +128,9 @@ pub fn run(args: &RewriteArgs, env: &HelmEnv, output: &Output) -> Result<Outcome
         ok: not_moved == 0,
         registry,
         mapping: mapping_from,
+        fixes: analysed.traps.fixes,
         changes: applied.changes,
+        unmovable: analysed.traps.unmovable,
         images,
         not_moved,
         out,
@@ -142,7 +148,8 @@ pub fn run(args: &RewriteArgs, env: &HelmEnv, output: &Output) -> Result<Outcome
 
 fn print_text(report: &Report, before: &str, after: &str, output: &Output) {
     output.text(format_args!(
-        "{BOLD}values.yaml as the platform rewrites it (mapping: {}){BOLD:#}",
+        "{BOLD}values.yaml as the platform rewrites it: {} fixes in the package, then the mapping ({}){BOLD:#}",
+        report.fixes.len(),
         report.mapping
     ));
     let diff = similar::TextDiff::from_lines(before, after);
@@ -173,6 +180,21 @@ fn print_text(report: &Report, before: &str, after: &str, output: &Output) {
         output.text(format_args!("  {mark}  {}", image.reference));
         for use_ in &image.uses {
             output.text(format_args!("         {use_}"));
+        }
+    }
+    if !report.unmovable.is_empty() {
+        output.text(format_args!(
+            "{BOLD}images the platform cannot move{BOLD:#}"
+        ));
+        for unmovable in &report.unmovable {
+            output.text(format_args!(
+                "  {}  {} {} ({})\n         {}",
+                unmovable.image,
+                unmovable.object,
+                unmovable.field,
+                unmovable.source,
+                unmovable.help
+            ));
         }
     }
     if let Some(out) = &report.out {

@@ -1,6 +1,7 @@
 //! helm-osc's integration tests: the binary as users run it, on the example chart and on fixture
 //! charts, with the real Helm where Helm's view matters.
 
+mod convert;
 mod images;
 mod operator;
 mod package;

@@ -38,6 +38,10 @@ pub enum Command {
     Mapping(MappingArgs),
     /// Show the chart as the platform deploys it after rewriting its images to your registry
     Rewrite(RewriteArgs),
+    /// Write the versionDefinition (instance upgrades) into csd.yaml, checked against the chart or CR
+    VersionDefinition(VersionDefinitionArgs),
+    /// Make the OSC-format package (metadata.yaml, CRD/CSD, lifecycle.yaml, raw/) that `oscctl convert` makes
+    Convert(ConvertArgs),
     /// Print the versions of helm-osc and of the Helm it renders with
     Version,
 }
@@ -68,7 +72,7 @@ pub struct PackageArgs {
     pub category: Option<String>,
 
     /// CPU architectures the service runs on
-    #[arg(long, value_delimiter = ',', value_parser = parse_arch, value_name = "ARCH,...")]
+    #[arg(long, visible_alias = "architecture", value_delimiter = ',', value_parser = parse_arch, value_name = "ARCH,...")]
     pub arch: Vec<String>,
 
     /// Where the service can be deployed
@@ -87,6 +91,10 @@ pub struct PackageArgs {
         default_value = "."
     )]
     pub destination: PathBuf,
+
+    /// A csd.yaml with a versionDefinition: package/ then holds the OSC-format package (`helm osc convert`) carrying it
+    #[arg(long, value_name = "FILE")]
+    pub version_definition: Option<PathBuf>,
 
     /// Refuse, listing them, instead of fixing the platform traps in the packaged values.yaml
     #[arg(long)]
@@ -173,6 +181,78 @@ pub struct RewriteArgs {
 
     #[command(flatten)]
     pub render: RenderArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionDefinitionArgs {
+    /// The chart (directory or .tgz) or operator bundle
+    pub source: PathBuf,
+
+    /// `tag`: the path holds only a tag; `url`: the path holds a whole image reference
+    #[arg(long, value_parser = ["tag", "url"])]
+    pub mode: String,
+
+    /// The values.yaml key (chart) or the field of the CR (operator, `spec.…`) the platform changes
+    #[arg(long)]
+    pub path: String,
+
+    /// The versions offered, comma-separated
+    #[arg(long, value_delimiter = ',', required = true, value_name = "TAG,...")]
+    pub tags: Vec<String>,
+
+    /// Operators: the kind of the alm-examples CR the path is in (default: the first example's)
+    #[arg(long)]
+    pub kind: Option<String>,
+
+    /// The csd.yaml to create or update (default: print it)
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The chart (directory or .tgz) or operator bundle
+    pub source: PathBuf,
+
+    /// Where to write: FILE.zip or FILE.tgz for an archive, else a folder (it must not exist)
+    #[arg(short = 'o', long = "out", value_name = "DIR|FILE.zip")]
+    pub out: PathBuf,
+
+    /// A csd.yaml whose versionDefinition goes into the CSD
+    #[arg(long, value_name = "FILE")]
+    pub version_definition: Option<PathBuf>,
+
+    /// metadata.yaml `displayName` (default: from Chart.yaml or the CSV)
+    #[arg(long)]
+    pub display_name: Option<String>,
+
+    /// metadata.yaml `briefDescription`, under 64 characters
+    #[arg(long)]
+    pub brief_description: Option<String>,
+
+    /// metadata.yaml `provider.name`
+    #[arg(long)]
+    pub provider_name: Option<String>,
+
+    /// metadata.yaml `provider.url`
+    #[arg(long)]
+    pub provider_url: Option<String>,
+
+    /// metadata.yaml `source`
+    #[arg(long = "source", value_name = "SOURCE", default_value = "ISV", value_parser = ["ISV", "OpenSource", "HuaweiProvided"])]
+    pub provider_source: String,
+
+    /// metadata.yaml `categories`
+    #[arg(long, value_parser = parse_category)]
+    pub category: Vec<String>,
+
+    /// metadata.yaml `architecture`
+    #[arg(long, visible_alias = "architecture", value_delimiter = ',', value_parser = parse_arch, value_name = "ARCH,...")]
+    pub arch: Vec<String>,
+
+    /// metadata.yaml `scenes`
+    #[arg(long, value_delimiter = ',', value_parser = ["CCE", "UCS"], value_name = "SCENE,...")]
+    pub scenes: Vec<String>,
 }
 
 /// Accepts a category in any letter case and gives back the platform's spelling.

@@ -39,6 +39,8 @@ fn main() -> ExitCode {
         Command::Images(args) => commands::images::run(&args, &env, &output),
         Command::Mapping(args) => commands::mapping::run(&args, &env, &output),
         Command::Rewrite(args) => commands::rewrite::run(&args, &env, &output),
+        Command::VersionDefinition(args) => commands::convert::version_definition(&args, &output),
+        Command::Convert(args) => commands::convert::run(&args, &output),
         Command::Version => commands::version::run(&env, &output),
     };
     match result {

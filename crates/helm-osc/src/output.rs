@@ -72,6 +72,18 @@ impl Output {
         }
     }
 
+    /// A finding about the user's input on stderr, when stdout carries the result itself.
+    pub fn diagnostic(&self, error: bool, rule: &str, location: &str, message: &str, help: &str) {
+        let (label, style) = if error {
+            ("error", RED)
+        } else {
+            ("warning", YELLOW)
+        };
+        anstream::eprintln!(
+            "{style}{label}[{rule}]{style:#}: {BOLD}{location}{BOLD:#}: {message}\n  {DIM}help:{DIM:#} {help}"
+        );
+    }
+
     /// Details for `HELM_DEBUG=true`.
     pub fn debug(&self, message: impl std::fmt::Display) {
         if self.debug {

@@ -90,7 +90,7 @@ impl<'a> Target<'a> {
         org: "ORG",
     };
 
-    fn parse(registry: &'a str) -> Result<Target<'a>, Error> {
+    pub fn parse(registry: &'a str) -> Result<Target<'a>, Error> {
         let invalid = |reason: &str| Error::Registry {
             registry: registry.to_owned(),
             reason: reason.to_owned(),

@@ -75,12 +75,13 @@ pub fn check(
     tars: &[Tar],
 ) -> Vec<Finding> {
     let mut checker = Checker {
-        file,
+        report: Report {
+            file,
+            findings: Vec::new(),
+        },
         mapping,
         images,
-        tars,
         keys: HashMap::new(),
-        findings: Vec::new(),
     };
     for (index, image) in images.iter().enumerate() {
         for key in &image.keys {
@@ -109,40 +110,26 @@ pub fn check(
     }
     checker.check_shared_keys();
     let owners = checker.check_images();
-    let pushes = checker.pushes();
-    for push in &pushes {
-        checker.check_names(push);
-        checker.check_package(push, &owners);
-    }
-    checker.check_architectures(&pushes);
-    checker.check_collisions(&pushes, &owners);
-    checker.findings
+    let pushes = checker.pushes(&owners);
+    check_pushes(&mut checker.report, &pushes, tars);
+    checker.report.findings
 }
 
 struct Checker<'a> {
-    file: &'a str,
+    report: Report<'a>,
     mapping: &'a Mapping,
     images: &'a [FoundImage],
-    tars: &'a [Tar],
     /// Every discovered key by path, with the index of its image.
     keys: HashMap<&'a str, Vec<(usize, &'a KeyPart)>>,
-    findings: Vec<Finding>,
 }
 
-/// An image the platform pushes: an instance, a lifecycle container or one of its env images.
-struct Push<'a> {
-    /// `instance[0]`, `lifecycle[0].containers[1]`, `lifecycle[0].containers[1].env[0]`.
-    field: String,
-    instance: Option<usize>,
-    image: &'a str,
-    tag: &'a str,
-    package: &'a Package,
+/// The findings of one mapping file.
+pub(crate) struct Report<'a> {
+    pub file: &'a str,
+    pub findings: Vec<Finding>,
 }
 
-/// For each entry, the images it writes most keys of.
-type Owners = HashMap<usize, Vec<usize>>;
-
-impl<'a> Checker<'a> {
+impl Report<'_> {
     fn push(
         &mut self,
         rule: &'static str,
@@ -161,7 +148,7 @@ impl<'a> Checker<'a> {
         });
     }
 
-    fn error(
+    pub(crate) fn error(
         &mut self,
         rule: &'static str,
         field: impl Into<String>,
@@ -171,7 +158,7 @@ impl<'a> Checker<'a> {
         self.push(rule, Severity::Error, field, message, help);
     }
 
-    fn warning(
+    pub(crate) fn warning(
         &mut self,
         rule: &'static str,
         field: impl Into<String>,
@@ -179,6 +166,42 @@ impl<'a> Checker<'a> {
         help: impl Into<String>,
     ) {
         self.push(rule, Severity::Warning, field, message, help);
+    }
+}
+
+/// An image the platform pushes: an instance, a lifecycle container or one of its env images.
+pub(crate) struct Push<'a> {
+    /// `instance[0]`, `lifecycle[0].containers[1]`, `lifecycle[0].containers[1].env[0]`.
+    pub field: String,
+    pub image: &'a str,
+    pub tag: &'a str,
+    pub package: &'a Package,
+    /// The images the entry is for, as the tars should hold them; empty when not known.
+    pub wanted: Vec<ImageRef>,
+}
+
+/// For each entry, the images it writes most keys of.
+type Owners = HashMap<usize, Vec<usize>>;
+
+impl<'a> Checker<'a> {
+    fn error(
+        &mut self,
+        rule: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.report.error(rule, field, message, help);
+    }
+
+    fn warning(
+        &mut self,
+        rule: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.report.warning(rule, field, message, help);
     }
 
     fn check_operator_fields(&mut self) {
@@ -646,227 +669,244 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn pushes(&self) -> Vec<Push<'a>> {
-        let mut pushes = Vec::new();
+    fn pushes(&self, owners: &Owners) -> Vec<Push<'a>> {
+        let mut pushes = lifecycle_pushes(self.mapping, |_, _| None);
         for (index, instance) in self.mapping.instance.iter().enumerate() {
-            pushes.push(Push {
-                field: format!("instance[{index}]"),
-                instance: Some(index),
-                image: &instance.image,
-                tag: &instance.tag,
-                package: &instance.package,
-            });
-        }
-        for (index, lifecycle) in self.mapping.lifecycle.iter().enumerate() {
-            for (number, container) in lifecycle.containers.iter().enumerate() {
-                let field = format!("lifecycle[{index}].containers[{number}]");
-                for (env_number, env) in container.env.iter().enumerate() {
-                    pushes.push(Push {
-                        field: format!("{field}.env[{env_number}]"),
-                        instance: None,
-                        image: &env.image,
-                        tag: &env.tag,
-                        package: &env.package,
-                    });
-                }
-                pushes.push(Push {
-                    field,
-                    instance: None,
-                    image: &container.image,
-                    tag: &container.tag,
-                    package: &container.package,
-                });
-            }
+            let wanted = owners
+                .get(&index)
+                .into_iter()
+                .flatten()
+                .map(|image| self.images[*image].reference.clone())
+                .collect();
+            pushes.insert(
+                index,
+                Push {
+                    field: format!("instance[{index}]"),
+                    image: &instance.image,
+                    tag: &instance.tag,
+                    package: &instance.package,
+                    wanted,
+                },
+            );
         }
         pushes
     }
+}
 
-    fn check_names(&mut self, push: &Push<'_>) {
-        if !is_valid_image_name(push.image) {
-            self.error(
-                "image-name-invalid",
-                format!("{}.image", push.field),
-                format!("image `{}` is not a valid image name", push.image),
-                "use lower-case letters and digits separated by `.`, `_`, `__` or `-`, e.g. `etcd`",
-            );
-        }
-        if !is_valid_tag(push.tag) {
-            self.error(
-                "tag-invalid",
-                format!("{}.tag", push.field),
-                format!("tag `{}` is not a valid image tag", push.tag),
-                "use 1 to 128 letters, digits, `_`, `.` and `-`, not starting \
-                 with `.` or `-`, e.g. `3.5.0`",
-            );
-        }
-    }
-
-    fn check_package(&mut self, push: &Push<'_>, owners: &Owners) {
-        let field = format!("{}.package", push.field);
-        if push.package.is_empty() {
-            self.error(
-                "package-missing",
+/// The pushes of the lifecycle containers and their env entries; `wanted` gives the image a
+/// container (`None`) or one of its env entries (`Some(index)`) is for, when known.
+pub(crate) fn lifecycle_pushes<'a>(
+    mapping: &'a Mapping,
+    wanted: impl Fn((usize, usize), Option<usize>) -> Option<ImageRef>,
+) -> Vec<Push<'a>> {
+    let mut pushes = Vec::new();
+    for (index, lifecycle) in mapping.lifecycle.iter().enumerate() {
+        for (number, container) in lifecycle.containers.iter().enumerate() {
+            let field = format!("lifecycle[{index}].containers[{number}]");
+            for (env_number, env) in container.env.iter().enumerate() {
+                pushes.push(Push {
+                    field: format!("{field}.env[{env_number}]"),
+                    image: &env.image,
+                    tag: &env.tag,
+                    package: &env.package,
+                    wanted: wanted((index, number), Some(env_number))
+                        .into_iter()
+                        .collect(),
+                });
+            }
+            pushes.push(Push {
                 field,
-                format!(
-                    "no tar is named, so the platform has no image to push as \
-                     {}:{}",
-                    push.image, push.tag
-                ),
-                "name the image's tar in images/ under `package.x86_64` (and \
-                 `package.aarch64` for a multi-arch service)",
+                image: &container.image,
+                tag: &container.tag,
+                package: &container.package,
+                wanted: wanted((index, number), None).into_iter().collect(),
+            });
+        }
+    }
+    pushes
+}
+
+/// Names, tags, tars and architectures of every pushed image, and pushes that overwrite others.
+pub(crate) fn check_pushes(report: &mut Report<'_>, pushes: &[Push<'_>], tars: &[Tar]) {
+    for push in pushes {
+        check_names(report, push);
+        check_package(report, push, tars);
+    }
+    check_architectures(report, pushes);
+    check_collisions(report, pushes);
+}
+
+fn check_names(report: &mut Report<'_>, push: &Push<'_>) {
+    if !is_valid_image_name(push.image) {
+        report.error(
+            "image-name-invalid",
+            format!("{}.image", push.field),
+            format!("image `{}` is not a valid image name", push.image),
+            "use lower-case letters and digits separated by `.`, `_`, `__` or `-`, e.g. `etcd`",
+        );
+    }
+    if !is_valid_tag(push.tag) {
+        report.error(
+            "tag-invalid",
+            format!("{}.tag", push.field),
+            format!("tag `{}` is not a valid image tag", push.tag),
+            "use 1 to 128 letters, digits, `_`, `.` and `-`, not starting \
+             with `.` or `-`, e.g. `3.5.0`",
+        );
+    }
+}
+
+fn check_package(report: &mut Report<'_>, push: &Push<'_>, tars: &[Tar]) {
+    let field = format!("{}.package", push.field);
+    if push.package.is_empty() {
+        report.error(
+            "package-missing",
+            field,
+            format!(
+                "no tar is named, so the platform has no image to push as \
+                 {}:{}",
+                push.image, push.tag
+            ),
+            "name the image's tar in images/ under `package.x86_64` (and \
+             `package.aarch64` for a multi-arch service)",
+        );
+        return;
+    }
+    let owned: Vec<&ImageRef> = push.wanted.iter().collect();
+    for (arch, file_name) in [
+        (Arch::X86_64, &push.package.x86_64),
+        (Arch::Aarch64, &push.package.aarch64),
+    ] {
+        let Some(file_name) = file_name else { continue };
+        let field = format!("{field}.{arch}");
+        let Some(tar) = tars.iter().find(|tar| tar.file_name == *file_name) else {
+            report.error(
+                "tar-missing",
+                field,
+                format!("images/ has no tar {file_name}"),
+                "add the tar to images/ or fix the file name",
             );
-            return;
-        }
-        let owned: Vec<&ImageRef> = push
-            .instance
-            .and_then(|index| owners.get(&index))
-            .into_iter()
-            .flatten()
-            .map(|image| &self.images[*image].reference)
-            .collect();
-        for (arch, file_name) in [
-            (Arch::X86_64, &push.package.x86_64),
-            (Arch::Aarch64, &push.package.aarch64),
-        ] {
-            let Some(file_name) = file_name else { continue };
-            let field = format!("{field}.{arch}");
-            let Some(tar) = self.tars.iter().find(|tar| tar.file_name == *file_name) else {
-                self.error(
-                    "tar-missing",
-                    field,
-                    format!("images/ has no tar {file_name}"),
-                    "add the tar to images/ or fix the file name",
-                );
-                continue;
-            };
-            let held: Vec<Arch> = owned
-                .iter()
-                .flat_map(|reference| holds(tar, reference))
-                .collect();
-            let matches_owner = !held.is_empty();
-            let archs: Vec<Arch> = if matches_owner {
-                held
-            } else {
-                tar.archive
-                    .images
-                    .iter()
-                    .map(|image| image.architecture.clone())
-                    .collect()
-            };
-            if !archs.contains(&arch) {
-                let found = archs
-                    .iter()
-                    .map(|arch| format!("{arch} ({})", arch.oci_name()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.error(
-                    "tar-arch-mismatch",
-                    field.clone(),
-                    format!(
-                        "{file_name} holds an image for {found}, not {arch} ({})",
-                        arch.oci_name()
-                    ),
-                    format!(
-                        "name it under the package field of its architecture, or save \
-                         the {} image: `docker save` after `docker pull --platform \
-                         linux/{}`",
-                        arch.oci_name(),
-                        arch.oci_name()
-                    ),
-                );
-            }
-            if !matches_owner && !owned.is_empty() {
-                let held = tar
-                    .archive
-                    .images
-                    .iter()
-                    .flat_map(|image| &image.repo_tags)
-                    .cloned()
-                    .collect::<Vec<_>>();
-                let wanted = owned
-                    .iter()
-                    .map(|reference| reference.familiar())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let held = if held.is_empty() {
-                    "no named image".to_owned()
-                } else {
-                    held.join(", ")
-                };
-                self.warning(
-                    "tar-image-mismatch",
-                    field,
-                    format!("{file_name} holds {held}, not {wanted}, which this entry maps"),
-                    format!(
-                        "name the tar that holds {wanted}, unless {file_name} is a rebuild of it"
-                    ),
-                );
-            }
-        }
-    }
-
-    fn check_architectures(&mut self, pushes: &[Push<'_>]) {
-        let Some(multi_arch) = pushes.iter().find(|push| push.package.aarch64.is_some()) else {
-            return;
+            continue;
         };
-        let example = multi_arch.field.clone();
-        for push in pushes.iter().filter(|push| !push.package.is_empty()) {
-            for (arch, tar) in [
-                ("x86_64", &push.package.x86_64),
-                ("aarch64", &push.package.aarch64),
-            ] {
-                if tar.is_none() {
-                    self.error(
-                        "arch-tar-missing",
-                        format!("{}.package", push.field),
-                        format!(
-                            "the service is multi-arch ({example} has an aarch64 tar), \
-                             but {}:{} has no {arch} tar",
-                            push.image, push.tag
-                        ),
-                        format!("add the {arch} tar of the image under `package.{arch}`"),
-                    );
-                }
+        let held: Vec<Arch> = owned
+            .iter()
+            .flat_map(|reference| holds(tar, reference))
+            .collect();
+        let matches_owner = !held.is_empty();
+        let archs: Vec<Arch> = if matches_owner {
+            held
+        } else {
+            tar.archive
+                .images
+                .iter()
+                .map(|image| image.architecture.clone())
+                .collect()
+        };
+        if !archs.contains(&arch) {
+            let found = archs
+                .iter()
+                .map(|arch| format!("{arch} ({})", arch.oci_name()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            report.error(
+                "tar-arch-mismatch",
+                field.clone(),
+                format!(
+                    "{file_name} holds an image for {found}, not {arch} ({})",
+                    arch.oci_name()
+                ),
+                format!(
+                    "name it under the package field of its architecture, or save \
+                     the {} image: `docker save` after `docker pull --platform \
+                     linux/{}`",
+                    arch.oci_name(),
+                    arch.oci_name()
+                ),
+            );
+        }
+        if !matches_owner && !owned.is_empty() {
+            let held = tar
+                .archive
+                .images
+                .iter()
+                .flat_map(|image| &image.repo_tags)
+                .cloned()
+                .collect::<Vec<_>>();
+            let wanted = owned
+                .iter()
+                .map(|reference| reference.familiar())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let held = if held.is_empty() {
+                "no named image".to_owned()
+            } else {
+                held.join(", ")
+            };
+            report.warning(
+                "tar-image-mismatch",
+                field,
+                format!("{file_name} holds {held}, not {wanted}, which this entry maps"),
+                format!("name the tar that holds {wanted}, unless {file_name} is a rebuild of it"),
+            );
+        }
+    }
+}
+
+fn check_architectures(report: &mut Report<'_>, pushes: &[Push<'_>]) {
+    let Some(multi_arch) = pushes.iter().find(|push| push.package.aarch64.is_some()) else {
+        return;
+    };
+    let example = multi_arch.field.clone();
+    for push in pushes.iter().filter(|push| !push.package.is_empty()) {
+        for (arch, tar) in [
+            ("x86_64", &push.package.x86_64),
+            ("aarch64", &push.package.aarch64),
+        ] {
+            if tar.is_none() {
+                report.error(
+                    "arch-tar-missing",
+                    format!("{}.package", push.field),
+                    format!(
+                        "the service is multi-arch ({example} has an aarch64 tar), \
+                         but {}:{} has no {arch} tar",
+                        push.image, push.tag
+                    ),
+                    format!("add the {arch} tar of the image under `package.{arch}`"),
+                );
             }
         }
     }
+}
 
-    fn check_collisions(&mut self, pushes: &[Push<'_>], owners: &Owners) {
-        let mut seen: HashMap<(&str, &str), &Push<'_>> = HashMap::new();
-        for push in pushes {
-            let Some(first) = seen.get(&(push.image, push.tag)) else {
-                seen.insert((push.image, push.tag), push);
-                continue;
-            };
-            let owned = |push: &Push<'_>| {
-                let mut images: Vec<String> = push
-                    .instance
-                    .and_then(|index| owners.get(&index))
-                    .into_iter()
-                    .flatten()
-                    .map(|image| self.images[*image].reference.to_string())
-                    .collect();
-                images.sort();
-                images
-            };
-            let (first_owned, owned_here) = (owned(first), owned(push));
-            let different_images =
-                !first_owned.is_empty() && !owned_here.is_empty() && first_owned != owned_here;
-            let different_tars = !first.package.is_empty()
-                && !push.package.is_empty()
-                && first.package != push.package;
-            if different_images || different_tars {
-                self.error(
-                    "image-name-collision",
-                    format!("{}.image", push.field),
-                    format!(
-                        "{} also pushes {}:{}, from other tars or for another image; \
-                         the later push overwrites the earlier",
-                        first.field, push.image, push.tag
-                    ),
-                    "give each distinct image its own `image` name",
-                );
-            }
+fn check_collisions(report: &mut Report<'_>, pushes: &[Push<'_>]) {
+    let mut seen: HashMap<(&str, &str), &Push<'_>> = HashMap::new();
+    for push in pushes {
+        let Some(first) = seen.get(&(push.image, push.tag)) else {
+            seen.insert((push.image, push.tag), push);
+            continue;
+        };
+        let owned = |push: &Push<'_>| {
+            let mut images: Vec<String> = push.wanted.iter().map(ImageRef::to_string).collect();
+            images.sort();
+            images.dedup();
+            images
+        };
+        let (first_owned, owned_here) = (owned(first), owned(push));
+        let different_images =
+            !first_owned.is_empty() && !owned_here.is_empty() && first_owned != owned_here;
+        let different_tars =
+            !first.package.is_empty() && !push.package.is_empty() && first.package != push.package;
+        if different_images || different_tars {
+            report.error(
+                "image-name-collision",
+                format!("{}.image", push.field),
+                format!(
+                    "{} also pushes {}:{}, from other tars or for another image; \
+                     the later push overwrites the earlier",
+                    first.field, push.image, push.tag
+                ),
+                "give each distinct image its own `image` name",
+            );
         }
     }
 }
@@ -897,7 +937,7 @@ fn is_valid_image_name(image: &str) -> bool {
 }
 
 /// `[\w][\w.-]{0,127}`, the tag grammar of image references.
-fn is_valid_tag(tag: &str) -> bool {
+pub(crate) fn is_valid_tag(tag: &str) -> bool {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let bytes = tag.as_bytes();
     bytes.len() <= 128

@@ -33,4 +33,19 @@ pub enum Error {
         field: String,
         source: osc_yaml::Error,
     },
+    #[error(
+        "mapping.yaml {field}.type: `{value}` is not a container type; write initContainer, container or ephemeralContainer"
+    )]
+    ContainerType { field: String, value: String },
+    #[error(
+        "mapping.yaml {field}: the entry has no `kind`; name the alm-examples kind whose fields `address` names"
+    )]
+    NoKind { field: String },
+    /// The CSV refused an edit mapping.yaml asks for. Boxed: the edit error is large, and every
+    /// other result of this crate would carry its size.
+    #[error("mapping.yaml {field}: {source}")]
+    Csv {
+        field: String,
+        source: Box<osc_csv::EditError>,
+    },
 }

@@ -63,6 +63,7 @@ pub fn generate(chart: &str, images: &[FoundImage], tars: &[Tar]) -> Generated {
                 .to_owned(),
         ],
         instance: Vec::new(),
+        lifecycle: Vec::new(),
     };
     let mut mapping = Mapping::default();
     for (mut plan, package) in planned.into_iter().zip(matched.packages) {
@@ -265,12 +266,13 @@ fn common_segments(left: &str, right: &str) -> usize {
 
 /// Gives each pushed image a name and tag no other image has, so no push overwrites another.
 #[derive(Default)]
-struct Names {
+pub(crate) struct Names {
     taken: HashMap<(String, String), String>,
 }
 
 impl Names {
-    fn claim(&mut self, reference: &ImageRef, tag: &str) -> String {
+    /// The last path segment of the repository, unless another image has it with this tag.
+    pub(crate) fn claim(&mut self, reference: &ImageRef, tag: &str) -> String {
         let reference_text = reference.to_string();
         let repository = reference.repository();
         let last = repository.rsplit('/').next().unwrap_or(repository);
@@ -339,30 +341,56 @@ struct MatchedTars {
     unmatched: Vec<UnmatchedTar>,
 }
 
-/// Fills each entry's package with the tars holding its image, compared fully qualified
-/// (`docker.io/library/x:1` is `x:1`).
+/// Fills each entry's package with the tars holding its image.
 fn match_tars(planned: &[Planned<'_>], images: &[FoundImage], tars: &[Tar]) -> MatchedTars {
-    let mut tars: Vec<&Tar> = tars.iter().collect();
-    tars.sort_by(|left, right| left.file_name.cmp(&right.file_name));
-    let mut used = vec![false; tars.len()];
-    let mut unmatched = Vec::new();
-    let mut packages = Vec::new();
-    let mut chosen: HashMap<String, Package> = HashMap::new();
-    for plan in planned {
-        let reference = &plan.found.reference;
-        if let Some(package) = chosen.get(&reference.to_string()) {
-            packages.push(package.clone());
-            continue;
+    let mut matcher = TarMatcher::new(tars);
+    let packages = planned
+        .iter()
+        .map(|plan| matcher.package(&plan.found.reference))
+        .collect();
+    let deployed: Vec<&ImageRef> = images.iter().map(|found| &found.reference).collect();
+    MatchedTars {
+        packages,
+        unmatched: matcher.finish(|tar| unused_tar_reason(tar, &deployed, "the chart")),
+    }
+}
+
+/// Finds the tars holding each image, compared fully qualified (`docker.io/library/x:1` is
+/// `x:1`), and the tars that hold none or that another tar duplicates.
+pub(crate) struct TarMatcher<'t> {
+    /// By file name, so that the first of two duplicates is the same whatever the input order.
+    tars: Vec<&'t Tar>,
+    used: Vec<bool>,
+    chosen: HashMap<String, Package>,
+    unmatched: Vec<UnmatchedTar>,
+}
+
+impl<'t> TarMatcher<'t> {
+    pub(crate) fn new(tars: &'t [Tar]) -> TarMatcher<'t> {
+        let mut tars: Vec<&Tar> = tars.iter().collect();
+        tars.sort_by(|left, right| left.file_name.cmp(&right.file_name));
+        TarMatcher {
+            used: vec![false; tars.len()],
+            tars,
+            chosen: HashMap::new(),
+            unmatched: Vec::new(),
+        }
+    }
+
+    /// The tars holding `reference`, one per architecture.
+    pub(crate) fn package(&mut self, reference: &ImageRef) -> Package {
+        if let Some(package) = self.chosen.get(&reference.to_string()) {
+            return package.clone();
         }
         let mut package = Package::default();
-        for (index, tar) in tars.iter().enumerate() {
+        for (index, tar) in self.tars.iter().enumerate() {
             for arch in holds(tar, reference) {
-                used[index] = true;
+                self.used[index] = true;
                 let slot = match arch {
                     Arch::X86_64 => &mut package.x86_64,
                     Arch::Aarch64 => &mut package.aarch64,
                     Arch::Other(name) => {
-                        unmatched.push(UnmatchedTar {
+                        self.unmatched.push(UnmatchedTar {
                             file_name: tar.file_name.clone(),
                             reason: format!(
                                 "it holds {} for {name}; OSC takes x86_64 and aarch64 images",
@@ -373,11 +401,11 @@ fn match_tars(planned: &[Planned<'_>], images: &[FoundImage], tars: &[Tar]) -> M
                     }
                 };
                 match slot {
-                    Some(first) if *first != tar.file_name => unmatched.push(UnmatchedTar {
+                    Some(first) if *first != tar.file_name => self.unmatched.push(UnmatchedTar {
                         file_name: tar.file_name.clone(),
                         reason: format!(
-                            "it holds {} for {arch} as {first} does, which the mapping names; \
-                             remove one of them",
+                            "it holds {} for {arch} as {first} does, which the mapping \
+                                 names; remove one of them",
                             reference.familiar()
                         ),
                     }),
@@ -386,18 +414,20 @@ fn match_tars(planned: &[Planned<'_>], images: &[FoundImage], tars: &[Tar]) -> M
                 }
             }
         }
-        chosen.insert(reference.to_string(), package.clone());
-        packages.push(package);
+        self.chosen.insert(reference.to_string(), package.clone());
+        package
     }
-    for (tar, _) in tars.iter().zip(&used).filter(|(_, used)| !**used) {
-        unmatched.push(UnmatchedTar {
-            file_name: tar.file_name.clone(),
-            reason: unused_tar_reason(tar, images),
-        });
-    }
-    MatchedTars {
-        packages,
-        unmatched,
+
+    /// The tars that hold no image asked for, each with `reason`, after those found wrong.
+    pub(crate) fn finish(self, reason: impl Fn(&Tar) -> String) -> Vec<UnmatchedTar> {
+        let mut unmatched = self.unmatched;
+        for (tar, _) in self.tars.iter().zip(&self.used).filter(|(_, used)| !**used) {
+            unmatched.push(UnmatchedTar {
+                file_name: tar.file_name.clone(),
+                reason: reason(tar),
+            });
+        }
+        unmatched
     }
 }
 
@@ -424,7 +454,8 @@ fn same_image(held: &ImageRef, wanted: &ImageRef) -> bool {
         && held.tag().unwrap_or("latest") == wanted.tag().unwrap_or("latest")
 }
 
-fn unused_tar_reason(tar: &Tar, images: &[FoundImage]) -> String {
+/// Why no entry names `tar`; `source` is what uses the `known` images, e.g. `the chart`.
+pub(crate) fn unused_tar_reason(tar: &Tar, known: &[&ImageRef], source: &str) -> String {
     let mut held: Vec<ImageRef> = Vec::new();
     let repo_tags = tar.archive.images.iter().flat_map(|image| &image.repo_tags);
     for reference in repo_tags.filter_map(|repo_tag| ImageRef::parse(repo_tag).ok()) {
@@ -442,13 +473,13 @@ fn unused_tar_reason(tar: &Tar, images: &[FoundImage]) -> String {
         .map(ImageRef::familiar)
         .collect::<Vec<_>>()
         .join(", ");
-    if images
+    if known
         .iter()
-        .any(|found| held.iter().any(|held| same_image(held, &found.reference)))
+        .any(|known| held.iter().any(|held| same_image(held, known)))
     {
         format!("it holds {list}, which the mapping cannot name (see the unmappable images)")
     } else {
-        format!("it holds {list}, which the chart does not deploy")
+        format!("it holds {list}, which {source} does not deploy")
     }
 }
 

@@ -3,6 +3,8 @@
 //! [`Mapping::parse`] reads the file and [`Mapping::render`] writes it; [`generate`] makes one
 //! from the images a chart deploys and the package's image tars; [`check`] finds what would go
 //! wrong on the platform; [`apply`] rewrites values.yaml as the platform does after the push.
+//! For an operator bundle, [`operator_images`] finds the images of its CSV, and
+//! [`generate_operator`], [`check_operator`] and [`apply_operator`] do the same for the CSV.
 
 mod apply;
 mod check;
@@ -10,6 +12,7 @@ mod error;
 mod found;
 mod generate;
 mod model;
+mod operator;
 mod render;
 
 pub use crate::apply::{Applied, Change, apply};
@@ -19,5 +22,9 @@ pub use crate::found::Tar;
 pub use crate::generate::{Generated, Unmappable, UnmatchedTar, generate};
 pub use crate::model::{
     Address, EnvImage, Instance, Lifecycle, LifecycleContainer, Mapping, Package, Part,
+};
+pub use crate::operator::{
+    AppliedCsv, ContainerImage, EnvImageUse, ExampleImage, OperatorImages, RelatedImageUse,
+    UnmovableImage, apply_operator, check_operator, generate_operator, operator_images,
 };
 pub use crate::render::Comments;

@@ -14,6 +14,8 @@ pub struct Comments {
     pub header: Vec<String>,
     /// `instance[i]` goes above the i-th instance.
     pub instance: Vec<Vec<String>>,
+    /// `lifecycle[d][c]` goes above the c-th container of the d-th lifecycle deployment.
+    pub lifecycle: Vec<Vec<Vec<String>>>,
 }
 
 impl Mapping {
@@ -31,7 +33,15 @@ impl Mapping {
                     InstanceView::new(instance, comment_lines(lines))
                 })
                 .collect(),
-            lifecycle: self.lifecycle.iter().map(LifecycleView::new).collect(),
+            lifecycle: self
+                .lifecycle
+                .iter()
+                .enumerate()
+                .map(|(index, lifecycle)| {
+                    let comments = comments.lifecycle.get(index).map_or(&[][..], Vec::as_slice);
+                    LifecycleView::new(lifecycle, comments)
+                })
+                .collect(),
         };
         TEMPLATES
             .render(TEMPLATE, &view)
@@ -77,6 +87,7 @@ struct LifecycleView {
 
 #[derive(Serialize)]
 struct ContainerView {
+    comments: Vec<String>,
     container_type: String,
     name: String,
     image: String,
@@ -121,21 +132,27 @@ impl InstanceView {
 }
 
 impl LifecycleView {
-    fn new(lifecycle: &Lifecycle) -> LifecycleView {
+    /// `comments[c]` goes above the c-th container.
+    fn new(lifecycle: &Lifecycle, comments: &[Vec<String>]) -> LifecycleView {
         LifecycleView {
             deployment: scalar(&lifecycle.deployment),
             containers: lifecycle
                 .containers
                 .iter()
-                .map(ContainerView::new)
+                .enumerate()
+                .map(|(index, container)| {
+                    let lines = comments.get(index).map_or(&[][..], Vec::as_slice);
+                    ContainerView::new(container, comment_lines(lines))
+                })
                 .collect(),
         }
     }
 }
 
 impl ContainerView {
-    fn new(container: &LifecycleContainer) -> ContainerView {
+    fn new(container: &LifecycleContainer, comments: Vec<String>) -> ContainerView {
         ContainerView {
+            comments,
             container_type: scalar(&container.container_type),
             name: scalar(&container.name),
             image: scalar(&container.image),

@@ -161,9 +161,17 @@ proptest! {
         lifecycle in proptest::collection::vec(lifecycle(), 0..2),
         header in proptest::collection::vec("[ -~\n]{0,20}", 0..3),
         comments in proptest::collection::vec(proptest::collection::vec("\\PC{0,20}", 0..3), 0..4),
+        container_comments in proptest::collection::vec(
+            proptest::collection::vec(proptest::collection::vec("\\PC{0,20}", 0..3), 0..3),
+            0..2,
+        ),
     ) {
         let mapping = Mapping { instance, lifecycle };
-        let rendered = mapping.render(&Comments { header, instance: comments });
+        let rendered = mapping.render(&Comments {
+            header,
+            instance: comments,
+            lifecycle: container_comments,
+        });
         prop_assert_eq!(Mapping::parse(&rendered, "mapping.yaml").unwrap(), mapping, "{}", rendered);
     }
 }

@@ -1,3 +1,4 @@
+pub mod convert;
 pub mod discovery;
 pub mod images;
 pub mod mapping;

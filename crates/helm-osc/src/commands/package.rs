@@ -143,7 +143,7 @@ pub fn run(args: &PackageArgs, env: &HelmEnv, output: &Output) -> Result<Outcome
 }
 
 /// What a package is made from: a Helm chart or an Operator-Framework bundle.
-enum Source {
+pub(crate) enum Source {
     Chart(Chart),
     Bundle(Box<osc_csv::Bundle>),
 }
@@ -151,7 +151,7 @@ enum Source {
 impl Source {
     /// A folder with Chart.yaml or a `.tgz` is a chart; a folder or `.zip` with a
     /// ClusterServiceVersion is a bundle.
-    fn load(path: &Path) -> Result<Source> {
+    pub(crate) fn load(path: &Path) -> Result<Source> {
         let is_chart = if path.is_dir() {
             path.join("Chart.yaml").is_file() || !looks_like_bundle(path)
         } else {
@@ -236,6 +236,20 @@ fn build_chart(
     require_chart_contact(&chart, &args.source)?;
     let traps = fix_traps(&mut chart, args, env, output)?;
     chart.set_annotations(annotations)?;
+    if let Some(osc_package) =
+        osc_format_deployable(args, |options| osc_format::convert_chart(&chart, options))?
+    {
+        return Ok(Built {
+            kind: "chart (OSC format)",
+            name: name.clone(),
+            version: version.clone(),
+            source_name: chart.name().to_string(),
+            source_version: chart.version().to_string(),
+            deployable_name: format!("{name}-{version}.zip"),
+            deployable: osc_package,
+            traps,
+        });
+    }
     let deployable = chart
         .write_archive(Vec::new())
         .context("writing the chart archive in memory")?;
@@ -288,6 +302,23 @@ fn build_bundle(
             .set_annotation(key, value)
             .with_context(|| format!("{csv_file}: setting `metadata.annotations.{key}`"))?;
     }
+    if let Some(osc_package) =
+        osc_format_deployable(args, |options| osc_format::convert_bundle(&bundle, options))?
+    {
+        return Ok(Built {
+            kind: "operator (OSC format)",
+            name: name.clone(),
+            version: version.clone(),
+            source_name: csv.name.clone(),
+            source_version: csv.version.clone(),
+            deployable_name: format!("{name}-{version}.zip"),
+            deployable: osc_package,
+            traps: osc_traps::Traps {
+                fixes: Vec::new(),
+                unmovable: Vec::new(),
+            },
+        });
+    }
     let files = osc_csv::bundle_files(&bundle, editor.text())?;
     let deployable =
         osc_package::zip_files(&name, &files).context("zipping the bundle in memory")?;
@@ -304,6 +335,44 @@ fn build_bundle(
             unmovable: Vec::new(),
         },
     })
+}
+
+/// With `--version-definition`, the deployable is the OSC-format package carrying it (SPEC.md's
+/// decision: a versionDefinition lives in the CSD, which only that format has).
+fn osc_format_deployable(
+    args: &PackageArgs,
+    convert: impl FnOnce(
+        &osc_format::ConvertOptions,
+    ) -> Result<osc_format::OscPackage, osc_format::ConvertError>,
+) -> Result<Option<Vec<u8>>> {
+    let Some(file) = &args.version_definition else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("--version-definition {}", file.display()))?;
+    let definition = osc_versiondef::read_from_csd(&text)
+        .with_context(|| file.display().to_string())?
+        .with_context(|| {
+            format!(
+                "{}: no `versionDefinition` in it; write one with `helm osc version-definition`",
+                file.display()
+            )
+        })?;
+    let non_empty = |values: &Vec<String>| (!values.is_empty()).then(|| values.clone());
+    let options = osc_format::ConvertOptions {
+        version_definition: Some(definition),
+        source: Some(args.provider_source.clone()),
+        categories: args.category.clone().map(|category| vec![category]),
+        architecture: non_empty(&args.arch),
+        scenes: non_empty(&args.scenes),
+        ..Default::default()
+    };
+    let package = convert(&options)?;
+    let mut zip = std::io::Cursor::new(Vec::new());
+    package
+        .write_zip(&mut zip)
+        .context("writing the OSC-format package in memory")?;
+    Ok(Some(zip.into_inner()))
 }
 
 /// Finds the platform traps with Helm and fixes the packaged values.yaml (never the user's file);

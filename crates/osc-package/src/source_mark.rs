@@ -73,7 +73,10 @@ pub(crate) fn zipped_marks(zip: &[u8]) -> Result<Vec<Mark>, Unreadable> {
         help: "zip the operator bundle or OSC-format package again".into(),
     })?;
     let mut osc_metadata = Vec::new();
-    let mut csvs = Vec::new();
+    let mut csvs: Vec<(Option<String>, Mark)> = Vec::new();
+    // A package-manifest tree holds one CSV per version; the channels' current CSVs are the ones
+    // the platform installs, so only they must carry the mark.
+    let mut current_csvs: Vec<String> = Vec::new();
     for index in 0..archive.len() {
         let Ok(mut file) = archive.by_index(index) else {
             continue;
@@ -99,14 +102,26 @@ pub(crate) fn zipped_marks(zip: &[u8]) -> Result<Vec<Mark>, Unreadable> {
                     value: string_at(&value, &["source"]),
                 });
             } else if value.get("kind").and_then(Value::as_str) == Some("ClusterServiceVersion") {
-                csvs.push(Mark {
-                    file: name.clone(),
-                    key: "metadata.annotations.source",
-                    value: string_at(&value, &["metadata", "annotations", "source"]),
-                });
+                csvs.push((
+                    string_at(&value, &["metadata", "name"]),
+                    Mark {
+                        file: name.clone(),
+                        key: "metadata.annotations.source",
+                        value: string_at(&value, &["metadata", "annotations", "source"]),
+                    },
+                ));
+            } else if let Some(channels) = value.get("channels").and_then(Value::as_sequence)
+                && value.get("packageName").is_some()
+            {
+                current_csvs.extend(channels.iter().filter_map(|channel| string_at(channel, &["currentCSV"])));
             }
         }
     }
+    let csvs: Vec<Mark> = csvs
+        .into_iter()
+        .filter(|(name, _)| current_csvs.is_empty() || name.as_ref().is_some_and(|name| current_csvs.contains(name)))
+        .map(|(_, mark)| mark)
+        .collect();
     match (osc_metadata.is_empty(), csvs.is_empty()) {
         (false, _) => Ok(osc_metadata),
         (true, false) => Ok(csvs),
@@ -129,4 +144,43 @@ fn string_at(value: &Value, keys: &[&str]) -> Option<String> {
         .try_fold(value, |value, key| value.get(*key))
         .and_then(Value::as_str)
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod package_manifest_tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn zip(files: &[(&str, &str)]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, text) in files {
+            writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            writer.write_all(text.as_bytes()).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn only_the_channels_current_csv_must_carry_the_mark() {
+        let csv = |name: &str, source: &str| {
+            format!("apiVersion: operators.coreos.com/v1alpha1\nkind: ClusterServiceVersion\nmetadata:\n  name: {name}\n  annotations: {{{source}}}\n")
+        };
+        let old = csv("demo.v1.0.0", "");
+        let current = csv("demo.v1.1.0", "source: ISV");
+        let package = "packageName: demo\nchannels:\n  - name: stable\n    currentCSV: demo.v1.1.0\n";
+        let marks = zipped_marks(&zip(&[
+            ("demo/demo.package.yaml", package),
+            ("demo/1.0.0/demo.v1.0.0.clusterserviceversion.yaml", &old),
+            ("demo/1.1.0/demo.v1.1.0.clusterserviceversion.yaml", &current),
+        ]))
+        .unwrap();
+        assert_eq!(marks.len(), 1);
+        assert_eq!(marks[0].file, "demo/1.1.0/demo.v1.1.0.clusterserviceversion.yaml");
+        assert_eq!(marks[0].value.as_deref(), Some("ISV"));
+
+        // Without a package file every CSV counts.
+        let marks = zipped_marks(&zip(&[("a.yaml", &old), ("b.yaml", &current)])).unwrap();
+        assert_eq!(marks.len(), 2);
+    }
 }

@@ -2,8 +2,8 @@
 //!
 //! A service package is `{name}-{version}.zip` holding `{name}/package/` (one Helm chart `.tgz` or
 //! operator `.zip`), optionally `{name}/images/` (image tars and mapping.yaml) and
-//! `{name}/extends/`, with a `{name}-{version}.zip.sha256` beside it. [`write`] makes one;
-//! [`verify`] checks one; [`rules`] holds the naming rules both apply.
+//! `{name}/extends/`, with a `{name}-{version}.zip.sha256` beside it. [`write()`] makes one;
+//! [`verify()`] checks one; [`rules`] holds the naming rules both apply.
 
 mod deployable;
 mod error;

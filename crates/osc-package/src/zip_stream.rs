@@ -68,8 +68,9 @@ pub(crate) struct ZipSummary {
 
 /// Size of each buffer that circulates between the copy loop and the hashing thread.
 const CHUNK_BYTES: usize = 1024 * 1024;
-/// Buffers in circulation: enough that neither thread waits on the other for long.
-const POOL_BUFFERS: usize = 4;
+/// Buffers in circulation: enough slack that the copy loop does not stall while the hashing
+/// thread waits a scheduler tick for its core, few enough that memory stays small.
+const POOL_BUFFERS: usize = 8;
 /// Progress is reported at most once per this many bytes.
 const PROGRESS_STEP: u64 = 4 * 1024 * 1024;
 
@@ -108,19 +109,9 @@ pub(crate) fn write_stored_zip<W: Write>(
         let (hasher_outbox, from_hasher) = mpsc::channel::<Vec<u8>>();
         let hasher = scope.spawn(move || {
             let mut sha = Sha256::new();
-            for _ in 0..std::env::var("POOL")
-                .ok()
-                .and_then(|v| v.parse::<usize>().ok())
-                .unwrap_or(POOL_BUFFERS)
-            {
+            for _ in 0..POOL_BUFFERS {
                 // A failed send means the writer gave up; it then stops sending too.
-                let _ = hasher_outbox.send(vec![
-                    0;
-                    std::env::var("CHUNK_KIB")
-                        .ok()
-                        .and_then(|v| v.parse::<usize>().ok())
-                        .map_or(CHUNK_BYTES, |k| k * 1024)
-                ]);
+                let _ = hasher_outbox.send(vec![0; CHUNK_BYTES]);
             }
             for (buffer, filled) in hasher_inbox {
                 sha.update(&buffer[..filled]);

@@ -113,13 +113,22 @@ pub(crate) fn zipped_marks(zip: &[u8]) -> Result<Vec<Mark>, Unreadable> {
             } else if let Some(channels) = value.get("channels").and_then(Value::as_sequence)
                 && value.get("packageName").is_some()
             {
-                current_csvs.extend(channels.iter().filter_map(|channel| string_at(channel, &["currentCSV"])));
+                current_csvs.extend(
+                    channels
+                        .iter()
+                        .filter_map(|channel| string_at(channel, &["currentCSV"])),
+                );
             }
         }
     }
     let csvs: Vec<Mark> = csvs
         .into_iter()
-        .filter(|(name, _)| current_csvs.is_empty() || name.as_ref().is_some_and(|name| current_csvs.contains(name)))
+        .filter(|(name, _)| {
+            current_csvs.is_empty()
+                || name
+                    .as_ref()
+                    .is_some_and(|name| current_csvs.contains(name))
+        })
         .map(|(_, mark)| mark)
         .collect();
     match (osc_metadata.is_empty(), csvs.is_empty()) {
@@ -155,7 +164,9 @@ mod package_manifest_tests {
     fn zip(files: &[(&str, &str)]) -> Vec<u8> {
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for (name, text) in files {
-            writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            writer
+                .start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
             writer.write_all(text.as_bytes()).unwrap();
         }
         writer.finish().unwrap().into_inner()
@@ -164,19 +175,28 @@ mod package_manifest_tests {
     #[test]
     fn only_the_channels_current_csv_must_carry_the_mark() {
         let csv = |name: &str, source: &str| {
-            format!("apiVersion: operators.coreos.com/v1alpha1\nkind: ClusterServiceVersion\nmetadata:\n  name: {name}\n  annotations: {{{source}}}\n")
+            format!(
+                "apiVersion: operators.coreos.com/v1alpha1\nkind: ClusterServiceVersion\nmetadata:\n  name: {name}\n  annotations: {{{source}}}\n"
+            )
         };
         let old = csv("demo.v1.0.0", "");
         let current = csv("demo.v1.1.0", "source: ISV");
-        let package = "packageName: demo\nchannels:\n  - name: stable\n    currentCSV: demo.v1.1.0\n";
+        let package =
+            "packageName: demo\nchannels:\n  - name: stable\n    currentCSV: demo.v1.1.0\n";
         let marks = zipped_marks(&zip(&[
             ("demo/demo.package.yaml", package),
             ("demo/1.0.0/demo.v1.0.0.clusterserviceversion.yaml", &old),
-            ("demo/1.1.0/demo.v1.1.0.clusterserviceversion.yaml", &current),
+            (
+                "demo/1.1.0/demo.v1.1.0.clusterserviceversion.yaml",
+                &current,
+            ),
         ]))
         .unwrap();
         assert_eq!(marks.len(), 1);
-        assert_eq!(marks[0].file, "demo/1.1.0/demo.v1.1.0.clusterserviceversion.yaml");
+        assert_eq!(
+            marks[0].file,
+            "demo/1.1.0/demo.v1.1.0.clusterserviceversion.yaml"
+        );
         assert_eq!(marks[0].value.as_deref(), Some("ISV"));
 
         // Without a package file every CSV counts.

@@ -93,25 +93,29 @@ fn load_version_folder(mut source: Source, path: &Path) -> Result<Bundle, Error>
         None => CsvChoice::First,
     };
     let parts = assemble(folder, Path::new(""), &choice)?;
-    let package = if source.has_parent() {
-        let parent = PathBuf::from("..");
-        let listing = source.list(&parent)?;
-        match find_package_file(&mut source, &parent, &listing)? {
-            Some((file, value)) => {
-                let siblings = listing
-                    .dirs
-                    .iter()
-                    .filter(|dir| Some(*dir) != own_name.as_ref())
-                    .map(|dir| parent.join(dir))
-                    .collect::<Vec<_>>();
-                let mut csvs = scan_package_csvs(&mut source, &siblings)?;
-                csvs.extend(parts.package_csvs.iter().cloned());
-                Some(parse_package(&file, &value, csvs)?)
-            }
-            None => None,
+    // The folder above is only a place a package file may be: a folder we cannot list or read
+    // there (another program's, or one vanishing as we look) means there is none.
+    let parent = PathBuf::from("..");
+    let beside = match source.has_parent() {
+        true => source.list(&parent).ok().and_then(|listing| {
+            let found = find_package_file(&mut source, &parent, &listing).ok()??;
+            Some((found, listing))
+        }),
+        false => None,
+    };
+    let package = match beside {
+        Some(((file, value), listing)) => {
+            let siblings = listing
+                .dirs
+                .iter()
+                .filter(|dir| Some(*dir) != own_name.as_ref())
+                .map(|dir| parent.join(dir))
+                .collect::<Vec<_>>();
+            let mut csvs = scan_package_csvs(&mut source, &siblings)?;
+            csvs.extend(parts.package_csvs.iter().cloned());
+            Some(parse_package(&file, &value, csvs)?)
         }
-    } else {
-        None
+        None => None,
     };
     Ok(with_package(
         source.root(),

@@ -3,6 +3,7 @@
 
 mod convert;
 mod images;
+mod lint;
 mod operator;
 mod package;
 mod plugin;

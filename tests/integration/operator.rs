@@ -185,3 +185,63 @@ fn operator_refusals() {
         );
     }
 }
+
+#[test]
+fn operator_images_mapping_and_rewrite() {
+    let bundle = example("kvstore-operator");
+    let images = helm_osc(&["images", bundle.to_str().unwrap()]);
+    assert_success(&images);
+    insta::assert_snapshot!("operator_images", stdout(&images));
+
+    // The generated mapping is the hand-written one, and --check accepts that.
+    let tars = example("kvstore-operator-images");
+    let generated = helm_osc(&[
+        "mapping",
+        bundle.to_str().unwrap(),
+        "--images",
+        tars.to_str().unwrap(),
+    ]);
+    assert_success(&generated);
+    let generated: serde_yaml::Value = serde_yaml::from_slice(&generated.stdout).unwrap();
+    let by_hand: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(tars.join("mapping.yaml")).unwrap()).unwrap();
+    assert_eq!(generated, by_hand);
+    let checked = helm_osc(&[
+        "mapping",
+        bundle.to_str().unwrap(),
+        "--images",
+        tars.to_str().unwrap(),
+        "--check",
+        tars.join("mapping.yaml").to_str().unwrap(),
+    ]);
+    assert_success(&checked);
+
+    // The platform's rewrite moves every image of the CSV, alm-examples included, and the bundle
+    // written with -o loads with every image under the registry.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rewritten");
+    let rewritten = helm_osc(&[
+        "rewrite",
+        bundle.to_str().unwrap(),
+        "--registry",
+        "swr.cn-east-3.myhuaweicloud.com/my-org",
+        "--mapping",
+        tars.join("mapping.yaml").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_success(&rewritten);
+    insta::assert_snapshot!("operator_rewrite", stdout(&rewritten));
+    let images = helm_osc(&["images", out.to_str().unwrap(), "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&images.stdout).unwrap();
+    for image in report["images"].as_array().unwrap() {
+        assert!(
+            image["reference"]
+                .as_str()
+                .unwrap()
+                .starts_with("swr.cn-east-3.myhuaweicloud.com/my-org/"),
+            "{image}"
+        );
+    }
+    assert_eq!(report["images"].as_array().unwrap().len(), 4);
+}

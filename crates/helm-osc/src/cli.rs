@@ -42,6 +42,8 @@ pub enum Command {
     VersionDefinition(VersionDefinitionArgs),
     /// Make the OSC-format package (metadata.yaml, CRD/CSD, lifecycle.yaml, raw/) that `oscctl convert` makes
     Convert(ConvertArgs),
+    /// Report everything the platform will refuse or break on, for a chart, operator bundle or service package
+    Lint(LintArgs),
     /// Print the versions of helm-osc and of the Helm it renders with
     Version,
 }
@@ -253,6 +255,27 @@ pub struct ConvertArgs {
     /// metadata.yaml `scenes`
     #[arg(long, value_delimiter = ',', value_parser = ["CCE", "UCS"], value_name = "SCENE,...")]
     pub scenes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// A chart (directory or .tgz), an operator bundle (directory or .zip), or a built service package (.zip)
+    pub source: PathBuf,
+
+    /// The folder of image tars that go into the package; a mapping.yaml there is checked unless --mapping is given
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+
+    /// The mapping.yaml to check against the source and the tars
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// Exit 1 on warnings too, not only on errors
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 /// Accepts a category in any letter case and gives back the platform's spelling.

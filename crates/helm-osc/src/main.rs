@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Rewrite(args) => commands::rewrite::run(&args, &env, &output),
         Command::VersionDefinition(args) => commands::convert::version_definition(&args, &output),
         Command::Convert(args) => commands::convert::run(&args, &output),
+        Command::Lint(args) => commands::lint::run(&args, &env, &output),
         Command::Version => commands::version::run(&env, &output),
     };
     match result {

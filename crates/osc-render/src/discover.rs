@@ -2,16 +2,21 @@
 //! key holds, found by rendering with markers in the values, never by reading key names.
 //!
 //! Every string, number and unset (`""` or null) leaf of the coalesced values that could be an
-//! address or a part of one gets a distinct marker shaped like its value. All markers of the
-//! keys that are set go into one values file and one render; the unset keys, which would
-//! override the set ones (`global.imageRegistry: ""` beats `image.registry`), get a second.
-//! The marker found in each image field, and where it sits in the reference, names the key and
-//! its part.
+//! address or a part of one gets a distinct marker shaped like its value (a host, a path, a
+//! reference, a version, a number a hair above it). All markers of the keys that are set go
+//! into one values file and one render; the unset keys, which would override the set ones
+//! (`global.imageRegistry: ""` beats `image.registry`), get their own renders. The marker found
+//! in each image field, and where it sits in the reference, names the key and its part.
+//!
+//! A render that fails is narrowed down: a guard key the error asks for is set to true, keys
+//! the chart's schema rejects or whose marker the error quotes are dropped, keys the error
+//! names are tried apart, else the set is halved, until each key that breaks the chart stands
+//! alone ([`Discovery::fragile`]). [`RENDER_BUDGET`] bounds the renders.
 //!
 //! Paths are dotted from the root of the top chart's values, `[i]` for list items; a key with
-//! `.`, `[` or `]` is written in double quotes (`podAnnotations."app.kubernetes.io/name"`).
-//! A subchart's key sits under the subchart's alias or name; a subchart's `global` key under
-//! the top `global`.
+//! `.`, `[` or `]` is written in double quotes (`podAnnotations."app.kubernetes.io/name"`), as
+//! `osc_yaml::Path` displays it. A subchart's key sits under the subchart's alias or name; a
+//! subchart's `global` key under the top `global`.
 
 mod marker;
 mod probe;
@@ -190,28 +195,7 @@ pub fn discover(helm: &Helm, request: &DiscoverRequest<'_>) -> Result<Discovery,
     let rendered = helm.template(&render_request)?;
     let uses = find_images(&rendered);
     let default_positions: Vec<_> = uses.iter().map(ImageUse::position).collect();
-
-    let chart = osc_chart::Chart::load(request.chart).map_err(|source| DiscoverError::Chart {
-        chart: request.chart.to_owned(),
-        source,
-    })?;
-    let mut user_files = Vec::new();
-    for file in &request.values_files {
-        let bytes = std::fs::read(file).map_err(|error| DiscoverError::Values {
-            file: file.display().to_string(),
-            message: error.to_string(),
-        })?;
-        let value = values::parse_values(&bytes).map_err(|message| DiscoverError::Values {
-            file: file.display().to_string(),
-            message,
-        })?;
-        user_files.push(value);
-    }
-    let values = Values::collect(&chart, &user_files).map_err(|invalid| DiscoverError::Values {
-        file: format!("{}: {}", request.chart.display(), invalid.file),
-        message: invalid.message,
-    })?;
-
+    let values = coalesced_values(request)?;
     let (set_keys, unset_keys): (Vec<Candidate>, Vec<Candidate>) = values
         .leaves
         .iter()
@@ -222,70 +206,102 @@ pub fn discover(helm: &Helm, request: &DiscoverRequest<'_>) -> Result<Discovery,
         })
         .partition(|candidate| values.leaves[candidate.leaf].value != Scalar::Unset);
 
-    let marker_file = tempfile::Builder::new()
-        .prefix("osc-markers-")
-        .suffix(".yaml")
-        .tempfile()
-        .map_err(|source| DiscoverError::MarkerFile { source })?;
-    let mut prober = Prober {
-        helm,
-        chart: request.chart,
-        release: request.release,
-        namespace: request.namespace,
-        user_files: &request.values_files,
-        values: &values,
-        default_positions: &default_positions,
-        marker_file,
-        renders: 1,
-        budget: RENDER_BUDGET,
-        guard: None,
-    };
+    let mut prober = Prober::new(helm, request, &values, &default_positions)?;
     let mut findings = Findings::default();
     if !uses.is_empty() {
-        prober.probe(&set_keys, &mut findings)?;
-        // Unset keys override one another too (`digest` beats `tag` in Bitnami's helper):
-        // again without those found, until a round finds none.
-        let mut unset_keys = unset_keys;
-        while !unset_keys.is_empty() {
-            let (parts_before, fragile_before) = (findings.parts.len(), findings.fragile.len());
-            prober.probe(&unset_keys, &mut findings)?;
-            let decided: HashSet<usize> = findings.parts[parts_before..]
-                .iter()
-                .map(|(_, leaf, _)| *leaf)
-                .chain(
-                    findings.fragile[fragile_before..]
-                        .iter()
-                        .map(|(leaf, _)| *leaf),
-                )
-                .collect();
-            if decided.is_empty() {
-                break;
+        prober.probe(set_keys.iter().collect(), &mut findings)?;
+        probe_in_rounds(&mut prober, &unset_keys, &mut findings)?;
+    }
+    let mut fragile = findings.fragile;
+    fragile.sort_by_key(|(leaf, _)| *leaf);
+    Ok(Discovery {
+        images: found_images(uses, &values, findings.parts),
+        guard: prober.guard.map(|(_, guard)| guard),
+        fragile: fragile
+            .into_iter()
+            .map(|(leaf, error)| FragileKey {
+                path: values.leaves[leaf].path.to_string(),
+                error,
+            })
+            .collect(),
+        renders: prober.renders,
+    })
+}
+
+/// The chart's values with its subcharts' and the request's values files.
+fn coalesced_values(request: &DiscoverRequest<'_>) -> Result<Values, DiscoverError> {
+    let chart = osc_chart::Chart::load(request.chart).map_err(|source| DiscoverError::Chart {
+        chart: request.chart.to_owned(),
+        source,
+    })?;
+    let mut user_files = Vec::new();
+    for file in &request.values_files {
+        let invalid = |message: String| DiscoverError::Values {
+            file: file.display().to_string(),
+            message,
+        };
+        let bytes = std::fs::read(file).map_err(|error| invalid(error.to_string()))?;
+        user_files.push(values::parse_values(&bytes).map_err(invalid)?);
+    }
+    Values::collect(&chart, &user_files).map_err(|invalid| DiscoverError::Values {
+        file: format!("{}: {}", request.chart.display(), invalid.file),
+        message: invalid.message,
+    })
+}
+
+/// Unset keys override one another too (`digest` beats `tag` in Bitnami's helper): each set
+/// of them that rendered and showed some is rendered again without those, until none shows.
+/// Keys in different sets never met in a render, so could not hide one another.
+fn probe_in_rounds(
+    prober: &mut Prober<'_>,
+    candidates: &[Candidate],
+    findings: &mut Findings,
+) -> Result<(), DiscoverError> {
+    let mut pending = vec![candidates.iter().collect::<Vec<_>>()];
+    while let Some(set) = pending.pop() {
+        let parts_before = findings.parts.len();
+        let rendered = prober.probe(set, findings)?;
+        let shown: HashSet<usize> = findings.parts[parts_before..]
+            .iter()
+            .map(|(_, leaf, _)| *leaf)
+            .collect();
+        for set in rendered {
+            if set.iter().any(|candidate| shown.contains(&candidate.leaf)) {
+                let hidden: Vec<_> = set
+                    .into_iter()
+                    .filter(|candidate| !shown.contains(&candidate.leaf))
+                    .collect();
+                pending.push(hidden);
             }
-            unset_keys.retain(|candidate| !decided.contains(&candidate.leaf));
         }
     }
+    Ok(())
+}
 
+/// One image per distinct reference, with its uses and the keys found in them.
+fn found_images(
+    uses: Vec<ImageUse>,
+    values: &Values,
+    parts: Vec<(usize, usize, AddressPart)>,
+) -> Vec<FoundImage> {
     let mut images: Vec<FoundImage> = Vec::new();
     let mut image_of_use = Vec::with_capacity(uses.len());
     for image_use in uses {
-        let index = match images
+        let known = images
             .iter()
-            .position(|image| image.reference == image_use.reference)
-        {
-            Some(index) => index,
-            None => {
-                images.push(FoundImage {
-                    reference: image_use.reference.clone(),
-                    uses: Vec::new(),
-                    keys: Vec::new(),
-                });
-                images.len() - 1
-            }
-        };
+            .position(|image| image.reference == image_use.reference);
+        let index = known.unwrap_or_else(|| {
+            images.push(FoundImage {
+                reference: image_use.reference.clone(),
+                uses: Vec::new(),
+                keys: Vec::new(),
+            });
+            images.len() - 1
+        });
         images[index].uses.push(image_use);
         image_of_use.push(index);
     }
-    for (use_index, leaf, part) in findings.parts {
+    for (use_index, leaf, part) in parts {
         let key = &values.leaves[leaf];
         let image = &mut images[image_of_use[use_index]];
         let path = key.path.to_string();
@@ -303,19 +319,5 @@ pub fn discover(helm: &Helm, request: &DiscoverRequest<'_>) -> Result<Discovery,
             .keys
             .sort_by(|a, b| (a.part, &a.path).cmp(&(b.part, &b.path)));
     }
-    findings.fragile.sort_by_key(|(leaf, _)| *leaf);
-    let fragile = findings
-        .fragile
-        .into_iter()
-        .map(|(leaf, error)| FragileKey {
-            path: values.leaves[leaf].path.to_string(),
-            error,
-        })
-        .collect();
-    Ok(Discovery {
-        images,
-        guard: prober.guard.map(|(_, guard)| guard),
-        fragile,
-        renders: prober.renders,
-    })
+    images
 }

@@ -20,6 +20,9 @@ struct Report {
 }
 
 pub fn run(args: &ImagesArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
+    if let Some(bundle) = crate::commands::package::Source::bundle(&args.source)? {
+        return crate::commands::operator::images(&bundle, &args.source, output);
+    }
     let found = discovery::discover(&args.source, &args.render, env, output)?;
     let images: Vec<ImageReport> = found.images.iter().map(discovery::image_report).collect();
     let report = Report {

@@ -14,6 +14,15 @@ use crate::env::HelmEnv;
 use crate::output::{BOLD, DIM, Format, Output};
 
 pub fn run(args: &MappingArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
+    if let Some(bundle) = crate::commands::package::Source::bundle(&args.source)? {
+        return crate::commands::operator::mapping(
+            &bundle,
+            args.images.as_deref(),
+            args.out.as_deref(),
+            args.check.as_deref(),
+            output,
+        );
+    }
     let chart = osc_chart::Chart::load(&args.source)?;
     // The mapping names keys of the values.yaml the package carries: the one with the traps fixed.
     let analysed = discovery::analyse(&args.source, &chart, &args.render, env, output)?;

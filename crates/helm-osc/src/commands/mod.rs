@@ -1,7 +1,9 @@
 pub mod convert;
 pub mod discovery;
 pub mod images;
+pub mod lint;
 pub mod mapping;
+pub mod operator;
 pub mod package;
 pub mod rewrite;
 pub mod verify;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::cli::PackageArgs;
 use crate::commands::discovery;
-use crate::commands::human_bytes;
+use crate::commands::{human_bytes, lint};
 use crate::env::HelmEnv;
 use crate::output::{Format, Output};
 
@@ -46,6 +46,7 @@ struct EntryReport {
 }
 
 pub fn run(args: &PackageArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
+    lint::before_packaging(args, env)?;
     let annotations = annotations(args);
     let pairs: Vec<(&str, &str)> = annotations
         .iter()
@@ -149,22 +150,33 @@ pub(crate) enum Source {
 }
 
 impl Source {
-    /// A folder with Chart.yaml or a `.tgz` is a chart; a folder or `.zip` with a
-    /// ClusterServiceVersion is a bundle.
-    pub(crate) fn load(path: &Path) -> Result<Source> {
-        let is_chart = if path.is_dir() {
+    /// The bundle at `path`, or None when it is a chart.
+    pub(crate) fn bundle(path: &Path) -> Result<Option<osc_csv::Bundle>> {
+        if Self::is_chart(path) {
+            return Ok(None);
+        }
+        Ok(Some(osc_csv::load(path).with_context(|| {
+            format!("{}: loading the operator bundle", path.display())
+        })?))
+    }
+
+    fn is_chart(path: &Path) -> bool {
+        if path.is_dir() {
             path.join("Chart.yaml").is_file() || !looks_like_bundle(path)
         } else {
             !path
                 .extension()
                 .is_some_and(|ext| ext.eq_ignore_ascii_case("zip"))
-        };
-        if is_chart {
-            return Ok(Source::Chart(Chart::load(path)?));
         }
-        let bundle = osc_csv::load(path)
-            .with_context(|| format!("{}: loading the operator bundle", path.display()))?;
-        Ok(Source::Bundle(Box::new(bundle)))
+    }
+
+    /// A folder with Chart.yaml or a `.tgz` is a chart; a folder or `.zip` with a
+    /// ClusterServiceVersion is a bundle.
+    pub(crate) fn load(path: &Path) -> Result<Source> {
+        Ok(match Self::bundle(path)? {
+            Some(bundle) => Source::Bundle(Box::new(bundle)),
+            None => Source::Chart(Chart::load(path)?),
+        })
     }
 }
 

@@ -37,6 +37,15 @@ pub fn run(args: &RewriteArgs, env: &HelmEnv, output: &Output) -> Result<Outcome
             "--registry {registry}: give the registry and the organisation, HOST/ORG (e.g. swr.cn-east-3.myhuaweicloud.com/my-org)"
         );
     }
+    if let Some(bundle) = crate::commands::package::Source::bundle(&args.source)? {
+        return crate::commands::operator::rewrite(
+            &bundle,
+            &registry,
+            args.mapping.as_deref(),
+            args.out.as_deref(),
+            output,
+        );
+    }
     let mut chart = osc_chart::Chart::load(&args.source)?;
     // The platform starts from our package: the chart with its traps fixed.
     let analysed = discovery::analyse(&args.source, &chart, &args.render, env, output)?;

@@ -3,14 +3,19 @@
 
 use std::ops::Range;
 
+use serde_yaml::Value;
+
 use crate::discover::AddressPart;
 use crate::discover::values::Scalar;
 use crate::reference::ImageRef;
 
-/// A distinctive value for candidate `id`, shaped like `value` so templates that join, split or
-/// compare it keep working, with the text to look for in the output.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A distinctive value for candidate `id`, shaped like the value it replaces so templates that
+/// join, split, compare or count with it keep working, and the text it renders as.
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Marker {
+    /// What the values file sets.
+    pub value: Value,
+    /// What the marker renders as.
     pub text: String,
     /// Found alone (without the rest of `text`), the template kept only a piece of the value.
     pub token: Option<String>,
@@ -18,10 +23,17 @@ pub(crate) struct Marker {
 
 const MARKER_DOMAIN: &str = "osc-marker.test";
 const MAX_VALUE_LEN: usize = 255;
+/// Helm prints larger numbers in exponent form (`1e+06`).
+const MAX_NUMBER: f64 = 100_000.0;
 
 impl Marker {
     /// None when the value cannot be an image address or a part of one.
     pub fn for_value(value: &Scalar, id: usize) -> Option<Marker> {
+        if let Scalar::Number(number) = value
+            && let Some(marker) = number_marker(number, id)
+        {
+            return Some(marker);
+        }
         let text = match value {
             // `""` and null turn into any part once set; a version looks like a registry host,
             // a path segment and a tag at once, and survives `semverCompare` (`kubeVersion: ""`).
@@ -31,7 +43,11 @@ impl Marker {
         };
         let token = token(id);
         let token = text.contains(&token).then_some(token);
-        Some(Marker { text, token })
+        Some(Marker {
+            value: Value::String(text.clone()),
+            text,
+            token,
+        })
     }
 
     /// The address parts this marker fills in a rendered reference, one per occurrence.
@@ -48,6 +64,25 @@ impl Marker {
         }
         parts
     }
+}
+
+/// A number a hair above the value, its extra digits encoding the id: `int`, `until`, `gt`
+/// and arithmetic see the same number (replica counts stay counts), the output shows which key
+/// it was (`tag: 16` renders `16.0000000071`).
+fn number_marker(number: &str, id: usize) -> Option<Marker> {
+    let original: f64 = number.parse().ok()?;
+    if !(0.0..MAX_NUMBER).contains(&original) || number.contains(['e', 'E']) {
+        return None;
+    }
+    let separator = if number.contains('.') { "" } else { "." };
+    let text = format!("{number}{separator}0000{id:05}1");
+    let marker: f64 = text.parse().ok()?;
+    // Helm prints the shortest text that reads back as the same number, as Rust does.
+    (marker.to_string() == text).then(|| Marker {
+        value: Value::Number(marker.into()),
+        text,
+        token: None,
+    })
 }
 
 fn token(id: usize) -> String {
@@ -294,6 +329,29 @@ mod tests {
         Marker::for_value(&value, 7).map(|marker| marker.text)
     }
 
+    #[test]
+    fn numbers_get_numbers_that_count_the_same() {
+        let cases = [
+            ("16", Some("16.0000000071")),
+            ("3", Some("3.0000000071")),
+            ("0.5", Some("0.50000000071")),
+            ("8080", Some("8080.0000000071")),
+            ("-1", None),
+            ("1048576", None),
+        ];
+        for (number, expected) in cases {
+            let marker = number_marker(number, 7);
+            assert_eq!(
+                marker.as_ref().map(|m| m.text.as_str()),
+                expected,
+                "{number}"
+            );
+            if let Some(marker) = marker {
+                assert!(marker.value.is_f64(), "{number}");
+            }
+        }
+    }
+
     fn text(value: &str) -> Option<String> {
         marker(Scalar::Text(value.to_owned()))
     }
@@ -340,7 +398,11 @@ mod tests {
         }
         assert_eq!(
             marker(Scalar::Number("12".into())),
-            Some("12.0.990007".into())
+            Some("12.0000000071".into())
+        );
+        assert_eq!(
+            marker(Scalar::Number("20240101".into())),
+            Some("20240101.0.990007".into())
         );
         assert_eq!(marker(Scalar::Number("-1".into())), None);
         assert_eq!(marker(Scalar::Unset), Some("9.9.990007".into()));
@@ -394,6 +456,7 @@ mod tests {
         ];
         for (raw, marker, expected) in cases {
             let marker = Marker {
+                value: Value::from(marker),
                 text: marker.to_owned(),
                 token: None,
             };

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use osc_yaml::{Path as ValuePath, Segment};
 use serde_yaml::Value;
@@ -12,7 +11,7 @@ use tempfile::NamedTempFile;
 
 use crate::discover::marker::Marker;
 use crate::discover::values::{Scalar, Values};
-use crate::discover::{AddressPart, DiscoverError, Guard};
+use crate::discover::{AddressPart, DiscoverError, DiscoverRequest, Guard, RENDER_BUDGET};
 use crate::images::{FieldPosition, image_fields};
 use crate::{ContainerType, Helm, ImageField, RenderError, RenderRequest};
 
@@ -35,17 +34,14 @@ pub(crate) struct Findings {
 
 /// The renders of one discovery, sharing the chart, the user's values and the guard.
 pub(crate) struct Prober<'a> {
-    pub helm: &'a Helm,
-    pub chart: &'a Path,
-    pub release: &'a str,
-    pub namespace: &'a str,
-    pub user_files: &'a [PathBuf],
-    pub values: &'a Values,
+    helm: &'a Helm,
+    request: &'a DiscoverRequest<'a>,
+    values: &'a Values,
     /// Where each image use of the default render is.
-    pub default_positions: &'a [FieldPosition],
-    pub marker_file: NamedTempFile,
+    default_positions: &'a [FieldPosition],
+    marker_file: NamedTempFile,
+    /// Helm renders so far, the default render included.
     pub renders: usize,
-    pub budget: usize,
     pub guard: Option<(ValuePath, Guard)>,
 }
 
@@ -58,23 +54,46 @@ enum Trial {
     Unsound(String),
 }
 
-impl Prober<'_> {
+impl<'a> Prober<'a> {
+    /// A prober for a discovery whose default render is done, and counted.
+    pub fn new(
+        helm: &'a Helm,
+        request: &'a DiscoverRequest<'a>,
+        values: &'a Values,
+        default_positions: &'a [FieldPosition],
+    ) -> Result<Prober<'a>, DiscoverError> {
+        let marker_file = tempfile::Builder::new()
+            .prefix("osc-markers-")
+            .suffix(".yaml")
+            .tempfile()
+            .map_err(|source| DiscoverError::MarkerFile { source })?;
+        Ok(Prober {
+            helm,
+            request,
+            values,
+            default_positions,
+            marker_file,
+            renders: 1,
+            guard: None,
+        })
+    }
+
     /// Renders the candidates' markers, as few sets as it takes, and records what each marker
-    /// became or why it could not be rendered.
-    pub fn probe(
+    /// became or why it could not be rendered. Returns the sets that rendered.
+    pub fn probe<'c>(
         &mut self,
-        candidates: &[Candidate],
+        candidates: Vec<&'c Candidate>,
         findings: &mut Findings,
-    ) -> Result<(), DiscoverError> {
-        let mut pending: Vec<Vec<&Candidate>> = vec![candidates.iter().collect()];
+    ) -> Result<Vec<Vec<&'c Candidate>>, DiscoverError> {
+        let mut rendered = Vec::new();
+        let mut pending = vec![candidates];
         while let Some(set) = pending.pop() {
             if set.is_empty() {
                 continue;
             }
-            if self.renders >= self.budget {
+            if self.renders >= RENDER_BUDGET {
                 let why = format!(
-                    "not tested on its own: discovery stopped after {} helm renders",
-                    self.budget
+                    "not tested on its own: discovery stopped after {RENDER_BUDGET} helm renders"
                 );
                 findings
                     .fragile
@@ -90,12 +109,13 @@ impl Prober<'_> {
                             }
                         }
                     }
+                    rendered.push(set);
                 }
                 Trial::Failed(error) => pending.extend(self.narrow(set, error, findings)),
                 Trial::Unsound(error) => pending.extend(split(set, error, findings)),
             }
         }
-        Ok(())
+        Ok(rendered)
     }
 
     /// The sets to render next after `set` failed with `error`: the same with the guard key
@@ -155,12 +175,7 @@ impl Prober<'_> {
         let leaves = &self.values.leaves;
         let mut assignments: Vec<(&ValuePath, Value)> = set
             .iter()
-            .map(|candidate| {
-                (
-                    &leaves[candidate.leaf].path,
-                    Value::String(candidate.marker.text.clone()),
-                )
-            })
+            .map(|candidate| (&leaves[candidate.leaf].path, candidate.marker.value.clone()))
             .collect();
         if let Some((key, _)) = &self.guard {
             assignments.push((key, Value::Bool(true)));
@@ -176,12 +191,12 @@ impl Prober<'_> {
             .and_then(|()| file.write_all(text.as_bytes()))
             .map_err(|source| DiscoverError::MarkerFile { source })?;
 
-        let mut values_files = self.user_files.to_vec();
+        let mut values_files = self.request.values_files.clone();
         values_files.push(self.marker_file.path().to_owned());
         let request = RenderRequest {
-            chart: self.chart,
-            release: self.release,
-            namespace: self.namespace,
+            chart: self.request.chart,
+            release: self.request.release,
+            namespace: self.request.namespace,
             values_files,
             set: Vec::new(),
         };
@@ -189,8 +204,14 @@ impl Prober<'_> {
         let rendered = match self.helm.template(&request) {
             Ok(rendered) => rendered,
             Err(RenderError::Helm { stderr, .. }) => {
-                let error = stderr.strip_prefix("Error: ").unwrap_or(&stderr);
-                return Ok(Trial::Failed(error.to_owned()));
+                // Helm's warnings (values it ignores) come before its error.
+                let error = stderr
+                    .split_once("Error: ")
+                    .map_or(&stderr[..], |(_, error)| error);
+                let error = error
+                    .strip_suffix("Use --debug flag to render out invalid YAML")
+                    .unwrap_or(error);
+                return Ok(Trial::Failed(error.trim_end().to_owned()));
             }
             Err(error @ (RenderError::Yaml { .. } | RenderError::NotUtf8 { .. })) => {
                 return Ok(Trial::Failed(error.to_string()));
@@ -258,9 +279,10 @@ impl Prober<'_> {
         rejected
     }
 
-    /// Whether helm's error shows the candidate's marker or names its key, from the top
-    /// chart's values or from its own chart's (Bitnami's checks print `redis: architecture`
-    /// for the subchart key `redis.architecture`).
+    /// Whether helm's error shows the candidate's marker or names its key: its path from the
+    /// top chart's values or from its own chart's (Bitnami's checks print `redis: architecture`
+    /// for the subchart key `redis.architecture`, templates `<.Values.service.type>`), or its
+    /// last key in quotes (`duplicate entry with key "schedulerName"`).
     fn error_names(&self, error: &str, candidate: &Candidate) -> bool {
         if error.contains(&candidate.marker.text) {
             return true;
@@ -275,20 +297,40 @@ impl Prober<'_> {
             .map(Vec::len)
             .max()
             .unwrap_or(0);
-        [0, own_chart_prefix].into_iter().any(|skip| {
+        let names_path = [0, own_chart_prefix].into_iter().any(|skip| {
             let path = ValuePath::from_segments(segments[skip..].iter().cloned()).to_string();
             names_path(error, &path)
-        })
+        });
+        let quotes_key = match segments.last() {
+            Some(Segment::Key(key)) => {
+                error.contains(&format!("\"{key}\"")) || error.contains(&format!("'{key}'"))
+            }
+            _ => false,
+        };
+        names_path || quotes_key
     }
 }
 
-/// Whether `path` stands in `text` as a whole word, not as a piece of a longer path.
+/// Whether `path` stands in `text` whole, not as a piece of a longer path, or as the rest
+/// of a template expression after its first field (`<.Values.service.type>`).
 fn names_path(text: &str, path: &str) -> bool {
     let word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+    let after_first_field = |before: &str| {
+        let Some(field) = before.strip_suffix('.') else {
+            return false;
+        };
+        let start = field.trim_end_matches(|c: char| word(c as u8) && c.is_ascii());
+        start.ends_with("<.") || start.ends_with("$.")
+    };
     text.match_indices(path).any(|(start, _)| {
-        let before = text[..start].bytes().next_back();
+        let before = &text[..start];
         let after = text[start + path.len()..].bytes().next();
-        before.is_none_or(|b| !word(b) && b != b'.') && after.is_none_or(|b| !word(b))
+        let starts_whole = before
+            .bytes()
+            .next_back()
+            .is_none_or(|b| !word(b) && b != b'.')
+            || after_first_field(before);
+        starts_whole && after.is_none_or(|b| !word(b))
     })
 }
 
@@ -414,6 +456,35 @@ mod tests {
         );
         assert!(guard_key("set it to true").is_none());
         assert!(guard_key("set 'a b' to true").is_none());
+    }
+
+    #[test]
+    fn paths_are_named_whole() {
+        let cases = [
+            (
+                "VALUES VALIDATION:\nredis: architecture\n",
+                "architecture",
+                true,
+            ),
+            (
+                "at <.Values.service.type>: nil pointer",
+                "service.type",
+                true,
+            ),
+            ("at <.Values.service.type>: nil pointer", "type", false),
+            ("at <.Values.metrics.service.type>", "service.type", false),
+            (
+                "at <.Value.queryNode.extraConfig>: nil",
+                "queryNode.extraConfig",
+                true,
+            ),
+            ("at <$.Values.image.tag>", "image.tag", true),
+            ("image.tagged is wrong", "image.tag", false),
+            ("set image.tag.", "image.tag", true),
+        ];
+        for (text, path, named) in cases {
+            assert_eq!(names_path(text, path), named, "{path:?} in {text:?}");
+        }
     }
 
     #[test]

@@ -224,7 +224,11 @@ fn enabled_subcharts<'c>(
     let mut subcharts: Vec<(String, &Chart)> = chart
         .dependencies()
         .iter()
-        .filter(|subchart| !dependencies.iter().any(|dependency| takes(dependency, subchart)))
+        .filter(|subchart| {
+            !dependencies
+                .iter()
+                .any(|dependency| takes(dependency, subchart))
+        })
         .map(|subchart| (subchart.name().to_owned(), subchart))
         .collect();
     for dependency in &dependencies {
@@ -267,7 +271,10 @@ fn version_requirement(alternative: &str) -> Option<semver::VersionReq> {
     let is_operator = |c: char| "<>=!~^".contains(c);
     let mut comparators = Vec::new();
     let mut operator = String::new();
-    for token in alternative.split([' ', '\t', ',']).filter(|token| !token.is_empty()) {
+    for token in alternative
+        .split([' ', '\t', ','])
+        .filter(|token| !token.is_empty())
+    {
         if token.chars().all(is_operator) {
             operator = token.to_owned();
             continue;
@@ -282,7 +289,10 @@ fn version_requirement(alternative: &str) -> Option<semver::VersionReq> {
             "" if !matches!(version, "*" | "x" | "X") => "=".to_owned(),
             operator => operator.to_owned(),
         };
-        comparators.push(format!("{operator}{}", version.trim_start_matches(['v', 'V'])));
+        comparators.push(format!(
+            "{operator}{}",
+            version.trim_start_matches(['v', 'V'])
+        ));
     }
     if comparators.is_empty() {
         return None;
@@ -524,7 +534,11 @@ mod tests {
             ("1.x", "not-a-version", false),
         ];
         for (range, version, allowed) in cases {
-            assert_eq!(version_allowed(range, version), allowed, "{range:?} {version:?}");
+            assert_eq!(
+                version_allowed(range, version),
+                allowed,
+                "{range:?} {version:?}"
+            );
         }
     }
 

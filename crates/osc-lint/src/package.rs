@@ -1,0 +1,156 @@
+//! Linting a built service package: osc-package's verify, then the deployable inside linted as
+//! a source is, with the package's own tars, mapping.yaml and csd.yaml.
+
+use std::fs::File;
+use std::io::{self, BufReader};
+use std::path::{Path, PathBuf};
+
+use zip::ZipArchive;
+
+use crate::context::{Context, Input};
+use crate::detect::detect;
+use crate::{Finding, LintError, LintRequest, Severity, SourceKind, chart, operator};
+
+/// Rules of the deployable's lint that verify already applies to the package: a tar the
+/// mapping names but images/ lacks is verify's `mapping-missing-tar`.
+const COVERED_BY_VERIFY: [&str; 1] = ["tar-missing"];
+
+/// verify's rule for a deployable it cannot look into; linting it would say the same again.
+const DEPLOYABLE_UNREADABLE: &str = "deployable-unreadable";
+
+pub(crate) fn lint(
+    request: &LintRequest<'_>,
+    findings: &mut Vec<Finding>,
+) -> Result<(), LintError> {
+    let zip = request.source;
+    let sha256 = PathBuf::from(format!("{}.sha256", zip.display()));
+    let verified = osc_package::verify(zip, sha256.is_file().then_some(sha256.as_path()))?;
+    for found in &verified.findings {
+        findings.push(Finding::new(
+            found.rule,
+            match found.severity {
+                osc_package::Severity::Error => Severity::Error,
+                osc_package::Severity::Warning => Severity::Warning,
+            },
+            found.entry.clone(),
+            None,
+            found.message.clone(),
+            found.help.clone(),
+        ));
+    }
+    let Some(deployable_entry) = &verified.deployable else {
+        return Ok(());
+    };
+    if verified
+        .findings
+        .iter()
+        .any(|found| found.rule == DEPLOYABLE_UNREADABLE)
+    {
+        return Ok(());
+    }
+    let mapping_invalid = verified
+        .findings
+        .iter()
+        .any(|found| found.rule == "mapping-invalid");
+
+    let unpacked = tempfile::Builder::new()
+        .prefix("osc-lint-")
+        .tempdir()
+        .map_err(|source| LintError::TempDir { source })?;
+    let mut archive = open(zip)?;
+    let deployable_name = deployable_entry.rsplit('/').next().unwrap_or("deployable");
+    let deployable = unpacked.path().join(deployable_name);
+    if extract(&mut archive, deployable_entry, &deployable).is_err() {
+        // verify reported the damaged entry (`zip-corrupt`).
+        return Ok(());
+    }
+
+    let mut context = Context::for_deployable(request, deployable_entry);
+    if let Some(top) = &verified.name {
+        if !verified.images.is_empty() {
+            let dir = unpacked.path().join("images");
+            std::fs::create_dir(&dir).map_err(|source| LintError::TempDir { source })?;
+            for entry in verified
+                .images
+                .iter()
+                .filter(|entry| entry.ends_with(".tar"))
+            {
+                let name = entry.rsplit('/').next().unwrap_or(entry);
+                // A damaged tar is verify's `zip-corrupt`; the mapping check then misses it.
+                let _ = extract(&mut archive, entry, &dir.join(name));
+            }
+            context.images = Some(Input {
+                path: dir,
+                shown: format!("{top}/images"),
+            });
+        }
+        let csd_entry = format!("{top}/extends/{}", crate::context::CSD_FILE);
+        if archive.index_for_name(&csd_entry).is_some() {
+            let path = unpacked.path().join(crate::context::CSD_FILE);
+            if extract(&mut archive, &csd_entry, &path).is_ok() {
+                context.csd = Some(Input {
+                    path,
+                    shown: csd_entry,
+                });
+            }
+        }
+    }
+    if let (Some(entry), false) = (&verified.mapping, mapping_invalid) {
+        let path = unpacked.path().join(crate::context::MAPPING_FILE);
+        if extract(&mut archive, entry, &path).is_ok() {
+            context.mapping = Some(Input {
+                path,
+                shown: entry.clone(),
+            });
+        }
+    }
+
+    let mut inner = Vec::new();
+    if let Err(error) = lint_deployable(&deployable, &context, &mut inner) {
+        findings.push(Finding::new(
+            DEPLOYABLE_UNREADABLE,
+            Severity::Error,
+            deployable_entry.clone(),
+            None,
+            error.to_string(),
+            "build the package again from a chart or bundle that `helm osc lint` reads",
+        ));
+    }
+    findings.extend(
+        inner
+            .into_iter()
+            .filter(|found| !COVERED_BY_VERIFY.contains(&found.rule.as_str())),
+    );
+    Ok(())
+}
+
+fn lint_deployable(
+    deployable: &Path,
+    context: &Context,
+    findings: &mut Vec<Finding>,
+) -> Result<(), LintError> {
+    match detect(deployable)? {
+        SourceKind::Chart => chart::lint(deployable, context, findings),
+        SourceKind::Operator | SourceKind::Package => operator::lint(deployable, context, findings),
+        SourceKind::OscFormat => crate::osc_format_findings(deployable, context, findings),
+    }
+}
+
+fn open(zip: &Path) -> Result<ZipArchive<BufReader<File>>, LintError> {
+    let file = File::open(zip).map_err(|source| LintError::Io {
+        path: zip.to_owned(),
+        source,
+    })?;
+    ZipArchive::new(BufReader::new(file)).map_err(|error| LintError::Zip {
+        path: zip.to_owned(),
+        message: error.to_string(),
+    })
+}
+
+/// Streams one entry into `to`: image tars are far too large to hold in memory.
+fn extract(archive: &mut ZipArchive<BufReader<File>>, entry: &str, to: &Path) -> io::Result<()> {
+    let mut file = archive.by_name(entry).map_err(io::Error::other)?;
+    let mut out = File::create(to)?;
+    io::copy(&mut file, &mut out)?;
+    Ok(())
+}

@@ -52,13 +52,12 @@ pub fn helm() -> PathBuf {
     if let Some(bin) = std::env::var_os("HELM_BIN").filter(|bin| !bin.is_empty()) {
         return PathBuf::from(bin);
     }
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(helm) = std::env::split_paths(&path)
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(helm) = std::env::split_paths(&path)
             .map(|dir| dir.join("helm"))
             .find(|helm| helm.is_file())
-        {
-            return helm;
-        }
+    {
+        return helm;
     }
     let adapter = repo_root().join("target/helm-adapter/bin/helm");
     assert!(

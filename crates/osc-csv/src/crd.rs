@@ -51,14 +51,14 @@ pub(crate) fn parse_crd(file: &Path, value: &Value) -> Result<Crd, Error> {
         })
         .collect::<Result<Vec<_>, Error>>()?;
     // v1beta1 may name a single version in `spec.version`, which is then served and stored.
-    if versions.is_empty() {
-        if let Some(version) = spec.string("version")? {
-            versions.push(CrdVersion {
-                name: version,
-                served: true,
-                storage: true,
-            });
-        }
+    if versions.is_empty()
+        && let Some(version) = spec.string("version")?
+    {
+        versions.push(CrdVersion {
+            name: version,
+            served: true,
+            storage: true,
+        });
     }
     Ok(Crd {
         file: file.to_path_buf(),

@@ -67,12 +67,12 @@ fn check_registry(registry: &str) -> Result<&str, String> {
         Some((host, port)) if !registry.ends_with(']') => (host, Some(port)),
         _ => (registry, None),
     };
-    if let Some(port) = port {
-        if port.is_empty() || !port.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!(
-                "has the registry port {port:?}, which is not a number"
-            ));
-        }
+    if let Some(port) = port
+        && (port.is_empty() || !port.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(format!(
+            "has the registry port {port:?}, which is not a number"
+        ));
     }
     let valid_host = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         !inner.is_empty()

@@ -675,6 +675,28 @@ impl Positions {
     }
 }
 
+/// The byte after the closing quote of the quoted scalar that opens at `start`.
+fn closing_quote_end(text: &str, start: usize, style: ScalarStyle) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let quote = match style {
+        ScalarStyle::SingleQuoted => b'\'',
+        _ => b'"',
+    };
+    if bytes.get(start) != Some(&quote) {
+        return None;
+    }
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            byte if byte == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -729,26 +751,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// The byte after the closing quote of the quoted scalar that opens at `start`.
-fn closing_quote_end(text: &str, start: usize, style: ScalarStyle) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let quote = match style {
-        ScalarStyle::SingleQuoted => b'\'',
-        _ => b'"',
-    };
-    if bytes.get(start) != Some(&quote) {
-        return None;
-    }
-    let mut i = start + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if quote == b'"' => i += 2,
-            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
-            byte if byte == quote => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-    None
 }

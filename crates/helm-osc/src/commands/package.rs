@@ -53,7 +53,7 @@ pub fn run(args: &PackageArgs, env: &HelmEnv, output: &Output) -> Result<Outcome
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let built = match Source::load(&args.source)? {
-        Source::Chart(chart) => build_chart(chart, args, &pairs, env, output)?,
+        Source::Chart(chart) => build_chart(*chart, args, &pairs, env, output)?,
         Source::Bundle(bundle) => build_bundle(*bundle, args, &pairs, output)?,
     };
     rules::deployable_size(&built.deployable_name, built.deployable.len() as u64)?;
@@ -145,7 +145,7 @@ pub fn run(args: &PackageArgs, env: &HelmEnv, output: &Output) -> Result<Outcome
 
 /// What a package is made from: a Helm chart or an Operator-Framework bundle.
 pub(crate) enum Source {
-    Chart(Chart),
+    Chart(Box<Chart>),
     Bundle(Box<osc_csv::Bundle>),
 }
 
@@ -175,7 +175,7 @@ impl Source {
     pub(crate) fn load(path: &Path) -> Result<Source> {
         Ok(match Self::bundle(path)? {
             Some(bundle) => Source::Bundle(Box::new(bundle)),
-            None => Source::Chart(Chart::load(path)?),
+            None => Source::Chart(Box::new(Chart::load(path)?)),
         })
     }
 }

@@ -130,21 +130,20 @@ fn annotations(bundle: &Bundle, metadata: &BundleMetadata, findings: &mut Findin
             "list the channels the bundle is in, comma-separated, e.g. `stable,alpha`",
         );
     }
-    if let Some(default) = &bundle.default_channel {
-        if !bundle.channels.is_empty() && !bundle.channels.contains(default) {
-            findings.error(
-                "olm-default-channel",
-                file,
-                field(DEFAULT_CHANNEL_ANNOTATION),
-                format!(
-                    "the default channel {default} is not among the bundle's channels ({})",
-                    bundle.channels.join(", ")
-                ),
-                format!(
-                    "add {default} to {CHANNELS_ANNOTATION} or pick one of the listed channels"
-                ),
-            );
-        }
+    if let Some(default) = &bundle.default_channel
+        && !bundle.channels.is_empty()
+        && !bundle.channels.contains(default)
+    {
+        findings.error(
+            "olm-default-channel",
+            file,
+            field(DEFAULT_CHANNEL_ANNOTATION),
+            format!(
+                "the default channel {default} is not among the bundle's channels ({})",
+                bundle.channels.join(", ")
+            ),
+            format!("add {default} to {CHANNELS_ANNOTATION} or pick one of the listed channels"),
+        );
     }
 }
 

@@ -118,19 +118,20 @@ fn one_csv_per_folder(bundle: &Bundle, package: &PackageManifest, findings: &mut
 fn replaces(package: &PackageManifest, findings: &mut Findings) {
     let known = |name: &str| package.csvs.iter().any(|csv| csv.name == name);
     for csv in &package.csvs {
-        if let Some(replaced) = &csv.replaces {
-            if !known(replaced) && replaced != &csv.name {
-                findings.error(
-                    "olm-replaces",
-                    &csv.file,
-                    Some("spec.replaces".to_string()),
-                    format!(
-                        "{} replaces {replaced}, which is not a CSV of the package {}",
-                        csv.name, package.package_name
-                    ),
-                    "name the previous version's CSV (its metadata.name), or add its version folder",
-                );
-            }
+        if let Some(replaced) = &csv.replaces
+            && !known(replaced)
+            && replaced != &csv.name
+        {
+            findings.error(
+                "olm-replaces",
+                &csv.file,
+                Some("spec.replaces".to_string()),
+                format!(
+                    "{} replaces {replaced}, which is not a CSV of the package {}",
+                    csv.name, package.package_name
+                ),
+                "name the previous version's CSV (its metadata.name), or add its version folder",
+            );
         }
         for (index, skipped) in csv.skips.iter().enumerate() {
             if !known(skipped) && skipped != &csv.name {
@@ -160,20 +161,20 @@ fn upgrade_graph(package: &PackageManifest, findings: &mut Findings) {
         };
         let members = chain(package, &head.name);
         let last = members.last().and_then(|name| by_name(name));
-        if let Some(looped_to) = last.and_then(|csv| csv.replaces.as_deref()) {
-            if let Some(start) = members.iter().position(|name| *name == looped_to) {
-                let mut cycle = members[start..].to_vec();
-                let path = format!("{} -> {looped_to}", cycle.join(" -> "));
-                cycle.sort_unstable();
-                if reported_loops.insert(cycle) {
-                    findings.error(
-                        "olm-upgrade-graph",
-                        &package.file,
-                        None,
-                        format!("channel {}: the replaces chain loops: {path}", channel.name),
-                        "every CSV must replace an older one; break the loop by fixing spec.replaces",
-                    );
-                }
+        if let Some(looped_to) = last.and_then(|csv| csv.replaces.as_deref())
+            && let Some(start) = members.iter().position(|name| *name == looped_to)
+        {
+            let mut cycle = members[start..].to_vec();
+            let path = format!("{} -> {looped_to}", cycle.join(" -> "));
+            cycle.sort_unstable();
+            if reported_loops.insert(cycle) {
+                findings.error(
+                    "olm-upgrade-graph",
+                    &package.file,
+                    None,
+                    format!("channel {}: the replaces chain loops: {path}", channel.name),
+                    "every CSV must replace an older one; break the loop by fixing spec.replaces",
+                );
             }
         }
         for name in &members {

@@ -726,3 +726,43 @@ fn package_refuses_what_lint_finds_errors_in_and_writes_nothing() {
     insta::assert_snapshot!("package-refusal", redact(&refusal.join("\n"), dir.path()));
     assert!(!dist.exists(), "something was written");
 }
+
+#[test]
+fn lint_fix_writes_the_chart_with_its_traps_fixed() {
+    let source = repo_root().join("tests/integration/fixtures/lint/digest");
+    let before = snapshot_tree(&source);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fixed");
+    let output = helm_osc(&[
+        "lint",
+        source.to_str().unwrap(),
+        "--fix",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(snapshot_tree(&source), before, "the chart was modified");
+    assert!(out.join("Chart.yaml").is_file(), "{}", stderr(&output));
+    let original = std::fs::read_to_string(source.join("values.yaml")).unwrap();
+    let fixed = std::fs::read_to_string(out.join("values.yaml")).unwrap();
+    assert_ne!(original, fixed);
+    let diff = similar::TextDiff::from_lines(&original, &fixed)
+        .unified_diff()
+        .context_radius(1)
+        .to_string();
+    insta::assert_snapshot!("lint_fix_values_diff", diff);
+    // --fix needs -o, and never writes into an existing folder.
+    let again = helm_osc(&[
+        "lint",
+        source.to_str().unwrap(),
+        "--fix",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        helm_osc(&["lint", source.to_str().unwrap(), "--fix"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

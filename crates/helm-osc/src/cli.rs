@@ -274,6 +274,14 @@ pub struct LintArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Write the chart with its platform traps fixed (as `package` fixes them) to --out
+    #[arg(long, requires = "out")]
+    pub fix: bool,
+
+    /// With --fix: the folder to write the fixed chart to (it must not exist)
+    #[arg(short = 'o', long = "out", value_name = "DIR", requires = "fix")]
+    pub out: Option<PathBuf>,
+
     #[command(flatten)]
     pub render: RenderArgs,
 }

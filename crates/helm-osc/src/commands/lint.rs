@@ -2,7 +2,8 @@
 //! the same checks run by `helm osc package` before it builds anything.
 
 use anstyle::{AnsiColor, Style};
-use anyhow::{Result, bail};
+
+use anyhow::{Context as _, Result, bail};
 use osc_lint::{Finding, Helm, LintRequest, Report, Severity};
 use serde::Serialize;
 
@@ -37,6 +38,9 @@ pub fn run(args: &LintArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
         helm: helm.as_ref(),
     };
     let report = osc_lint::lint(&request)?;
+    if let Some(out) = args.out.as_deref().filter(|_| args.fix) {
+        write_fixed(args, out, env, output)?;
+    }
     let failed = report.has_errors() || (args.strict && report.count(Severity::Warning) > 0);
     match output.format() {
         Format::Text => print_text(&report, output),
@@ -55,6 +59,51 @@ pub fn run(args: &LintArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// `lint --fix -o DIR`: the chart with the traps fixed in its values.yaml, as `package` ships it.
+fn write_fixed(
+    args: &LintArgs,
+    out: &std::path::Path,
+    env: &HelmEnv,
+    output: &Output,
+) -> Result<()> {
+    if out.exists() {
+        bail!(
+            "-o {}: already exists; give a folder that does not, so nothing of yours is overwritten",
+            out.display()
+        );
+    }
+    if crate::commands::package::Source::bundle(&args.source)?.is_some() {
+        bail!(
+            "--fix: {} is an operator bundle; the fixes are to a chart's values.yaml",
+            args.source.display()
+        );
+    }
+    let mut chart = osc_chart::Chart::load(&args.source)?;
+    let analysed = discovery::analyse(&args.source, &chart, &args.render, env, output)?;
+    discovery::report_traps(&analysed.traps, output);
+    chart.set_file("values.yaml", analysed.fixed_values.into_bytes());
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let staging = tempfile::tempdir_in(parent).with_context(|| format!("-o {}", out.display()))?;
+    let staged = staging.path().join("chart");
+    chart
+        .write_dir(&staged)
+        .with_context(|| format!("writing {}", out.display()))?;
+    std::fs::rename(&staged, out)
+        .with_context(|| format!("moving the fixed chart to {}", out.display()))?;
+    output.status(
+        "Wrote",
+        format_args!(
+            "the chart with {} fixes to {}",
+            analysed.traps.fixes.len(),
+            out.display()
+        ),
+    );
+    Ok(())
 }
 
 /// `helm osc package` lints what it is given first and refuses when there are errors, leaving

@@ -104,6 +104,8 @@ struct Run {
 /// Runs a command to completion; its wall time, and its peak RSS (the kernel's VmHWM for the
 /// process, sampled while it runs: rusage would count the pages a fork copied from this process).
 fn time(command: &mut Command) -> Result<Run> {
+    // Each command writes 1 GiB: flush the previous one's dirty pages first, or it pays for them.
+    Command::new("sync").status().context("running sync")?;
     let start = Instant::now();
     let mut child = command
         .stdout(std::process::Stdio::null())

@@ -146,6 +146,11 @@ fn check(
     let shown = file.display().to_string();
     let mapping = osc_mapping::Mapping::parse(&text, &shown)?;
     let findings = osc_mapping::check(&shown, &mapping, images, values, tars);
+    Ok(report_checked(shown, findings, output))
+}
+
+/// The findings of `mapping --check`, for a chart or a bundle; Findings when any is an error.
+pub fn report_checked(shown: String, findings: Vec<Finding>, output: &Output) -> Outcome {
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -161,11 +166,11 @@ fn check(
         Format::Text => print_findings(&checked, output),
         Format::Json | Format::Yaml => output.structured(&checked),
     }
-    Ok(if checked.ok {
+    if checked.ok {
         Outcome::Clean
     } else {
         Outcome::Findings
-    })
+    }
 }
 
 fn print_findings(checked: &Checked, output: &Output) {

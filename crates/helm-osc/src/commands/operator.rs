@@ -4,7 +4,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use osc_csv::Bundle;
-use osc_mapping::{Finding, Severity};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -150,7 +149,9 @@ pub fn mapping(
         let shown = file.display().to_string();
         let mapping = osc_mapping::Mapping::parse(&text, &shown)?;
         let findings = osc_mapping::check_operator(&shown, &mapping, bundle, &tars);
-        return print_findings(&shown, findings, output);
+        return Ok(crate::commands::mapping::report_checked(
+            shown, findings, output,
+        ));
     }
     let generated = osc_mapping::generate_operator(bundle, &tars);
     for image in &generated.unmatched_images {
@@ -176,52 +177,6 @@ pub fn mapping(
         None => output.text(generated.text.trim_end()),
     }
     Ok(Outcome::Clean)
-}
-
-#[derive(Serialize)]
-struct Checked {
-    ok: bool,
-    mapping_file: String,
-    errors: usize,
-    warnings: usize,
-    findings: Vec<Finding>,
-}
-
-fn print_findings(file: &str, findings: Vec<Finding>, output: &Output) -> Result<Outcome> {
-    let errors = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
-    let checked = Checked {
-        ok: errors == 0,
-        mapping_file: file.to_string(),
-        errors,
-        warnings: findings.len() - errors,
-        findings,
-    };
-    match output.format() {
-        Format::Json | Format::Yaml => output.structured(&checked),
-        Format::Text => {
-            for finding in &checked.findings {
-                output.diagnostic(
-                    finding.severity == Severity::Error,
-                    finding.rule,
-                    &format!("{}: {}", finding.file, finding.field),
-                    &finding.message,
-                    &finding.help,
-                );
-            }
-            output.text(format_args!(
-                "{file}: {} errors, {} warnings",
-                checked.errors, checked.warnings
-            ));
-        }
-    }
-    Ok(if checked.ok {
-        Outcome::Clean
-    } else {
-        Outcome::Findings
-    })
 }
 
 #[derive(Serialize)]

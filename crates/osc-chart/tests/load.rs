@@ -176,11 +176,11 @@ fn symlinks_inside_the_chart_are_followed() {
         dir.path(),
         &[
             ("Chart.yaml", CHART_YAML),
-            ("shared/cm.yaml", "kind: ConfigMap\n"),
+            ("files/cm.yaml", "kind: ConfigMap\n"),
         ],
     );
     std::fs::create_dir(dir.path().join("templates")).unwrap();
-    std::os::unix::fs::symlink("../shared/cm.yaml", dir.path().join("templates/cm.yaml")).unwrap();
+    std::os::unix::fs::symlink("../files/cm.yaml", dir.path().join("templates/cm.yaml")).unwrap();
     let chart = Chart::load(dir.path()).unwrap();
     assert_eq!(
         chart.file("templates/cm.yaml"),

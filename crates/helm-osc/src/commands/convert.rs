@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use osc_versiondef::{Finding, Severity, Target, VersionDefinition};
 use serde::Serialize;
 
@@ -220,20 +220,7 @@ fn write_package(
         .with_context(|| format!("-o {}: cannot create {}", out.display(), parent.display()))?;
     match format {
         osc_format::ArchiveFormat::Dir => {
-            if out.exists() {
-                bail!(
-                    "-o {}: already exists; give a folder that does not, so nothing of yours is overwritten",
-                    out.display()
-                );
-            }
-            let staging =
-                tempfile::tempdir_in(parent).with_context(|| format!("-o {}", out.display()))?;
-            let staged = staging.path().join("package");
-            package
-                .write_dir(&staged)
-                .with_context(|| format!("writing {}", out.display()))?;
-            std::fs::rename(&staged, out)
-                .with_context(|| format!("moving the package to {}", out.display()))?;
+            crate::commands::write_new_dir(out, |dir| Ok(package.write_dir(dir)?))?;
         }
         osc_format::ArchiveFormat::Zip => {
             let mut file = tempfile::NamedTempFile::new_in(parent)

@@ -3,7 +3,7 @@
 
 use anstyle::{AnsiColor, Style};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use osc_lint::{Finding, Helm, LintRequest, Report, Severity};
 use serde::Serialize;
 
@@ -68,12 +68,6 @@ fn write_fixed(
     env: &HelmEnv,
     output: &Output,
 ) -> Result<()> {
-    if out.exists() {
-        bail!(
-            "-o {}: already exists; give a folder that does not, so nothing of yours is overwritten",
-            out.display()
-        );
-    }
     if crate::commands::package::Source::bundle(&args.source)?.is_some() {
         bail!(
             "--fix: {} is an operator bundle; the fixes are to a chart's values.yaml",
@@ -84,17 +78,7 @@ fn write_fixed(
     let analysed = discovery::analyse(&args.source, &chart, &args.render, env, output)?;
     discovery::report_traps(&analysed.traps, output);
     chart.set_file("values.yaml", analysed.fixed_values.into_bytes());
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let staging = tempfile::tempdir_in(parent).with_context(|| format!("-o {}", out.display()))?;
-    let staged = staging.path().join("chart");
-    chart
-        .write_dir(&staged)
-        .with_context(|| format!("writing {}", out.display()))?;
-    std::fs::rename(&staged, out)
-        .with_context(|| format!("moving the fixed chart to {}", out.display()))?;
+    crate::commands::write_new_dir(out, |dir| Ok(chart.write_dir(dir)?))?;
     output.status(
         "Wrote",
         format_args!(

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use osc_csv::Bundle;
 use serde::Serialize;
 
@@ -207,29 +207,16 @@ pub fn rewrite(
         .with_context(|| bundle.csv_file.display().to_string())?;
     let out_dir = match out {
         Some(dir) => {
-            if dir.exists() {
-                bail!(
-                    "-o {}: already exists; give a folder that does not, so nothing of yours is overwritten",
-                    dir.display()
-                );
-            }
-            let parent = dir
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let staging =
-                tempfile::tempdir_in(parent).with_context(|| format!("-o {}", dir.display()))?;
-            let staged = staging.path().join("bundle");
-            for (path, data) in osc_csv::bundle_files(bundle, &applied.text)? {
-                let target = staged.join(&path);
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)?;
+            crate::commands::write_new_dir(dir, |staged| {
+                for (path, data) in osc_csv::bundle_files(bundle, &applied.text)? {
+                    let target = staged.join(&path);
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    std::fs::write(&target, data)?;
                 }
-                std::fs::write(&target, data)
-                    .with_context(|| format!("writing {}", target.display()))?;
-            }
-            std::fs::rename(&staged, dir)
-                .with_context(|| format!("moving the bundle to {}", dir.display()))?;
+                Ok(())
+            })?;
             Some(dir.display().to_string())
         }
         None => None,

@@ -109,25 +109,7 @@ pub fn run(args: &RewriteArgs, env: &HelmEnv, output: &Output) -> Result<Outcome
 
     let out = match &args.out {
         Some(dir) => {
-            if dir.exists() {
-                bail!(
-                    "-o {}: already exists; give a folder that does not, so nothing of yours is overwritten",
-                    dir.display()
-                );
-            }
-            let parent = dir
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let staging = tempfile::tempdir_in(parent).with_context(|| {
-                format!("-o {}: cannot write in {}", dir.display(), parent.display())
-            })?;
-            let staged = staging.path().join("chart");
-            chart
-                .write_dir(&staged)
-                .with_context(|| format!("writing {}", dir.display()))?;
-            std::fs::rename(&staged, dir)
-                .with_context(|| format!("moving the rewritten chart to {}", dir.display()))?;
+            crate::commands::write_new_dir(dir, |staged| Ok(chart.write_dir(staged)?))?;
             Some(dir.display().to_string())
         }
         None => None,

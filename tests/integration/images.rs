@@ -59,8 +59,8 @@ fn mapping_generates_what_a_careful_provider_writes_by_hand() {
         example("etcd-images").to_str().unwrap(),
     ]);
     assert_success(&output);
-    let generated: serde_yaml::Value = serde_yaml::from_slice(&output.stdout).unwrap();
-    let by_hand: serde_yaml::Value = serde_yaml::from_str(
+    let generated: serde_norway::Value = serde_norway::from_slice(&output.stdout).unwrap();
+    let by_hand: serde_norway::Value = serde_norway::from_str(
         &std::fs::read_to_string(example("etcd-images/mapping.yaml")).unwrap(),
     )
     .unwrap();

@@ -202,9 +202,10 @@ fn operator_images_mapping_and_rewrite() {
         tars.to_str().unwrap(),
     ]);
     assert_success(&generated);
-    let generated: serde_yaml::Value = serde_yaml::from_slice(&generated.stdout).unwrap();
-    let by_hand: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(tars.join("mapping.yaml")).unwrap()).unwrap();
+    let generated: serde_norway::Value = serde_norway::from_slice(&generated.stdout).unwrap();
+    let by_hand: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(tars.join("mapping.yaml")).unwrap())
+            .unwrap();
     assert_eq!(generated, by_hand);
     let checked = helm_osc(&[
         "mapping",

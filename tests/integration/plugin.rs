@@ -2,8 +2,8 @@
 
 use crate::support::*;
 
-fn manifest(path: &str) -> serde_yaml::Value {
-    serde_yaml::from_str(&std::fs::read_to_string(repo_root().join(path)).unwrap()).unwrap()
+fn manifest(path: &str) -> serde_norway::Value {
+    serde_norway::from_str(&std::fs::read_to_string(repo_root().join(path)).unwrap()).unwrap()
 }
 
 #[test]

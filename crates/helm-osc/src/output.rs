@@ -99,7 +99,7 @@ impl Output {
     /// The result, for programs: one JSON or YAML document on stdout.
     pub fn structured<T: Serialize>(&self, value: &T) {
         if self.format == Format::Yaml {
-            match serde_yaml::to_string(value) {
+            match serde_norway::to_string(value) {
                 Ok(text) => anstream::print!("{text}"),
                 Err(error) => anstream::eprintln!(
                     "{RED}error{RED:#}: cannot print the result as YAML: {error}"

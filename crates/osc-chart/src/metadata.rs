@@ -62,7 +62,7 @@ pub struct Dependency {
 
 /// Parses and validates Chart.yaml text the way Helm's loader does; the error is a sentence.
 pub(crate) fn parse(text: &str) -> Result<Metadata, String> {
-    let mut metadata: Metadata = match serde_yaml::from_str::<Option<Metadata>>(text) {
+    let mut metadata: Metadata = match serde_norway::from_str::<Option<Metadata>>(text) {
         Ok(Some(metadata)) => metadata,
         Ok(None) => Metadata::default(),
         Err(error) => return Err(error.to_string()),
@@ -132,12 +132,12 @@ fn is_helm_semver(version: &str) -> bool {
 
 /// YAML reads `appVersion: 1.10` as a number; Helm keeps such values as the text written.
 fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let value = serde_yaml::Value::deserialize(deserializer)?;
+    let value = serde_norway::Value::deserialize(deserializer)?;
     Ok(match value {
-        serde_yaml::Value::Null => String::new(),
-        serde_yaml::Value::String(text) => text,
-        serde_yaml::Value::Number(number) => number.to_string(),
-        serde_yaml::Value::Bool(flag) => flag.to_string(),
+        serde_norway::Value::Null => String::new(),
+        serde_norway::Value::String(text) => text,
+        serde_norway::Value::Number(number) => number.to_string(),
+        serde_norway::Value::Bool(flag) => flag.to_string(),
         other => {
             return Err(serde::de::Error::custom(format!(
                 "expected a string, found {}",
@@ -155,10 +155,10 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-fn describe(value: &serde_yaml::Value) -> &'static str {
+fn describe(value: &serde_norway::Value) -> &'static str {
     match value {
-        serde_yaml::Value::Sequence(_) => "a list",
-        serde_yaml::Value::Mapping(_) => "a map",
+        serde_norway::Value::Sequence(_) => "a list",
+        serde_norway::Value::Mapping(_) => "a map",
         _ => "a tagged value",
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use crate::alm;
 use crate::error::Error;

@@ -288,7 +288,7 @@ impl CsvEditor {
         range: Range<usize>,
         replacement: &str,
         field: &str,
-        change: impl FnOnce(&mut serde_yaml::Value) -> bool,
+        change: impl FnOnce(&mut serde_norway::Value) -> bool,
     ) -> Result<(), EditError> {
         let reload = |source| EditError::Reload { source };
         let before = Document {
@@ -400,12 +400,12 @@ fn child(path: &Path, segment: impl Into<Segment>) -> Path {
 
 /// Sets the string at `segments`, creating missing mapping keys as osc-yaml does; `false` when the
 /// path cannot be followed.
-fn set_value(mut current: &mut serde_yaml::Value, segments: &[Segment], value: &str) -> bool {
+fn set_value(mut current: &mut serde_norway::Value, segments: &[Segment], value: &str) -> bool {
     for segment in segments {
         let next = match segment {
             Segment::Key(key) => {
                 if current.is_null() {
-                    *current = serde_yaml::Value::Mapping(serde_yaml::Mapping::new());
+                    *current = serde_norway::Value::Mapping(serde_norway::Mapping::new());
                 }
                 let Some(mapping) = current.as_mapping_mut() else {
                     return false;
@@ -413,7 +413,7 @@ fn set_value(mut current: &mut serde_yaml::Value, segments: &[Segment], value: &
                 Some(
                     mapping
                         .entry(key.as_str().into())
-                        .or_insert(serde_yaml::Value::Null),
+                        .or_insert(serde_norway::Value::Null),
                 )
             }
             Segment::Index(index) => current
@@ -425,7 +425,7 @@ fn set_value(mut current: &mut serde_yaml::Value, segments: &[Segment], value: &
         };
         current = next;
     }
-    *current = serde_yaml::Value::String(value.to_owned());
+    *current = serde_norway::Value::String(value.to_owned());
     true
 }
 

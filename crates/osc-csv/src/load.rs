@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use crate::crd::{is_crd, parse_crd, parse_manifest};
 use crate::csv::{parse_csv, parse_package_csv};

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use crate::error::Error;
 use crate::model::{PackageChannel, PackageCsv, PackageManifest};

@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use crate::error::Error;
 
@@ -65,11 +65,11 @@ fn push_document(text: &str, range: Range<usize>, first_line: usize, out: &mut V
 
 /// Parses one document; errors carry the line in the whole file.
 pub(crate) fn parse_document(file: &Path, text: &str, document: &Document) -> Result<Value, Error> {
-    // Blank lines in place of the earlier documents make every line number in serde_yaml's
+    // Blank lines in place of the earlier documents make every line number in serde_norway's
     // messages, including those inside libyaml's own text, count from the top of the file.
     let mut padded = "\n".repeat(document.first_line - 1);
     padded.push_str(&text[document.range.clone()]);
-    serde_yaml::from_str(&padded).map_err(|error| {
+    serde_norway::from_str(&padded).map_err(|error| {
         let (line, column) = error
             .location()
             .map_or((document.first_line, 1), |location| {

@@ -239,14 +239,14 @@ fn values_json(text: &str) -> Result<serde_json::Value, ConvertError> {
         file: "values.yaml".to_string(),
         message,
     };
-    let mut values: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|error| invalid(format!("invalid YAML: {error}")))?;
+    let mut values: serde_norway::Value =
+        serde_norway::from_str(text).map_err(|error| invalid(format!("invalid YAML: {error}")))?;
     values
         .apply_merge()
         .map_err(|error| invalid(format!("cannot apply `<<` merge keys: {error}")))?;
     match values {
-        serde_yaml::Value::Null => Ok(serde_json::json!({})),
-        serde_yaml::Value::Mapping(_) => serde_json::to_value(&values)
+        serde_norway::Value::Null => Ok(serde_json::json!({})),
+        serde_norway::Value::Mapping(_) => serde_json::to_value(&values)
             .map_err(|error| invalid(format!("cannot be written as JSON: {error}"))),
         _ => Err(invalid(
             "the top level is not a mapping of values".to_string(),

@@ -28,8 +28,8 @@ pub fn convert_bundle(
     let mut source = Source::open(&bundle.root)?;
     let csv = &bundle.csv;
     let csv_file = display(&bundle.csv_file);
-    let csv_document: serde_yaml::Value =
-        serde_yaml::from_str(&bundle.csv_text[bundle.csv_range.clone()]).map_err(|error| {
+    let csv_document: serde_norway::Value =
+        serde_norway::from_str(&bundle.csv_text[bundle.csv_range.clone()]).map_err(|error| {
             ConvertError::Input {
                 file: csv_file.clone(),
                 message: format!("invalid YAML: {error}"),
@@ -300,7 +300,7 @@ fn crd_document(text: &[u8], name: &str, file: &str) -> Result<Vec<u8>, ConvertE
     documents
         .into_iter()
         .find(|document| {
-            serde_yaml::from_str::<serde_yaml::Value>(document).is_ok_and(|value| {
+            serde_norway::from_str::<serde_norway::Value>(document).is_ok_and(|value| {
                 value["kind"] == "CustomResourceDefinition" && value["metadata"]["name"] == name
             })
         })

@@ -119,7 +119,7 @@ fn param_u64(
 pub(crate) fn yaml_tree(
     value: &serde_json::Value,
     indent: usize,
-) -> Result<String, serde_yaml::Error> {
+) -> Result<String, serde_norway::Error> {
     let empty = match value {
         serde_json::Value::Object(object) => object.is_empty().then_some(" {}"),
         serde_json::Value::Array(items) => items.is_empty().then_some(" []"),
@@ -128,7 +128,7 @@ pub(crate) fn yaml_tree(
     if let Some(empty) = empty {
         return Ok(empty.to_string());
     }
-    let dumped = serde_yaml::to_string(value)?;
+    let dumped = serde_norway::to_string(value)?;
     let pad = " ".repeat(indent);
     let mut tree = String::new();
     for line in dumped.lines() {
@@ -191,8 +191,8 @@ fn is_plain_safe(text: &str) -> bool {
         "y" | "n" | "yes" | "no" | "on" | "off"
     );
     let reads_back = matches!(
-        serde_yaml::from_str::<serde_yaml::Value>(text),
-        Ok(serde_yaml::Value::String(ref read)) if read == text
+        serde_norway::from_str::<serde_norway::Value>(text),
+        Ok(serde_norway::Value::String(ref read)) if read == text
     );
     !structural.contains(first)
         && !first.is_whitespace()
@@ -239,7 +239,7 @@ mod tests {
         ] {
             let written = format!("key: {}\n", text_scalar(text, 2));
             let read: std::collections::BTreeMap<String, String> =
-                serde_yaml::from_str(&written).unwrap();
+                serde_norway::from_str(&written).unwrap();
             assert_eq!(read["key"], text, "{written}");
         }
     }

@@ -63,8 +63,8 @@ fn chart_without_schema_gets_a_permissive_crd() {
     std::fs::remove_file(dir.path().join("values.schema.json")).unwrap();
     let chart = osc_chart::Chart::load(dir.path()).unwrap();
     let package = osc_format::convert_chart(&chart, &chart_options()).unwrap();
-    let crd: serde_yaml::Value =
-        serde_yaml::from_str(text(&package, "manifests/helmrelease_crd.yaml")).unwrap();
+    let crd: serde_norway::Value =
+        serde_norway::from_str(text(&package, "manifests/helmrelease_crd.yaml")).unwrap();
     let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
     assert_eq!(spec["type"], "object");
     assert_eq!(spec["x-kubernetes-preserve-unknown-fields"], true);
@@ -267,11 +267,11 @@ fn controls_the_console_cannot_show_are_left_out_with_a_warning() {
     std::fs::write(&csv_path, csv).unwrap();
     let bundle = osc_csv::load(dir.path()).unwrap();
     let package = osc_format::convert_bundle(&bundle, &bundle_options()).unwrap();
-    let csd: serde_yaml::Value =
-        serde_yaml::from_str(text(&package, "manifests/kafka_csd.yaml")).unwrap();
+    let csd: serde_norway::Value =
+        serde_norway::from_str(text(&package, "manifests/kafka_csd.yaml")).unwrap();
     assert_eq!(
         csd["spec"]["descriptors"]["spec"][0]["x-descriptors"],
-        serde_yaml::from_str::<serde_yaml::Value>(
+        serde_norway::from_str::<serde_norway::Value>(
             "[urn:alm:descriptor:com.tectonic.ui:podCount, urn:alm:descriptor:com.tectonic.ui:booleanSwitch]"
         )
         .unwrap()

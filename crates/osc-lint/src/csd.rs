@@ -65,7 +65,7 @@ fn example_for<'b>(
             .and_then(serde_json::Value::as_str)
             .map(|kind| (kind, example))
     };
-    let crd_name = serde_yaml::from_str::<serde_yaml::Value>(csd_text)
+    let crd_name = serde_norway::from_str::<serde_norway::Value>(csd_text)
         .ok()
         .and_then(|csd| {
             csd.get("spec")?

@@ -3,7 +3,7 @@
 
 use osc_csv::Bundle;
 use osc_render::Rendered;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use crate::context::Context;
 use crate::{Finding, Severity};
@@ -44,7 +44,7 @@ pub(crate) fn csv(bundle: &Bundle, csv_file: &str, findings: &mut Vec<Finding>) 
     let Some(text) = bundle.csv_text.get(bundle.csv_range.clone()) else {
         return;
     };
-    let Ok(csv) = serde_yaml::from_str::<Value>(text) else {
+    let Ok(csv) = serde_norway::from_str::<Value>(text) else {
         return;
     };
     let deployments = csv
@@ -142,12 +142,12 @@ mod tests {
             ("kind: Deployment\nspec: {template: {spec: {}}}", false),
         ];
         for (text, ok) in cases {
-            let value: Value = serde_yaml::from_str(text).unwrap();
+            let value: Value = serde_norway::from_str(text).unwrap();
             let kind = value.get("kind").and_then(Value::as_str).unwrap();
             let spec = pod_spec(&value, kind).unwrap();
             assert_eq!(has_secret(spec), ok, "{text}");
         }
-        let service: Value = serde_yaml::from_str("kind: Service\nspec: {}").unwrap();
+        let service: Value = serde_norway::from_str("kind: Service\nspec: {}").unwrap();
         assert!(pod_spec(&service, "Service").is_none());
     }
 }

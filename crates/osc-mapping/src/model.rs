@@ -157,11 +157,11 @@ impl Mapping {
     /// Reads mapping.yaml text; `file` names it in errors. Unknown fields are errors, since
     /// the platform ignores them and a misspelt key silently maps nothing.
     pub fn parse(text: &str, file: &str) -> Result<Mapping, Error> {
-        serde_yaml::from_str(text).map_err(|error| {
+        serde_norway::from_str(text).map_err(|error| {
             let (line, column) = error
                 .location()
                 .map_or((1, 1), |location| (location.line(), location.column()));
-            // serde_yaml writes the location into the message, which the error already carries.
+            // serde_norway writes the location into the message, which the error already carries.
             let message = error
                 .to_string()
                 .replace(&format!(" at line {line} column {column}"), "");

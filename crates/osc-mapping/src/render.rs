@@ -219,7 +219,7 @@ fn reads_back_plain(text: &str) -> bool {
     const YAML_1_1_WORDS: [&str; 6] = ["y", "n", "yes", "no", "on", "off"];
     let number_like = text.replace('_', "").parse::<f64>().is_ok();
     let word = YAML_1_1_WORDS.contains(&text.to_ascii_lowercase().as_str());
-    let plain_output = serde_yaml::to_string(text).is_ok_and(|yaml| yaml == format!("{text}\n"));
+    let plain_output = serde_norway::to_string(text).is_ok_and(|yaml| yaml == format!("{text}\n"));
     let breaks = text.contains(LINE_BREAKS);
     !text.is_empty() && !number_like && !word && !breaks && plain_output
 }
@@ -276,7 +276,7 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(scalar(text), expected, "{text:?}");
-            let read: String = serde_yaml::from_str(&scalar(text)).unwrap();
+            let read: String = serde_norway::from_str(&scalar(text)).unwrap();
             assert_eq!(read, text);
         }
     }

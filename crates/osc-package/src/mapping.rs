@@ -2,7 +2,7 @@
 //! image tar can be named is ignored, because mapping.yaml's other checks belong to the crates that
 //! know the chart or bundle.
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 /// A tar file name in mapping.yaml and where it was found, e.g. `instance[0].package.x86_64`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ mod tests {
 
     #[test]
     fn finds_every_place_a_tar_can_be_named() {
-        let mapping: Value = serde_yaml::from_str(
+        let mapping: Value = serde_norway::from_str(
             r#"
 instance:
 - image: etcd
@@ -103,7 +103,7 @@ lifecycle:
             "lifecycle: [{containers: {a: b}}]",
             "just text",
         ] {
-            let mapping: Value = serde_yaml::from_str(text).unwrap();
+            let mapping: Value = serde_norway::from_str(text).unwrap();
             assert_eq!(tar_references(&mapping), [], "mapping {text:?}");
         }
     }

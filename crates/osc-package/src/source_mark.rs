@@ -6,7 +6,7 @@ use std::path::Component;
 
 use flate2::read::GzDecoder;
 use serde::Deserialize as _;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 /// One place that should carry the mark, and what it holds there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub(crate) fn chart_marks(tgz: impl Read) -> Result<Vec<Mark>, Unreadable> {
         }
         let file = path.to_string_lossy().into_owned();
         let text = read_text(&mut entry).map_err(not_a_chart)?;
-        let chart: Value = serde_yaml::from_str(&text).map_err(|error| Unreadable {
+        let chart: Value = serde_norway::from_str(&text).map_err(|error| Unreadable {
             problem: format!("has a `{file}` that is not valid YAML ({error})"),
             help: "fix Chart.yaml and package the chart again".into(),
         })?;
@@ -91,7 +91,7 @@ pub(crate) fn zipped_marks(zip: &[u8]) -> Result<Vec<Mark>, Unreadable> {
         // An OSC-format package keeps metadata.yaml at its root, or in the one folder it was zipped from.
         let is_osc_metadata =
             name.rsplit('/').next() == Some("metadata.yaml") && name.matches('/').count() <= 1;
-        for document in serde_yaml::Deserializer::from_str(&text) {
+        for document in serde_norway::Deserializer::from_str(&text) {
             let Ok(value) = Value::deserialize(document) else {
                 break;
             };

@@ -3,7 +3,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 use sha2::{Digest, Sha256};
 use zip::ZipArchive;
 use zip::result::ZipError;
@@ -452,7 +452,7 @@ impl Check {
         if read.is_err() {
             return; // already a `zip-corrupt` finding
         }
-        let mapping: Value = match serde_yaml::from_slice(&text) {
+        let mapping: Value = match serde_norway::from_slice(&text) {
             Ok(mapping) => mapping,
             Err(error) => {
                 self.find(

@@ -1,6 +1,6 @@
 use std::fmt;
 
-use serde_yaml::{Mapping, Value};
+use serde_norway::{Mapping, Value};
 
 use crate::reference::{ImageRef, ImageRefError};
 use crate::rendered::{Document, Rendered};

@@ -15,7 +15,7 @@ pub struct Document {
     /// The document as helm printed it, without the `---` and `# Source:` lines.
     pub text: String,
     /// The parsed document; `Null` for a document of comments only.
-    pub value: serde_yaml::Value,
+    pub value: serde_norway::Value,
 }
 
 #[derive(Debug)]
@@ -45,7 +45,7 @@ pub(crate) fn parse_helm_output(output: &str) -> Result<Rendered, InvalidDocumen
             continue;
         }
         let index = documents.len();
-        let value = serde_yaml::from_str(text).map_err(|err| InvalidDocument {
+        let value = serde_norway::from_str(text).map_err(|err| InvalidDocument {
             source: source.clone(),
             index,
             message: err.to_string(),
@@ -96,7 +96,7 @@ mod tests {
                 )
             })
             .collect();
-        let kind = |k: &str| Some(serde_yaml::Value::from(k));
+        let kind = |k: &str| Some(serde_norway::Value::from(k));
         assert_eq!(
             summary,
             vec![
@@ -107,7 +107,7 @@ mod tests {
                 (4, "c/crds/x.yaml", "kind: CRD2\n", kind("CRD2")),
             ]
         );
-        assert_eq!(rendered.documents[2].value, serde_yaml::Value::Null);
+        assert_eq!(rendered.documents[2].value, serde_norway::Value::Null);
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod support;
 use osc_render::{
     AddressPart, DiscoverRequest, Discovery, ImageField, KeyOrigin, RENDER_BUDGET, discover,
 };
-use serde_yaml::{Mapping, Value};
+use serde_norway::{Mapping, Value};
 use support::{fixture, helm};
 
 /// The discovery as YAML, every use and key on one line.

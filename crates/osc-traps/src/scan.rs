@@ -3,7 +3,7 @@
 
 use osc_render::{AddressPart, Discovery, ImageRef, Rendered};
 use serde::Serialize;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 /// An image the platform's rewrite leaves at its old address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -382,8 +382,8 @@ fn verify(before: &str, after: &str, definition: &VersionDefinition) -> Result<(
             "the result reads back as {read_back:?}"
         )));
     }
-    let without_definition = |text: &str| -> Result<serde_yaml::Value, Error> {
-        let mut value: serde_yaml::Value = serde_yaml::from_str(text)
+    let without_definition = |text: &str| -> Result<serde_norway::Value, Error> {
+        let mut value: serde_norway::Value = serde_norway::from_str(text)
             .map_err(|error| verification(format!("the yaml does not parse: {error}")))?;
         if let Some(root) = value.as_mapping_mut() {
             if let Some(spec) = root.get_mut("spec").and_then(|spec| spec.as_mapping_mut()) {

@@ -77,8 +77,8 @@ fn is_plain_safe(text: &str) -> bool {
     };
     let structural = "-?:,[]{}#&*!|>'\"%@`";
     let reads_back = matches!(
-        serde_yaml::from_str::<serde_yaml::Value>(text),
-        Ok(serde_yaml::Value::String(ref read)) if read == text
+        serde_norway::from_str::<serde_norway::Value>(text),
+        Ok(serde_norway::Value::String(ref read)) if read == text
     );
     !structural.contains(first)
         && !first.is_whitespace()
@@ -100,8 +100,8 @@ pub(crate) fn reads_as_string(plain: &str) -> bool {
     );
     !yaml11_boolean
         && matches!(
-            serde_yaml::from_str(plain),
-            Ok(serde_yaml::Value::String(_))
+            serde_norway::from_str(plain),
+            Ok(serde_norway::Value::String(_))
         )
 }
 
@@ -126,7 +126,7 @@ mod tests {
         for (text, expected) in cases {
             let written = yaml_scalar(text);
             assert_eq!(written, expected, "{text:?}");
-            let read: String = serde_yaml::from_str(&written).unwrap();
+            let read: String = serde_norway::from_str(&written).unwrap();
             assert_eq!(read, text);
         }
     }

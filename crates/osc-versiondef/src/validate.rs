@@ -255,15 +255,15 @@ fn check_value(definition: &VersionDefinition, value: &str, findings: &mut Vec<F
     }
 }
 
-fn parse_values(values_yaml: &str) -> Result<serde_yaml::Value, String> {
-    let mut values: serde_yaml::Value =
-        serde_yaml::from_str(values_yaml).map_err(|error| error.to_string())?;
+fn parse_values(values_yaml: &str) -> Result<serde_norway::Value, String> {
+    let mut values: serde_norway::Value =
+        serde_norway::from_str(values_yaml).map_err(|error| error.to_string())?;
     values.apply_merge().map_err(|error| error.to_string())?;
     Ok(values)
 }
 
-fn lookup_yaml(root: &serde_yaml::Value, segments: &[Segment]) -> Found {
-    use serde_yaml::Value;
+fn lookup_yaml(root: &serde_norway::Value, segments: &[Segment]) -> Found {
+    use serde_norway::Value;
     let mut node = root;
     for segment in segments {
         let next = match (segment, node) {

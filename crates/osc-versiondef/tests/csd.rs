@@ -29,7 +29,7 @@ fn creates_a_minimal_csd() {
         osc_versiondef::read_from_csd(&csd).unwrap(),
         Some(tag_definition)
     );
-    let parsed: serde_yaml::Value = serde_yaml::from_str(&csd).unwrap();
+    let parsed: serde_norway::Value = serde_norway::from_str(&csd).unwrap();
     assert_eq!(parsed["kind"], "CustomServiceDefinition");
     assert_eq!(parsed["spec"]["role"], "serviceEntity");
 }

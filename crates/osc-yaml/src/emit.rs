@@ -159,13 +159,13 @@ fn plain_reads_back(text: &str, context: Context, role: Role) -> bool {
         (Context::Flow, Role::Value) => (format!("{{k: {text}}}"), "k", text),
         (Context::Flow, Role::Key) => (format!("{{{text}: k}}"), text, "k"),
     };
-    let mut expected = serde_yaml::Mapping::new();
+    let mut expected = serde_norway::Mapping::new();
     expected.insert(key.into(), value.into());
     // Both parsers must agree, as `Document::parse` uses both; saphyr is the stricter one
     // about some indicators (`{k: -}`).
     crate::tree::parse(&document).is_ok()
-        && serde_yaml::from_str::<serde_yaml::Value>(&document)
-            .is_ok_and(|read| read == serde_yaml::Value::Mapping(expected))
+        && serde_norway::from_str::<serde_norway::Value>(&document)
+            .is_ok_and(|read| read == serde_norway::Value::Mapping(expected))
 }
 
 /// Plain scalars that YAML 1.1 (Helm's go-yaml) reads as booleans or numbers although YAML 1.2
@@ -187,7 +187,7 @@ fn resolves_specially_in_yaml_1_1(text: &str) -> bool {
     let underscored_number = text.contains('_') && {
         let joined = text.replace('_', "");
         !joined.is_empty()
-            && serde_yaml::from_str::<serde_yaml::Value>(&joined)
+            && serde_norway::from_str::<serde_norway::Value>(&joined)
                 .is_ok_and(|read| !read.is_string())
     };
     sexagesimal || binary || underscored_number
@@ -244,8 +244,8 @@ mod tests {
             let written = scalar(&Value::from(text), style, context);
             assert_eq!(written, expected, "{text:?} in {style:?} ({context:?})");
             let document = format!("k: {written}");
-            let read: serde_yaml::Value = serde_yaml::from_str(&document).unwrap();
-            assert_eq!(read["k"], serde_yaml::Value::from(text), "{document}");
+            let read: serde_norway::Value = serde_norway::from_str(&document).unwrap();
+            assert_eq!(read["k"], serde_norway::Value::from(text), "{document}");
         }
     }
 

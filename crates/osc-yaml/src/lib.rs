@@ -33,7 +33,7 @@ pub struct Document {
     text: String,
     tree: Tree,
     /// What the text means, to check every edit against.
-    meaning: serde_yaml::Value,
+    meaning: serde_norway::Value,
 }
 
 /// A scalar value [`Document::set`] can write.
@@ -81,7 +81,7 @@ impl Document {
     pub fn parse(text: &str) -> Result<Document, Error> {
         let tree = tree::parse(text)?;
         // The check reports what the node tree lets through, such as duplicate keys.
-        let meaning = serde_yaml::from_str(text).map_err(|error| Error::Invalid {
+        let meaning = serde_norway::from_str(text).map_err(|error| Error::Invalid {
             message: error.to_string(),
         })?;
         Ok(Document {
@@ -168,12 +168,12 @@ impl<'d> NodeRef<'d> {
 }
 
 impl Value {
-    fn to_serde(&self) -> serde_yaml::Value {
+    fn to_serde(&self) -> serde_norway::Value {
         match self {
-            Value::Str(text) => serde_yaml::Value::String(text.clone()),
-            Value::Bool(flag) => serde_yaml::Value::Bool(*flag),
-            Value::Int(number) => serde_yaml::Value::Number((*number).into()),
-            Value::Null => serde_yaml::Value::Null,
+            Value::Str(text) => serde_norway::Value::String(text.clone()),
+            Value::Bool(flag) => serde_norway::Value::Bool(*flag),
+            Value::Int(number) => serde_norway::Value::Number((*number).into()),
+            Value::Null => serde_norway::Value::Null,
         }
     }
 }

@@ -539,7 +539,7 @@ impl Builder<'_> {
                 seen_keys,
             } => match key.take() {
                 None => {
-                    // serde_yaml finds repeated keys too, but cannot say where they are.
+                    // serde_norway finds repeated keys too, but cannot say where they are.
                     if let Kind::Scalar { value, style, .. } = &node.kind {
                         let quoted = *style != ScalarStyle::Plain;
                         if let Some(first_line) =

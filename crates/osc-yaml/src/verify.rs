@@ -1,6 +1,6 @@
 //! The safety net: an edit must change what the document means at its path and nowhere else.
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use crate::Segment;
 
@@ -31,7 +31,7 @@ fn slot_mut<'v>(mut current: &'v mut Value, segments: &[Segment]) -> Option<&'v 
         current = match segment {
             Segment::Key(key) => {
                 if current.is_null() {
-                    *current = Value::Mapping(serde_yaml::Mapping::new());
+                    *current = Value::Mapping(serde_norway::Mapping::new());
                 }
                 let mapping = current.as_mapping_mut()?;
                 let existing = mapping
@@ -72,7 +72,7 @@ fn key_is(candidate: &Value, key: &str) -> bool {
 }
 
 fn brief(value: &Value) -> String {
-    serde_yaml::to_string(value).map_or_else(
+    serde_norway::to_string(value).map_or_else(
         |_| "an unprintable value".to_owned(),
         |text| format!("`{}`", text.trim_end()),
     )

@@ -383,7 +383,7 @@ fn render(root: &Node, crlf: bool, final_newline: bool) -> (String, Vec<Path>) {
     (text, renderer.paths)
 }
 
-fn lookup(mut value: serde_yaml::Value, path: &Path) -> serde_yaml::Value {
+fn lookup(mut value: serde_norway::Value, path: &Path) -> serde_norway::Value {
     for segment in path.segments() {
         value = match segment {
             Segment::Key(key) => value[key.as_str()].clone(),
@@ -393,12 +393,12 @@ fn lookup(mut value: serde_yaml::Value, path: &Path) -> serde_yaml::Value {
     value
 }
 
-fn expected(value: &Value) -> serde_yaml::Value {
+fn expected(value: &Value) -> serde_norway::Value {
     match value {
-        Value::Str(text) => serde_yaml::Value::from(text.as_str()),
-        Value::Bool(flag) => serde_yaml::Value::from(*flag),
-        Value::Int(number) => serde_yaml::Value::from(*number),
-        Value::Null => serde_yaml::Value::Null,
+        Value::Str(text) => serde_norway::Value::from(text.as_str()),
+        Value::Bool(flag) => serde_norway::Value::from(*flag),
+        Value::Int(number) => serde_norway::Value::from(*number),
+        Value::Null => serde_norway::Value::Null,
     }
 }
 
@@ -427,7 +427,7 @@ proptest! {
             .map_err(|error| TestCaseError::fail(format!("{error}\n{text}")))?;
         let edited = document.text();
 
-        let read: serde_yaml::Value = serde_yaml::from_str(edited)
+        let read: serde_norway::Value = serde_norway::from_str(edited)
             .map_err(|error| TestCaseError::fail(format!("{error}\n{edited}")))?;
         prop_assert_eq!(lookup(read, path), expected(&value), "{}", edited);
         let kept_after = text.len() - span.end;

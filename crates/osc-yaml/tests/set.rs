@@ -488,9 +488,9 @@ impl Edit {
     }
 }
 
-/// Reads the edited text with serde_yaml, independently of the crate's own check.
+/// Reads the edited text with serde_norway, independently of the crate's own check.
 fn check_reads_back(text: &str, path: &Path, value: &Value) {
-    let mut current: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+    let mut current: serde_norway::Value = serde_norway::from_str(text).unwrap();
     for segment in path.segments() {
         current = match segment {
             Segment::Key(key) => current[key.as_str()].clone(),
@@ -498,10 +498,10 @@ fn check_reads_back(text: &str, path: &Path, value: &Value) {
         };
     }
     let expected = match value {
-        Value::Str(text) => serde_yaml::Value::from(text.as_str()),
-        Value::Bool(flag) => serde_yaml::Value::from(*flag),
-        Value::Int(number) => serde_yaml::Value::from(*number),
-        Value::Null => serde_yaml::Value::Null,
+        Value::Str(text) => serde_norway::Value::from(text.as_str()),
+        Value::Bool(flag) => serde_norway::Value::from(*flag),
+        Value::Int(number) => serde_norway::Value::from(*number),
+        Value::Null => serde_norway::Value::Null,
     };
     assert_eq!(current, expected, "{path} in:\n{text}");
 }

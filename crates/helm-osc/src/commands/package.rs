@@ -555,7 +555,7 @@ fn image_tars(dir: Option<&Path>, output: &Output) -> Result<Vec<PathBuf>> {
 
 fn read_mapping(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("--mapping {}", path.display()))?;
-    serde_yaml::from_slice::<serde_yaml::Value>(&bytes).with_context(|| {
+    serde_norway::from_slice::<serde_norway::Value>(&bytes).with_context(|| {
         format!(
             "{}: not valid YAML; fix it or generate one with `helm osc mapping`",
             path.display()

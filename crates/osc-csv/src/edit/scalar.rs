@@ -1,7 +1,7 @@
 //! Reads a quoted or block YAML scalar keeping, for every character of its value, the source bytes
 //! it was read from; and writes new characters the way that scalar is quoted.
 //!
-//! The rules follow libyaml (which serde_yaml uses), so the value read here can be compared with
+//! The rules follow libyaml (which serde_norway uses), so the value read here can be compared with
 //! the one the loader got: the caller refuses to edit when they differ.
 
 use std::ops::Range;
@@ -326,9 +326,9 @@ fn is_break(text: &str, at: usize, end: usize) -> bool {
 mod tests {
     use super::*;
 
-    /// Every case is checked against serde_yaml, the reader the loader uses.
+    /// Every case is checked against serde_norway, the reader the loader uses.
     #[test]
-    fn reads_values_as_serde_yaml_does() {
+    fn reads_values_as_serde_norway_does() {
         let cases = [
             r#""plain é text""#,
             r#""esc \"q\" \\ \/ \t \x41 \u00e9 \U0001F600 \N \_ \L \P \e \0 \ ""#,
@@ -346,7 +346,7 @@ mod tests {
         ];
         for written in cases {
             let yaml = format!("key: {written}\n");
-            let expected: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
+            let expected: serde_norway::Value = serde_norway::from_str(&yaml).unwrap();
             let expected = expected["key"].as_str().unwrap().trim_end_matches('\n');
             let style = match written.as_bytes()[0] {
                 b'"' => ScalarStyle::DoubleQuoted,

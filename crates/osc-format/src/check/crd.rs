@@ -1,6 +1,6 @@
 //! manifests/*_crd.yaml (OSC-FORMAT.md section 3).
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use super::{Findings, Package, parse_yaml, text};
 

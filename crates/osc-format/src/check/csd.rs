@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use osc_versiondef::Target;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use super::crd::CrdInfo;
 use super::metadata::show;
@@ -486,7 +486,7 @@ mod tests {
 
     #[test]
     fn descriptor_paths_resolve_in_schemas() {
-        let schema: Value = serde_yaml::from_str(
+        let schema: Value = serde_norway::from_str(
             "type: object\nproperties:\n  size: {type: integer}\n  pod:\n    type: object\n    properties:\n      resources: {type: object, x-kubernetes-preserve-unknown-fields: true}\n  nodes:\n    type: array\n    items: {type: object, properties: {name: {type: string}}}\n  labels: {type: object, additionalProperties: {type: string}}\n",
         )
         .unwrap();

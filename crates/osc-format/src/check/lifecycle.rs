@@ -1,6 +1,6 @@
 //! lifecycle.yaml (OSC-FORMAT.md section 6).
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use super::metadata::{Facts, show};
 use super::{Findings, Package, parse_yaml};

@@ -1,7 +1,7 @@
 //! metadata.yaml (OSC-FORMAT.md section 2, decision 8) and, for Helm, raw/Chart.yaml.
 
 use osc_package::rules::{ARCHITECTURES, SCENES};
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use super::{Findings, Package, parse_yaml, text};
 use crate::metadata::{DEVICES, MAX_SHORT_TEXT_CHARS, SOURCES, is_valid_name};

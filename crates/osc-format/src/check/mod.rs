@@ -217,12 +217,12 @@ pub(crate) fn parse_yaml(
     path: &str,
     rule: &'static str,
     findings: &mut Findings,
-) -> Option<serde_yaml::Value> {
+) -> Option<serde_norway::Value> {
     let data = package.get(path)?;
     let parsed = std::str::from_utf8(data)
         .map_err(|_| "not UTF-8 text".to_string())
         .and_then(|text| {
-            serde_yaml::from_str::<serde_yaml::Value>(text).map_err(|error| error.to_string())
+            serde_norway::from_str::<serde_norway::Value>(text).map_err(|error| error.to_string())
         });
     match parsed {
         Ok(value) => Some(value),
@@ -240,6 +240,6 @@ pub(crate) fn parse_yaml(
 }
 
 /// The string at `key` of a mapping, if it is one.
-pub(crate) fn text<'v>(value: &'v serde_yaml::Value, key: &str) -> Option<&'v str> {
-    value.get(key).and_then(serde_yaml::Value::as_str)
+pub(crate) fn text<'v>(value: &'v serde_norway::Value, key: &str) -> Option<&'v str> {
+    value.get(key).and_then(serde_norway::Value::as_str)
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use super::metadata::show;
 use super::{Findings, Package, parse_yaml, text};

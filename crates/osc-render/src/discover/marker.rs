@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use crate::discover::AddressPart;
 use crate::discover::values::Scalar;

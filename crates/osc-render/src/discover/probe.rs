@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use osc_yaml::{Path as ValuePath, Segment};
-use serde_yaml::Value;
+use serde_norway::Value;
 use tempfile::NamedTempFile;
 
 use crate::discover::marker::Marker;
@@ -182,7 +182,7 @@ impl<'a> Prober<'a> {
         }
         let overrides = self.values.overrides(assignments);
         let text =
-            serde_yaml::to_string(&overrides).map_err(|error| DiscoverError::MarkerFile {
+            serde_norway::to_string(&overrides).map_err(|error| DiscoverError::MarkerFile {
                 source: std::io::Error::other(error),
             })?;
         let file = self.marker_file.as_file_mut();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use osc_chart::{Chart, Dependency};
 use osc_yaml::{Path as ValuePath, Segment};
-use serde_yaml::{Mapping, Value};
+use serde_norway::{Mapping, Value};
 
 use crate::discover::KeyOrigin;
 
@@ -190,7 +190,7 @@ fn parse_chart_values(chart: &Chart, location: &str) -> Result<Value, InvalidVal
 /// Parses a values file as Helm reads it: `<<` merge keys applied, keys as strings, an empty
 /// file as no values.
 pub(crate) fn parse_values(bytes: &[u8]) -> Result<Value, String> {
-    let mut value: Value = serde_yaml::from_slice(bytes).map_err(|error| error.to_string())?;
+    let mut value: Value = serde_norway::from_slice(bytes).map_err(|error| error.to_string())?;
     value.apply_merge().map_err(|error| error.to_string())?;
     Ok(match normalize(value) {
         Value::Null => Value::Mapping(Mapping::new()),
@@ -317,9 +317,9 @@ fn declared_dependencies(chart: &Chart) -> Vec<Dependency> {
     }
     chart
         .file("requirements.yaml")
-        .and_then(|bytes| serde_yaml::from_slice::<Value>(bytes).ok())
+        .and_then(|bytes| serde_norway::from_slice::<Value>(bytes).ok())
         .and_then(|requirements| {
-            serde_yaml::from_value(requirements.get("dependencies")?.clone()).ok()
+            serde_norway::from_value(requirements.get("dependencies")?.clone()).ok()
         })
         .unwrap_or_default()
 }
@@ -406,7 +406,7 @@ fn key_text(key: &Value) -> String {
         Value::Number(number) => number.to_string(),
         Value::Bool(flag) => flag.to_string(),
         Value::Null => "null".to_owned(),
-        other => serde_yaml::to_string(other)
+        other => serde_norway::to_string(other)
             .unwrap_or_default()
             .trim_end()
             .to_owned(),

@@ -418,7 +418,7 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
                 ))]
             },
             exit: 1,
-            want: &["etcd-1.2.0.tgz", "outside the chart's top folder"],
+            want: &["etcd-1.2.0.tgz", "a `..` segment", "re-create it"],
         },
         Case {
             name: "archive absolute path",
@@ -447,7 +447,7 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
             want: &[
                 "etcd-1.2.0.tgz",
                 "etcd/templates/x.yaml",
-                "outside the chart's top folder",
+                "a link to `../../../etc/passwd` inside the archive",
             ],
         },
         Case {

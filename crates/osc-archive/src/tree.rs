@@ -124,7 +124,7 @@ impl Budget {
             return Err(Error::new(
                 format!("{origin}: {name}"),
                 format!(
-                    "{size} bytes, more than the limit of {} bytes for one file (Helm's): leave it out (.helmignore for a chart)",
+                    "{size} bytes, more than Helm's limit of {} bytes for one file: leave it out (.helmignore for a chart)",
                     self.limits.file_bytes
                 ),
             ));
@@ -133,7 +133,7 @@ impl Budget {
             return Err(Error::new(
                 origin,
                 format!(
-                    "more than the limit of {} bytes in all (Helm's, archives inside it included): leave large files out",
+                    "more than Helm's limit of {} bytes in all (archives inside it included): leave large files out",
                     self.limits.total_bytes
                 ),
             ));
@@ -658,7 +658,7 @@ pub fn read_regular_file(path: &Path, shown: &Path, limit: u64) -> Result<Vec<u8
         Error::new(
             shown.display().to_string(),
             format!(
-                "{size} bytes, more than the limit of {limit} bytes for one file (Helm's): leave it out (.helmignore for a chart)"
+                "{size} bytes, more than Helm's limit of {limit} bytes for one file: leave it out (.helmignore for a chart)"
             ),
         )
     };

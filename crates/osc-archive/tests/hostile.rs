@@ -140,7 +140,7 @@ fn huge_headers_are_refused_before_allocating() {
     let big = TarBuilder::default()
         .raw("chart/big", b'0', 6 << 20, "", b"")
         .tgz();
-    refused(&big, "more than the limit of 5242880 bytes for one file");
+    refused(&big, "more than Helm's limit of 5242880 bytes for one file");
 }
 
 #[test]

@@ -126,21 +126,29 @@ impl Chart {
 
     /// Writes the chart as a folder (`dir` itself becomes the chart's top folder), subcharts as
     /// folders under `charts/`; `dir` must not exist yet, so nothing of the user's is overwritten.
-    pub fn write_dir(&self, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir(dir)?;
-        std::fs::write(dir.join("Chart.yaml"), &self.chart_yaml)?;
+    pub fn write_dir(&self, dir: &Path) -> Result<(), osc_archive::OutputError> {
+        let io_error = |source| osc_archive::OutputError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir(dir).map_err(io_error)?;
+        std::fs::write(dir.join("Chart.yaml"), &self.chart_yaml).map_err(io_error)?;
         for file in &self.files {
-            let path = dir.join(&file.path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(path, &file.data)?;
-        }
-        if !self.dependencies.is_empty() {
-            std::fs::create_dir_all(dir.join("charts"))?;
+            // Loaded paths are checked already; checking again keeps a hand-made ChartFile inside too.
+            let path = osc_archive::RelPath::parse(&file.path).map_err(|error| {
+                io_error(std::io::Error::other(format!("`{}`: {error}", file.path)))
+            })?;
+            osc_archive::write_under(dir, &path, &file.data)?;
         }
         for dependency in &self.dependencies {
-            dependency.write_dir(&dir.join("charts").join(&dependency.metadata.name))?;
+            let name = osc_archive::RelPath::parse(&dependency.metadata.name).map_err(|error| {
+                io_error(std::io::Error::other(format!(
+                    "subchart name `{}`: {error}",
+                    dependency.metadata.name
+                )))
+            })?;
+            std::fs::create_dir_all(dir.join("charts")).map_err(io_error)?;
+            dependency.write_dir(&name.under(&dir.join("charts")))?;
         }
         Ok(())
     }

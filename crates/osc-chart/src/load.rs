@@ -2,14 +2,13 @@
 //! them into a [`Chart`] the way Helm's `LoadFiles` does.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::{self, Read};
-use std::path::{Component, Path, PathBuf};
+use std::io;
+use std::path::Path;
 
-use flate2::read::GzDecoder;
+use osc_archive::{Budget, Format, Limits, Tree};
 
 use crate::ignore::Rules;
-use crate::{Chart, ChartFile, MAX_CHART_SIZE, MAX_FILE_SIZE, metadata};
+use crate::{Chart, ChartFile, MAX_FILE_SIZE, metadata};
 
 /// A chart that cannot be loaded; says which file, what is wrong and what to do
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +26,8 @@ impl LoadError {
         }
     }
 
-    fn io(path: &Path, error: io::Error) -> LoadError {
-        LoadError::new(path.display().to_string(), error.to_string())
+    fn from_archive(error: osc_archive::Error) -> LoadError {
+        LoadError::new(error.location(), error.message())
     }
 
     /// The file (and key or line, when known) the error is about.
@@ -43,164 +42,73 @@ struct RawFile {
 }
 
 pub(crate) fn load(path: &Path) -> Result<Chart, LoadError> {
-    let meta = fs::metadata(path).map_err(|error| {
-        if error.kind() == io::ErrorKind::NotFound {
+    let origin = path.display().to_string();
+    let mut budget = Budget::new(Limits::DEPLOYABLE);
+    let format = osc_archive::sniff(path).map_err(|error| {
+        if std::fs::symlink_metadata(path).is_err() {
             LoadError::new(
-                path.display().to_string(),
+                &origin,
                 "no such file or directory: give a chart directory or a chart .tgz",
             )
         } else {
-            LoadError::io(path, error)
+            LoadError::from_archive(error)
         }
     })?;
-    let (files, origin) = if meta.is_dir() {
-        (read_dir(path)?, path.display().to_string())
-    } else {
-        let file = fs::File::open(path).map_err(|error| LoadError::io(path, error))?;
-        (
-            read_archive(file, &path.display().to_string())?,
-            path.display().to_string(),
-        )
+    let files = match format {
+        Format::Dir => read_dir(path, &mut budget)?,
+        Format::Tgz | Format::Tar => {
+            let tree = osc_archive::read(path, &mut budget, &|_, _| false)
+                .map_err(LoadError::from_archive)?;
+            below_top_folder(tree)?
+        }
+        Format::Zip => {
+            return Err(LoadError::new(
+                origin,
+                "a zip, not a chart archive: a chart is a folder or the .tgz `helm package` makes (a zip is an operator bundle or a package)",
+            ));
+        }
     };
-    load_files(files, &origin)
+    load_files(files, &origin, &mut budget)
 }
 
-fn read_dir(root: &Path) -> Result<Vec<RawFile>, LoadError> {
-    let root = fs::canonicalize(root).map_err(|error| LoadError::io(root, error))?;
-    if !root.join("Chart.yaml").is_file() {
+fn read_dir(root: &Path, budget: &mut Budget) -> Result<Vec<RawFile>, LoadError> {
+    let chart_yaml = root.join("Chart.yaml");
+    if !chart_yaml.is_file() {
         return Err(LoadError::new(
-            root.join("Chart.yaml").display().to_string(),
+            chart_yaml.display().to_string(),
             "missing: a chart directory has Chart.yaml at its top (is this the chart's folder?)",
         ));
     }
     let ignore_file = root.join(".helmignore");
-    let rules = match fs::read_to_string(&ignore_file) {
-        Ok(text) => Rules::parse(&text).map_err(|error| {
-            LoadError::new(ignore_file.display().to_string(), error.to_string())
-        })?,
+    let rules = match std::fs::symlink_metadata(&ignore_file) {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Rules::default(),
-        Err(error) => return Err(LoadError::io(&ignore_file, error)),
+        _ => {
+            let data = osc_archive::read_regular_file(&ignore_file, &ignore_file, MAX_FILE_SIZE)
+                .map_err(LoadError::from_archive)?;
+            let text = String::from_utf8(data).map_err(|_| {
+                LoadError::new(
+                    ignore_file.display().to_string(),
+                    "not UTF-8 text: save it as UTF-8",
+                )
+            })?;
+            Rules::parse(&text).map_err(|error| {
+                LoadError::new(ignore_file.display().to_string(), error.to_string())
+            })?
+        }
     }
     .with_defaults();
-    let mut walker = DirWalker {
-        root: root.clone(),
-        rules,
-        files: Vec::new(),
-        total: 0,
-    };
-    walker.walk(&root, "")?;
-    Ok(walker.files)
-}
-
-/// Deep enough for any real chart, shallow enough to stop a symbolic link loop.
-const MAX_DEPTH: usize = 64;
-
-struct DirWalker {
-    root: PathBuf,
-    rules: Rules,
-    files: Vec<RawFile>,
-    total: u64,
-}
-
-impl DirWalker {
-    /// Helm walks each directory's entries sorted by name, depth first, following symbolic links.
-    fn walk(&mut self, dir: &Path, relative: &str) -> Result<(), LoadError> {
-        let mut names: Vec<String> = Vec::new();
-        for entry in fs::read_dir(dir).map_err(|error| LoadError::io(dir, error))? {
-            let entry = entry.map_err(|error| LoadError::io(dir, error))?;
-            match entry.file_name().into_string() {
-                Ok(name) => names.push(name),
-                Err(name) => {
-                    return Err(LoadError::new(
-                        dir.join(&name).display().to_string(),
-                        "the file name is not UTF-8: rename it",
-                    ));
-                }
-            }
-        }
-        names.sort();
-        for name in names {
-            let path = dir.join(&name);
-            let relative = if relative.is_empty() {
-                name.clone()
-            } else {
-                format!("{relative}/{name}")
-            };
-            let meta = self.follow(&path, &relative)?;
-            if meta.is_dir() && relative.matches('/').count() >= MAX_DEPTH {
-                return Err(LoadError::new(
-                    path.display().to_string(),
-                    format!(
-                        "more than {MAX_DEPTH} folders deep: is there a symbolic link to a parent folder?"
-                    ),
-                ));
-            }
-            if meta.is_dir() {
-                if !self.rules.ignores(&relative, true) {
-                    self.walk(&path, &relative)?;
-                }
-                continue;
-            }
-            if self.rules.ignores(&relative, false) {
-                continue;
-            }
-            if !meta.is_file() {
-                return Err(LoadError::new(
-                    path.display().to_string(),
-                    "not a regular file (a device, socket or pipe): Helm cannot package it; remove it or list it in .helmignore",
-                ));
-            }
-            if meta.len() > MAX_FILE_SIZE {
-                return Err(LoadError::new(
-                    path.display().to_string(),
-                    format!(
-                        "{} bytes is more than Helm's limit of {MAX_FILE_SIZE} bytes for a chart file: list it in .helmignore",
-                        meta.len()
-                    ),
-                ));
-            }
-            self.total += meta.len();
-            if self.total > MAX_CHART_SIZE {
-                return Err(LoadError::new(
-                    self.root.display().to_string(),
-                    format!(
-                        "the chart is larger than Helm's limit of {MAX_CHART_SIZE} bytes: list large files in .helmignore"
-                    ),
-                ));
-            }
-            let data = fs::read(&path).map_err(|error| LoadError::io(&path, error))?;
-            self.files.push(RawFile {
-                path: relative,
-                data: strip_bom(data),
-            });
-        }
-        Ok(())
-    }
-
-    /// Helm includes what a symbolic link points to; we do too, but only inside the chart, so a
-    /// package never carries files from elsewhere on the provider's machine.
-    fn follow(&self, path: &Path, relative: &str) -> Result<fs::Metadata, LoadError> {
-        let link_meta = fs::symlink_metadata(path).map_err(|error| LoadError::io(path, error))?;
-        if !link_meta.file_type().is_symlink() {
-            return Ok(link_meta);
-        }
-        let target = fs::canonicalize(path).map_err(|error| {
-            LoadError::new(
-                path.display().to_string(),
-                format!("a symbolic link that cannot be followed ({error}): fix or remove it"),
-            )
-        })?;
-        if !target.starts_with(&self.root) {
-            return Err(LoadError::new(
-                path.display().to_string(),
-                format!(
-                    "`{relative}` is a symbolic link to {}, outside the chart: copy the file into the chart instead",
-                    target.display()
-                ),
-            ));
-        }
-        fs::metadata(&target).map_err(|error| LoadError::io(&target, error))
-    }
+    let tree = osc_archive::read(root, budget, &|path, is_dir| {
+        rules.ignores(path.as_str(), is_dir)
+    })
+    .map_err(LoadError::from_archive)?;
+    Ok(tree
+        .files
+        .into_iter()
+        .map(|file| RawFile {
+            path: file.path.as_str().to_string(),
+            data: strip_bom(file.data),
+        })
+        .collect())
 }
 
 fn strip_bom(mut data: Vec<u8>) -> Vec<u8> {
@@ -210,97 +118,34 @@ fn strip_bom(mut data: Vec<u8>) -> Vec<u8> {
     data
 }
 
-/// Reads a `helm package` archive: one top folder, which Helm strips whatever its name.
-fn read_archive(input: impl Read, origin: &str) -> Result<Vec<RawFile>, LoadError> {
-    let mut archive = tar::Archive::new(GzDecoder::new(input));
-    let corrupt = |error: io::Error| {
-        LoadError::new(
-            origin,
-            format!(
-                "not a readable chart archive ({error}): give a .tgz made by `helm package` or a chart directory"
-            ),
-        )
-    };
-    let mut files: Vec<RawFile> = Vec::new();
-    let mut links: Vec<(String, String)> = Vec::new();
-    let mut remaining = MAX_CHART_SIZE;
-    for entry in archive.entries().map_err(corrupt)? {
-        let mut entry = entry.map_err(corrupt)?;
-        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let entry_type = entry.header().entry_type();
-        if entry_type.is_dir()
-            || entry_type.is_pax_global_extensions()
-            || entry_type.is_pax_local_extensions()
-        {
-            continue;
-        }
-        let location = format!("{origin}: {raw_name}");
-        let relative =
-            chart_relative(&raw_name).map_err(|message| LoadError::new(&location, message))?;
-        if entry_type.is_symlink() || entry_type.is_hard_link() {
-            let target = entry
-                .link_name_bytes()
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                .unwrap_or_default();
-            let resolved = if entry_type.is_hard_link() {
-                chart_relative(&target).ok()
+/// A `helm package` archive has one top folder, which Helm strips whatever its name: files are
+/// named by what lies below it. A file beside the top folder, or a path that two top folders
+/// both hold, is refused (Helm would keep the last; a chart should not depend on that).
+fn below_top_folder(tree: Tree) -> Result<Vec<RawFile>, LoadError> {
+    let origin = tree.origin;
+    let mut seen = std::collections::HashSet::new();
+    let mut files = Vec::with_capacity(tree.files.len());
+    for file in tree.files {
+        let Some(relative) = file.path.strip_first() else {
+            let message = if file.path.as_str() == "Chart.yaml" {
+                "Chart.yaml is not inside a top folder: a chart archive has one top folder named after the chart; re-create it with `helm package`"
             } else {
-                resolve_symlink(&relative, &target)
+                "a file outside the chart's top folder: a chart archive has one top folder named after the chart; re-create it with `helm package`"
             };
-            match resolved {
-                Some(resolved) => links.push((relative, resolved)),
-                None => {
-                    return Err(LoadError::new(
-                        location,
-                        format!(
-                            "a link to `{target}`, outside the chart's top folder: a chart archive must hold only its own files; re-create it with `helm package`"
-                        ),
-                    ));
-                }
-            }
-            continue;
-        }
-        if !entry_type.is_file() && !entry_type.is_contiguous() {
+            return Err(LoadError::new(format!("{origin}: {}", file.path), message));
+        };
+        if !seen.insert(relative.clone()) {
             return Err(LoadError::new(
-                location,
-                "not a regular file: a chart archive holds only files; re-create it with `helm package`",
-            ));
-        }
-        let size = entry.header().size().map_err(corrupt)?;
-        if size > MAX_FILE_SIZE {
-            return Err(LoadError::new(
-                location,
+                format!("{origin}: {}", file.path),
                 format!(
-                    "{size} bytes is more than Helm's limit of {MAX_FILE_SIZE} bytes for a chart file"
+                    "`{relative}` is in the archive twice (under two top folders): Helm would keep only the last; re-create the archive with `helm package`"
                 ),
             ));
         }
-        if size > remaining {
-            return Err(LoadError::new(
-                origin,
-                format!("the chart is larger than Helm's limit of {MAX_CHART_SIZE} bytes"),
-            ));
-        }
-        remaining -= size;
-        let mut data = Vec::with_capacity(size as usize);
-        entry.read_to_end(&mut data).map_err(corrupt)?;
         files.push(RawFile {
-            path: relative,
-            data: strip_bom(data),
+            path: relative.as_str().to_string(),
+            data: strip_bom(file.data),
         });
-    }
-    for (link, target) in links {
-        let data = files
-            .iter()
-            .find(|file| file.path == target)
-            .map(|file| file.data.clone())
-            .ok_or_else(|| {
-                LoadError::new(
-                    format!("{origin}: {link}"),
-                    format!("a link to `{target}`, which the archive does not hold"),
-                )
-            })?;
-        files.push(RawFile { path: link, data });
     }
     if files.is_empty() {
         return Err(LoadError::new(origin, "the archive holds no files"));
@@ -308,67 +153,8 @@ fn read_archive(input: impl Read, origin: &str) -> Result<Vec<RawFile>, LoadErro
     Ok(files)
 }
 
-/// The path below the archive's top folder, refusing what Helm refuses (absolute paths, `..`,
-/// files beside the top folder, Windows drive letters).
-fn chart_relative(raw_name: &str) -> Result<String, String> {
-    let name = raw_name.replace('\\', "/");
-    if name.starts_with('/') {
-        return Err(
-            "an absolute path: a chart archive holds only paths below its top folder".to_string(),
-        );
-    }
-    let (top, rest) = name.split_once('/').unwrap_or((name.as_str(), ""));
-    if top == "Chart.yaml" {
-        return Err("Chart.yaml is not inside a top folder: a chart archive has one top folder named after the chart".to_string());
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in rest.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.pop().is_none() {
-                    return Err("a path outside the chart's top folder (`..`): re-create the archive with `helm package`".to_string());
-                }
-            }
-            part => parts.push(part),
-        }
-    }
-    if parts.is_empty() {
-        return Err("a file outside the chart's top folder: a chart archive has one top folder named after the chart".to_string());
-    }
-    if top == ".." || top.is_empty() {
-        return Err("a path outside the chart's top folder (`..`)".to_string());
-    }
-    let relative = parts.join("/");
-    let bytes = relative.as_bytes();
-    if bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'/' {
-        return Err("a Windows drive path: a chart archive holds only relative paths".to_string());
-    }
-    Ok(relative)
-}
-
-/// Where a symbolic link at `link` (chart-relative) pointing to `target` lands, when inside the chart.
-fn resolve_symlink(link: &str, target: &str) -> Option<String> {
-    if target.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = link.split('/').collect();
-    parts.pop();
-    for component in Path::new(target).components() {
-        match component {
-            Component::Normal(part) => parts.push(part.to_str()?),
-            Component::ParentDir => {
-                parts.pop()?;
-            }
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
-}
-
 /// Helm's `LoadFiles`: sort a chart's files into Chart.yaml, its own files and its subcharts.
-fn load_files(files: Vec<RawFile>, origin: &str) -> Result<Chart, LoadError> {
+fn load_files(files: Vec<RawFile>, origin: &str, budget: &mut Budget) -> Result<Chart, LoadError> {
     let chart_yaml_location = format!("{origin}: Chart.yaml");
     let Some(chart_yaml) = files.iter().find(|file| file.path == "Chart.yaml") else {
         return Err(LoadError::new(
@@ -416,8 +202,9 @@ fn load_files(files: Vec<RawFile>, origin: &str) -> Result<Chart, LoadError> {
             let Some(file) = files.into_iter().find(|file| file.path == name) else {
                 continue;
             };
-            let files = read_archive(file.data.as_slice(), &location)?;
-            load_files(files, &location)?
+            let tree = osc_archive::read_nested(&file.data, &location, budget)
+                .map_err(LoadError::from_archive)?;
+            load_files(below_top_folder(tree)?, &location, budget)?
         } else {
             let files: Vec<RawFile> = files
                 .into_iter()
@@ -435,7 +222,7 @@ fn load_files(files: Vec<RawFile>, origin: &str) -> Result<Chart, LoadError> {
                     "a file in charts/ that is neither a chart folder nor a chart .tgz: Helm refuses it; move it or list it in .helmignore",
                 ));
             }
-            load_files(files, &location)?
+            load_files(files, &location, budget)?
         };
         dependencies.push(dependency);
     }
@@ -459,46 +246,4 @@ fn sort_like_helm_save(files: &mut [ChartFile]) {
         _ => 4,
     };
     files.sort_by_key(|file| rank(&file.path));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn archive_paths_are_checked_like_helm() {
-        let cases = [
-            ("mychart/templates/a.yaml", Ok("templates/a.yaml")),
-            ("other-top/values.yaml", Ok("values.yaml")),
-            ("mychart/./x/../y", Ok("y")),
-            ("/etc/passwd", Err("an absolute path")),
-            ("mychart/../../evil", Err("outside the chart's top folder")),
-            ("../evil", Err("outside the chart's top folder")),
-            ("Chart.yaml", Err("not inside a top folder")),
-            ("README.md", Err("outside the chart's top folder")),
-            ("mychart/C:/x", Err("Windows drive")),
-        ];
-        for (name, want) in cases {
-            let got = chart_relative(name);
-            match (got, want) {
-                (Ok(got), Ok(want)) => assert_eq!(got, want, "{name}"),
-                (Err(got), Err(want)) => assert!(got.contains(want), "{name}: {got}"),
-                (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn symlinks_resolve_only_inside() {
-        assert_eq!(
-            resolve_symlink("templates/a.yaml", "b.yaml").as_deref(),
-            Some("templates/b.yaml")
-        );
-        assert_eq!(
-            resolve_symlink("templates/a.yaml", "../files/b").as_deref(),
-            Some("files/b")
-        );
-        assert_eq!(resolve_symlink("a.yaml", "../b"), None);
-        assert_eq!(resolve_symlink("a.yaml", "/etc/passwd"), None);
-    }
 }

@@ -10,31 +10,11 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: not a readable zip archive: {source}; re-create it with `zip -r`", path.display())]
-    Zip {
-        path: PathBuf,
-        source: zip::result::ZipError,
-    },
-    #[error(
-        "{}: {entry}: cannot unpack: {source}; re-create the zip with plain deflate compression",
-        archive.display()
-    )]
-    ZipEntry {
-        archive: PathBuf,
-        entry: String,
-        source: zip::result::ZipError,
-    },
+    /// The folder or archive cannot be read safely (osc-archive's rules).
+    #[error(transparent)]
+    Archive(#[from] osc_archive::Error),
     #[error("{}: not UTF-8 text; save the manifest as UTF-8", file.display())]
     NotUtf8 { file: PathBuf },
-    #[error(
-        "{}: {size} bytes is more than the {limit}-byte limit for one manifest; a real manifest is far smaller",
-        file.display()
-    )]
-    TooLarge {
-        file: PathBuf,
-        size: u64,
-        limit: u64,
-    },
     #[error("{}: line {line}, column {column}: invalid YAML: {message}", file.display())]
     Yaml {
         file: PathBuf,

@@ -66,8 +66,9 @@ fn load_bundle(mut source: Source, top: &Listing) -> Result<Bundle, Error> {
     let channels = annotation(CHANNELS_ANNOTATION)
         .map(|list| split_channels(&list))
         .unwrap_or_default();
+    let root = source.root();
     Ok(Bundle {
-        root: source.root(),
+        root,
         layout: Layout::Bundle,
         manifests_dir,
         package_name: annotation(PACKAGE_ANNOTATION).filter(|name| !name.is_empty()),
@@ -82,6 +83,7 @@ fn load_bundle(mut source: Source, top: &Listing) -> Result<Bundle, Error> {
         manifest_subdirs: parts.subdirs,
         metadata,
         package: None,
+        files: source.into_tree(),
     })
 }
 
@@ -118,7 +120,7 @@ fn load_version_folder(mut source: Source, path: &Path) -> Result<Bundle, Error>
         None => None,
     };
     Ok(with_package(
-        source.root(),
+        source,
         Layout::PackageVersion,
         PathBuf::new(),
         parts,
@@ -170,7 +172,7 @@ fn load_package_root(
     let folder = read_folder(&mut source, &manifests_dir)?;
     let parts = assemble(folder, &manifests_dir, &choice)?;
     Ok(with_package(
-        source.root(),
+        source,
         Layout::PackageRoot,
         manifests_dir,
         parts,
@@ -179,7 +181,7 @@ fn load_package_root(
 }
 
 fn with_package(
-    root: Root,
+    source: Source,
     layout: Layout,
     manifests_dir: PathBuf,
     parts: Parts,
@@ -194,7 +196,7 @@ fn with_package(
         None => (None, Vec::new(), None),
     };
     Bundle {
-        root,
+        root: source.root(),
         layout,
         manifests_dir,
         package_name,
@@ -209,6 +211,7 @@ fn with_package(
         manifest_subdirs: parts.subdirs,
         metadata: None,
         package,
+        files: source.into_tree(),
     }
 }
 
@@ -411,7 +414,7 @@ fn folder_name(source: &Source, path: &Path) -> Option<String> {
             .file_name()?
             .to_str()
             .map(str::to_string),
-        Root::Zip { prefix, .. } => prefix
+        Root::Archive { prefix, .. } => prefix
             .trim_end_matches('/')
             .rsplit('/')
             .next()

@@ -38,15 +38,18 @@ pub struct Bundle {
     /// `metadata/annotations.yaml` of the bundle format; `None` when absent or for package manifests.
     pub metadata: Option<BundleMetadata>,
     pub package: Option<PackageManifest>,
+    /// Every file of the bundle's folder (hidden files and zip junk left out), as read once.
+    #[serde(skip)]
+    pub files: osc_archive::Tree,
 }
 
 /// Where the bundle was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Root {
     Dir(PathBuf),
-    /// A zip archive; `prefix` is the folder inside it that the bundle's paths are relative to
-    /// (empty, or ending in `/`).
-    Zip {
+    /// A zip (or tgz) archive; `prefix` is the folder inside it that the bundle's paths are
+    /// relative to (empty, or ending in `/`).
+    Archive {
         archive: PathBuf,
         prefix: String,
     },

@@ -1,29 +1,20 @@
-//! Reads files of a bundle from a folder or from a zip archive, one file at a time.
+//! The files of a bundle, read once through osc-archive (a folder, or a zip or tgz of one) and
+//! then listed and read from memory.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use zip::ZipArchive;
+use osc_archive::{Budget, Format, Limits, RelPath, Tree};
 
 use crate::error::Error;
 use crate::model::Root;
 
-/// Guards against zip bombs and stray binaries: CRDs with big schemas stay well below this.
-const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
-
-pub(crate) enum Source {
-    Dir(PathBuf),
-    Zip(ZipSource),
-}
-
-pub(crate) struct ZipSource {
-    archive_path: PathBuf,
-    archive: ZipArchive<BufReader<File>>,
-    /// The folder inside the archive that relative paths start from: empty or ending in `/`.
-    prefix: String,
-    /// Names of the file entries, excluding junk such as `__MACOSX/` and hidden files.
-    files: Vec<String>,
+pub(crate) struct Source {
+    root: Root,
+    /// The bundle's files, hidden files and zip junk left out, relative to the bundle's folder.
+    tree: Tree,
+    /// The folder on disk, when the input was one: a version folder may look at the folder above
+    /// it for the package file.
+    dir: Option<PathBuf>,
 }
 
 /// Entries directly inside a folder, sorted by name, hidden ones left out.
@@ -34,118 +25,88 @@ pub(crate) struct Listing {
 }
 
 impl Source {
-    /// Opens a folder, or a zip archive and descends into its single top folder when the bundle is
+    /// Reads a folder, or an archive and descends into its single top folder when the bundle is
     /// wrapped in one.
     pub fn open(path: &Path) -> Result<Source, Error> {
-        let metadata = std::fs::metadata(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if metadata.is_dir() {
-            return Ok(Source::Dir(path.to_path_buf()));
-        }
-        let file = File::open(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let archive = ZipArchive::new(BufReader::new(file)).map_err(|source| {
-            let named_zip = path
-                .extension()
-                .is_some_and(|extension| extension.eq_ignore_ascii_case("zip"));
-            if named_zip {
-                Error::Zip {
+        if let Err(error) = osc_archive::sniff(path) {
+            // A manifest given where its folder was meant: say what a bundle is.
+            let archive_name = [".zip", ".tgz", ".tar.gz", ".tar"]
+                .iter()
+                .any(|extension| path.to_string_lossy().ends_with(extension));
+            if path.is_file() && !archive_name {
+                return Err(Error::UnknownLayout {
                     path: path.to_path_buf(),
-                    source,
-                }
-            } else {
-                Error::UnknownLayout {
-                    path: path.to_path_buf(),
-                }
+                });
             }
-        })?;
-        let files = (0..archive.len())
-            .filter_map(|index| archive.name_for_index(index))
-            .filter(|name| !name.ends_with('/') && !is_junk(name))
-            .map(str::to_string)
-            .collect();
-        let mut zip = ZipSource {
-            archive_path: path.to_path_buf(),
-            archive,
-            prefix: String::new(),
-            files,
-        };
+            return Err(error.into());
+        }
+        let mut budget = Budget::new(Limits::DEPLOYABLE);
+        let not_junk = |path: &RelPath, _: bool| is_junk(path.as_str());
+        let mut tree = osc_archive::read(path, &mut budget, &not_junk)?;
+        tree.files.retain(|file| !is_junk(file.path.as_str()));
+        if tree.format == Format::Dir {
+            return Ok(Source {
+                root: Root::Dir(path.to_path_buf()),
+                tree,
+                dir: Some(path.to_path_buf()),
+            });
+        }
+        let mut prefix = String::new();
         loop {
-            let listing = zip.list("");
-            match listing.dirs.as_slice() {
-                [only] if listing.files.is_empty() => zip.prefix = format!("{}{only}/", zip.prefix),
-                _ => break,
+            let tops = tree.top_names();
+            let [only] = tops.as_slice() else { break };
+            let only = RelPath::parse(only).map_err(|_| Error::UnknownLayout {
+                path: path.to_path_buf(),
+            })?;
+            if tree.files.iter().any(|file| file.path == only) {
+                break;
             }
+            prefix.push_str(only.as_str());
+            prefix.push('/');
+            tree = tree.subtree(&only);
         }
-        Ok(Source::Zip(zip))
+        Ok(Source {
+            root: Root::Archive {
+                archive: path.to_path_buf(),
+                prefix,
+            },
+            tree,
+            dir: None,
+        })
     }
 
     pub fn root(&self) -> Root {
-        match self {
-            Source::Dir(path) => Root::Dir(path.clone()),
-            Source::Zip(zip) => Root::Zip {
-                archive: zip.archive_path.clone(),
-                prefix: zip.prefix.clone(),
-            },
-        }
+        self.root.clone()
     }
 
-    /// Whether paths starting with `..` can be read: a zip has nothing above its root.
+    /// Whether paths starting with `..` can be read: an archive has nothing above its root.
     pub fn has_parent(&self) -> bool {
-        matches!(self, Source::Dir(_))
+        self.dir.is_some()
+    }
+
+    pub fn into_tree(self) -> Tree {
+        self.tree
     }
 
     pub fn list(&mut self, dir: &Path) -> Result<Listing, Error> {
-        match self {
-            Source::Dir(root) => list_dir(&root.join(dir)),
-            Source::Zip(zip) => Ok(zip.list(&slash_path(dir))),
+        if starts_with_parent(dir) {
+            let root = self.dir.as_ref().ok_or_else(|| Error::Io {
+                path: dir.to_path_buf(),
+                source: std::io::ErrorKind::NotFound.into(),
+            })?;
+            return list_disk(&root.join(dir));
         }
-    }
-
-    pub fn read(&mut self, file: &Path) -> Result<String, Error> {
-        let bytes = self.read_bytes(file)?;
-        String::from_utf8(bytes).map_err(|_| Error::NotUtf8 {
-            file: file.to_path_buf(),
-        })
-    }
-}
-
-impl Source {
-    pub fn read_bytes(&mut self, file: &Path) -> Result<Vec<u8>, Error> {
-        match self {
-            Source::Dir(root) => read_file(&root.join(file), file),
-            Source::Zip(zip) => zip.read(file),
-        }
-    }
-
-    /// Every file below `dir`, depth first in name order, as paths relative to the root.
-    pub fn walk(&mut self, dir: &Path) -> Result<Vec<PathBuf>, Error> {
-        let listing = self.list(dir)?;
-        let mut files: Vec<PathBuf> = listing.files.iter().map(|file| dir.join(file)).collect();
-        for sub in &listing.dirs {
-            files.extend(self.walk(&dir.join(sub))?);
-        }
-        files.sort();
-        Ok(files)
-    }
-}
-
-impl ZipSource {
-    fn list(&self, dir: &str) -> Listing {
-        let base = if dir.is_empty() {
-            self.prefix.clone()
-        } else {
-            format!("{}{dir}/", self.prefix)
-        };
+        let base = slash_path(dir);
         let mut listing = Listing::default();
-        for name in &self.files {
-            let Some(rest) = name.strip_prefix(&base) else {
-                continue;
+        for file in &self.tree.files {
+            let path = file.path.as_str();
+            let rest = if base.is_empty() {
+                Some(path)
+            } else {
+                path.strip_prefix(&base)
+                    .and_then(|rest| rest.strip_prefix('/'))
             };
+            let Some(rest) = rest else { continue };
             match rest.split_once('/') {
                 None => listing.files.push(rest.to_string()),
                 Some((sub, _)) => {
@@ -157,47 +118,48 @@ impl ZipSource {
         }
         listing.files.sort();
         listing.dirs.sort();
-        listing
+        Ok(listing)
     }
 
-    fn read(&mut self, file: &Path) -> Result<Vec<u8>, Error> {
-        let name = format!("{}{}", self.prefix, slash_path(file));
-        let entry = self
-            .archive
-            .by_name(&name)
-            .map_err(|source| Error::ZipEntry {
-                archive: self.archive_path.clone(),
-                entry: name.clone(),
-                source,
-            })?;
-        if entry.size() > MAX_FILE_BYTES {
-            return Err(Error::TooLarge {
-                file: file.to_path_buf(),
-                size: entry.size(),
-                limit: MAX_FILE_BYTES,
-            });
-        }
-        // The declared size can lie; never read more than the limit.
-        let mut bytes = Vec::new();
-        entry
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|source| Error::Io {
+    pub fn read(&mut self, file: &Path) -> Result<String, Error> {
+        let bytes = self.read_bytes(file)?;
+        String::from_utf8(bytes).map_err(|_| Error::NotUtf8 {
+            file: file.to_path_buf(),
+        })
+    }
+
+    pub fn read_bytes(&mut self, file: &Path) -> Result<Vec<u8>, Error> {
+        if starts_with_parent(file) {
+            let root = self.dir.as_ref().ok_or_else(|| Error::Io {
                 path: file.to_path_buf(),
-                source,
+                source: std::io::ErrorKind::NotFound.into(),
             })?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(Error::TooLarge {
-                file: file.to_path_buf(),
-                size: bytes.len() as u64,
-                limit: MAX_FILE_BYTES,
-            });
+            return Ok(osc_archive::read_regular_file(
+                &root.join(file),
+                file,
+                Limits::DEPLOYABLE.file_bytes,
+            )?);
         }
-        Ok(bytes)
+        let name = slash_path(file);
+        self.tree
+            .get(&name)
+            .map(|found| found.data.clone())
+            .ok_or_else(|| Error::Io {
+                path: file.to_path_buf(),
+                source: std::io::ErrorKind::NotFound.into(),
+            })
     }
 }
 
-fn list_dir(dir: &Path) -> Result<Listing, Error> {
+fn starts_with_parent(path: &Path) -> bool {
+    matches!(
+        path.components().next(),
+        Some(std::path::Component::ParentDir)
+    )
+}
+
+/// A folder above the bundle: only listed and peeked at, never walked.
+fn list_disk(dir: &Path) -> Result<Listing, Error> {
     let io_error = |source| Error::Io {
         path: dir.to_path_buf(),
         source,
@@ -223,22 +185,6 @@ fn list_dir(dir: &Path) -> Result<Listing, Error> {
     Ok(listing)
 }
 
-fn read_file(path: &Path, shown: &Path) -> Result<Vec<u8>, Error> {
-    let io_error = |source| Error::Io {
-        path: shown.to_path_buf(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io_error)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(Error::TooLarge {
-            file: shown.to_path_buf(),
-            size,
-            limit: MAX_FILE_BYTES,
-        });
-    }
-    std::fs::read(path).map_err(io_error)
-}
-
 /// Hidden files and the resource forks macOS adds to zips are never part of a bundle.
 fn is_junk(name: &str) -> bool {
     name.split('/')
@@ -247,6 +193,7 @@ fn is_junk(name: &str) -> bool {
 
 fn slash_path(path: &Path) -> String {
     path.components()
+        .filter(|component| !matches!(component, std::path::Component::CurDir))
         .map(|component| component.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")

@@ -143,7 +143,7 @@ fn every_layout_loads() {
     let zipped = load(&bundle_zip).unwrap();
     assert_eq!(
         zipped.root,
-        Root::Zip {
+        Root::Archive {
             archive: bundle_zip,
             prefix: "demo-bundle/".to_string()
         }
@@ -275,7 +275,7 @@ fn inputs_that_are_no_bundle_are_refused() {
     std::fs::write(&text, "not a zip").unwrap();
     let error = load(&text).unwrap_err().to_string();
     assert!(
-        error.contains("bundle.zip: not a readable zip archive"),
+        error.contains("bundle.zip: neither a gzipped tar, a tar nor a zip"),
         "{error}"
     );
 

@@ -1,27 +1,20 @@
 //! Writing a package as a folder, zip or tgz, reproducibly, and reading one back for checking.
 
-use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, Write};
+use std::io::{self, Seek, Write};
 use std::path::Path;
 
 use flate2::{Compression, GzBuilder};
 use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use crate::ReadError;
 
-/// What one entry may hold when read back; a package is at most 4 MB in all.
-const MAX_ENTRY_BYTES: u64 = 16 * 1024 * 1024;
-/// What a whole package may hold when read back.
-const MAX_PACKAGE_BYTES: u64 = 64 * 1024 * 1024;
-
 pub(crate) fn write_dir(files: &[(String, Vec<u8>)], dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
     for (path, data) in files {
-        let target = dir.join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(target, data)?;
+        let path = osc_archive::RelPath::parse(path)
+            .map_err(|error| io::Error::other(format!("`{path}`: {error}")))?;
+        osc_archive::write_under(dir, &path, data).map_err(io::Error::other)?;
     }
     Ok(())
 }
@@ -70,31 +63,31 @@ fn sorted(files: &[(String, Vec<u8>)]) -> Vec<&(String, Vec<u8>)> {
     sorted
 }
 
-/// Reads an OSC-format package from a folder, a `.zip` or a `.tgz`, each entry at most 16 MB.
-/// Paths use `/`; one top folder holding everything is removed; macOS junk (`__MACOSX/`,
-/// `.DS_Store`) is left out. Sorted by path.
+/// Reads an OSC-format package from a folder, a `.zip` or a `.tgz` through osc-archive (Helm's
+/// limits: 5 MiB a file, 100 MiB in all). Paths use `/`; one top folder holding everything is
+/// removed; macOS junk (`__MACOSX/`, `.DS_Store`) is left out. Sorted by path.
 pub fn read_package(path: &Path) -> Result<Vec<(String, Vec<u8>)>, ReadError> {
-    let io_error = |source| ReadError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut files = if path.is_dir() {
-        read_dir(path)?
-    } else {
-        let mut file = File::open(path).map_err(io_error)?;
-        let mut magic = [0u8; 2];
-        let read = file.read(&mut magic).map_err(io_error)?;
-        file.rewind().map_err(io_error)?;
-        match &magic[..read] {
-            b"PK" => read_zip(path, file)?,
-            [0x1f, 0x8b] => read_tgz(path, file)?,
-            _ => {
-                return Err(ReadError::UnknownFormat {
-                    path: path.to_path_buf(),
-                });
+    let format = osc_archive::sniff(path).map_err(|error| {
+        if path.is_file() {
+            ReadError::UnknownFormat {
+                path: path.to_path_buf(),
             }
+        } else {
+            error.into()
         }
-    };
+    })?;
+    if format == osc_archive::Format::Tar {
+        return Err(ReadError::UnknownFormat {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut budget = osc_archive::Budget::new(osc_archive::Limits::DEPLOYABLE);
+    let tree = osc_archive::read(path, &mut budget, &|_, _| false)?;
+    let mut files: Vec<(String, Vec<u8>)> = tree
+        .files
+        .into_iter()
+        .map(|file| (file.path.as_str().to_string(), file.data))
+        .collect();
     files.retain(|(name, _)| {
         !name
             .split('/')
@@ -119,113 +112,4 @@ fn strip_top_folder(files: &mut [(String, Vec<u8>)]) {
             *name = name[top.len()..].to_string();
         }
     }
-}
-
-/// Adds an entry's size to the running total and refuses what is too big to be a package.
-fn account(path: &Path, entry: &str, size: u64, total: &mut u64) -> Result<(), ReadError> {
-    *total += size;
-    let (size, limit) = if size > MAX_ENTRY_BYTES {
-        (size, MAX_ENTRY_BYTES)
-    } else if *total > MAX_PACKAGE_BYTES {
-        (*total, MAX_PACKAGE_BYTES)
-    } else {
-        return Ok(());
-    };
-    Err(ReadError::TooLarge {
-        path: path.to_path_buf(),
-        entry: entry.to_string(),
-        size,
-        limit,
-    })
-}
-
-/// An entry's bytes; its header's size is not trusted.
-fn read_entry(entry: impl Read, path: &Path, name: &str) -> Result<Vec<u8>, ReadError> {
-    let mut data = Vec::new();
-    entry
-        .take(MAX_ENTRY_BYTES + 1)
-        .read_to_end(&mut data)
-        .map_err(|source| ReadError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    account(path, name, data.len() as u64, &mut 0)?;
-    Ok(data)
-}
-
-fn read_dir(root: &Path) -> Result<Vec<(String, Vec<u8>)>, ReadError> {
-    let mut files = Vec::new();
-    let mut total = 0;
-    for entry in walkdir::WalkDir::new(root).min_depth(1) {
-        let entry = entry.map_err(|error| ReadError::Io {
-            path: root.to_path_buf(),
-            source: error.into(),
-        })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let relative = entry
-            .path()
-            .strip_prefix(root)
-            .unwrap_or(entry.path())
-            .components()
-            .map(|part| part.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
-        let size = entry.metadata().map(|meta| meta.len()).unwrap_or(0);
-        account(root, &relative, size, &mut total)?;
-        let data = std::fs::read(entry.path()).map_err(|source| ReadError::Io {
-            path: entry.path().to_path_buf(),
-            source,
-        })?;
-        files.push((relative, data));
-    }
-    Ok(files)
-}
-
-fn read_zip(path: &Path, file: File) -> Result<Vec<(String, Vec<u8>)>, ReadError> {
-    let zip_error = |source| ReadError::Zip {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut archive = ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
-    let mut files = Vec::new();
-    let mut total = 0;
-    for index in 0..archive.len() {
-        let entry = archive.by_index(index).map_err(zip_error)?;
-        if entry.is_dir() {
-            continue;
-        }
-        let name = entry.name().to_string();
-        account(path, &name, entry.size(), &mut total)?;
-        let data = read_entry(entry, path, &name)?;
-        files.push((name, data));
-    }
-    Ok(files)
-}
-
-fn read_tgz(path: &Path, file: File) -> Result<Vec<(String, Vec<u8>)>, ReadError> {
-    let io_error = |source| ReadError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(BufReader::new(file)));
-    let mut files = Vec::new();
-    let mut total = 0;
-    for entry in archive.entries().map_err(io_error)? {
-        let entry = entry.map_err(io_error)?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let name = entry
-            .path()
-            .map_err(io_error)?
-            .to_string_lossy()
-            .trim_start_matches("./")
-            .to_string();
-        account(path, &name, entry.size(), &mut total)?;
-        let data = read_entry(entry, path, &name)?;
-        files.push((name, data));
-    }
-    Ok(files)
 }

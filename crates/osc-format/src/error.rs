@@ -73,24 +73,9 @@ pub enum ReadError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error(
-        "{}: not a readable zip archive: {source}; re-create it with `zip -r`",
-        path.display()
-    )]
-    Zip {
-        path: PathBuf,
-        source: zip::result::ZipError,
-    },
-    #[error(
-        "{}: {entry} is {size} bytes, more than the {limit} bytes read from one package; an OSC-format package is at most 4 MB",
-        path.display()
-    )]
-    TooLarge {
-        path: PathBuf,
-        entry: String,
-        size: u64,
-        limit: u64,
-    },
+    /// The folder or archive cannot be read safely (osc-archive's rules).
+    #[error(transparent)]
+    Archive(#[from] osc_archive::Error),
     #[error(
         "{}: not an OSC-format package: expected a folder, a `.zip` or a `.tgz`",
         path.display()

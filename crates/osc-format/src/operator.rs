@@ -25,7 +25,7 @@ pub fn convert_bundle(
 ) -> Result<OscPackage, ConvertError> {
     let renderer = Renderer::new()?;
     let mut warnings = Vec::new();
-    let mut source = Source::open(&bundle.root)?;
+    let mut source = Source::open(bundle)?;
     let csv = &bundle.csv;
     let csv_file = display(&bundle.csv_file);
     let csv_document: serde_norway::Value =
@@ -538,7 +538,7 @@ fn raw_files(
     bundle: &Bundle,
     service_name: &str,
     renderer: &Renderer,
-    source: &mut Source,
+    source: &mut Source<'_>,
     files: &mut Vec<(String, Vec<u8>)>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ConvertError> {

@@ -59,7 +59,9 @@ pub(crate) fn lint(
         .map_err(|source| LintError::TempDir { source })?;
     let mut archive = open(zip)?;
     let deployable_name = deployable_entry.rsplit('/').next().unwrap_or("deployable");
-    let deployable = unpacked.path().join(deployable_name);
+    let Some(deployable) = inside(unpacked.path(), deployable_name) else {
+        return Ok(());
+    };
     if extract(&mut archive, deployable_entry, &deployable).is_err() {
         // verify reported the damaged entry (`zip-corrupt`).
         return Ok(());
@@ -77,7 +79,9 @@ pub(crate) fn lint(
             {
                 let name = entry.rsplit('/').next().unwrap_or(entry);
                 // A damaged tar is verify's `zip-corrupt`; the mapping check then misses it.
-                let _ = extract(&mut archive, entry, &dir.join(name));
+                if let Some(to) = inside(&dir, name) {
+                    let _ = extract(&mut archive, entry, &to);
+                }
             }
             context.images = Some(Input {
                 path: dir,
@@ -145,6 +149,15 @@ fn open(zip: &Path) -> Result<ZipArchive<BufReader<File>>, LintError> {
         path: zip.to_owned(),
         message: error.to_string(),
     })
+}
+
+/// `dir/name` for a name verify accepted, checked once more: a file out of a package lands only
+/// in the folder it is unpacked into.
+fn inside(dir: &Path, name: &str) -> Option<PathBuf> {
+    osc_archive::RelPath::parse(name)
+        .ok()
+        .filter(|name| name.segments().count() == 1)
+        .map(|name| name.under(dir))
 }
 
 /// Streams one entry into `to`: image tars are far too large to hold in memory.

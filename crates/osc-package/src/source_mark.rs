@@ -1,10 +1,6 @@
 //! Finds the source mark (`source: ISV`) in a deployable: a Helm chart's Chart.yaml, an operator
 //! bundle's ClusterServiceVersions, or an OSC-format package's metadata.yaml.
 
-use std::io::{Cursor, Read};
-use std::path::Component;
-
-use flate2::read::GzDecoder;
 use serde::Deserialize as _;
 use serde_norway::Value;
 
@@ -26,72 +22,78 @@ pub(crate) struct Unreadable {
     pub help: String,
 }
 
-/// Chart.yaml and the CSVs are small; this bounds what a hostile package can make us buffer.
-const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+/// Reads a deployable with osc-archive's rules (checked names, no links, Helm's limits), so
+/// `verify` refuses what `package` would never have written.
+fn tree(bytes: &[u8], what: &str, help: &str) -> Result<osc_archive::Tree, Unreadable> {
+    let mut budget = osc_archive::Budget::new(osc_archive::Limits::DEPLOYABLE);
+    osc_archive::read_nested(bytes, what, &mut budget).map_err(|error| Unreadable {
+        problem: format!("cannot be read safely: {}", error.message()),
+        help: help.into(),
+    })
+}
 
 /// The mark of a `helm package` tgz: `annotations.source` in its top-level `{chart}/Chart.yaml`.
-pub(crate) fn chart_marks(tgz: impl Read) -> Result<Vec<Mark>, Unreadable> {
-    let not_a_chart = |error: std::io::Error| Unreadable {
-        problem: format!("is not a readable gzipped tar ({error})"),
-        help: "package the chart again with `helm package`".into(),
-    };
-    let mut archive = tar::Archive::new(GzDecoder::new(tgz));
-    for entry in archive.entries().map_err(not_a_chart)? {
-        let mut entry = entry.map_err(not_a_chart)?;
-        let path = entry.path().map_err(not_a_chart)?.into_owned();
-        let parts: Vec<_> = path
-            .components()
-            .filter(|part| !matches!(part, Component::CurDir))
-            .collect();
-        // `{chart}/Chart.yaml`; subcharts' sit deeper, under `{chart}/charts/`.
-        if parts.len() != 2 || parts[1].as_os_str() != "Chart.yaml" {
-            continue;
-        }
-        let file = path.to_string_lossy().into_owned();
-        let text = read_text(&mut entry).map_err(not_a_chart)?;
-        let chart: Value = serde_norway::from_str(&text).map_err(|error| Unreadable {
-            problem: format!("has a `{file}` that is not valid YAML ({error})"),
-            help: "fix Chart.yaml and package the chart again".into(),
-        })?;
-        return Ok(vec![Mark {
-            value: string_at(&chart, &["annotations", "source"]),
-            file,
-            key: "annotations.source",
-        }]);
+pub(crate) fn chart_marks(tgz: &[u8]) -> Result<Vec<Mark>, Unreadable> {
+    if osc_archive::sniff_bytes(tgz) != Some(osc_archive::Format::Tgz) {
+        return Err(Unreadable {
+            problem: "is not a gzipped tar (its first bytes are not gzip's)".into(),
+            help: "package the chart again with `helm package`".into(),
+        });
     }
-    Err(Unreadable {
-        problem: "holds no top-level `Chart.yaml`, so it is not a Helm chart package".into(),
-        help: "package the chart with `helm package`".into(),
-    })
+    let tree = tree(
+        tgz,
+        "the chart archive",
+        "package the chart again with `helm package`",
+    )?;
+    // `{chart}/Chart.yaml`; subcharts' sit deeper, under `{chart}/charts/`.
+    let Some(chart_yaml) = tree
+        .files
+        .iter()
+        .find(|file| file.path.segments().count() == 2 && file.path.file_name() == "Chart.yaml")
+    else {
+        return Err(Unreadable {
+            problem: "holds no top-level `Chart.yaml`, so it is not a Helm chart package".into(),
+            help: "package the chart with `helm package`".into(),
+        });
+    };
+    let file = chart_yaml.path.as_str().to_string();
+    let text = String::from_utf8_lossy(&chart_yaml.data);
+    let chart: Value = serde_norway::from_str(&text).map_err(|error| Unreadable {
+        problem: format!("has a `{file}` that is not valid YAML ({error})"),
+        help: "fix Chart.yaml and package the chart again".into(),
+    })?;
+    Ok(vec![Mark {
+        value: string_at(&chart, &["annotations", "source"]),
+        file,
+        key: "annotations.source",
+    }])
 }
 
 /// The marks of a zipped deployable: `source` in an OSC-format package's `metadata.yaml`, or else
 /// `metadata.annotations.source` in every ClusterServiceVersion of an operator bundle.
 pub(crate) fn zipped_marks(zip: &[u8]) -> Result<Vec<Mark>, Unreadable> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(zip)).map_err(|error| Unreadable {
-        problem: format!("is not a readable zip ({error})"),
-        help: "zip the operator bundle or OSC-format package again".into(),
-    })?;
+    let tree = tree(
+        zip,
+        "the zipped deployable",
+        "zip the operator bundle or OSC-format package again (`helm osc package` does)",
+    )?;
     let mut osc_metadata = Vec::new();
     let mut csvs: Vec<(Option<String>, Mark)> = Vec::new();
     // A package-manifest tree holds one CSV per version; the channels' current CSVs are the ones
     // the platform installs, so only they must carry the mark.
     let mut current_csvs: Vec<String> = Vec::new();
-    for index in 0..archive.len() {
-        let Ok(mut file) = archive.by_index(index) else {
-            continue;
-        };
-        let name = file.name().to_owned();
-        if file.is_dir() || !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+    for file in &tree.files {
+        let name = file.path.as_str().to_owned();
+        if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
             continue;
         }
-        let Ok(text) = read_text(&mut file) else {
+        let Ok(text) = std::str::from_utf8(&file.data) else {
             continue;
         };
         // An OSC-format package keeps metadata.yaml at its root, or in the one folder it was zipped from.
         let is_osc_metadata =
             name.rsplit('/').next() == Some("metadata.yaml") && name.matches('/').count() <= 1;
-        for document in serde_norway::Deserializer::from_str(&text) {
+        for document in serde_norway::Deserializer::from_str(text) {
             let Ok(value) = Value::deserialize(document) else {
                 break;
             };
@@ -142,12 +144,6 @@ pub(crate) fn zipped_marks(zip: &[u8]) -> Result<Vec<Mark>, Unreadable> {
     }
 }
 
-fn read_text(reader: &mut impl Read) -> std::io::Result<String> {
-    let mut text = String::new();
-    reader.take(MAX_MANIFEST_BYTES).read_to_string(&mut text)?;
-    Ok(text)
-}
-
 fn string_at(value: &Value, keys: &[&str]) -> Option<String> {
     keys.iter()
         .try_fold(value, |value, key| value.get(*key))
@@ -157,7 +153,7 @@ fn string_at(value: &Value, keys: &[&str]) -> Option<String> {
 
 #[cfg(test)]
 mod package_manifest_tests {
-    use std::io::Write;
+    use std::io::{Cursor, Write};
 
     use super::*;
 

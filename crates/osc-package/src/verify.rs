@@ -32,7 +32,8 @@ pub fn verify(zip: &Path, sha256_file: Option<&Path>) -> Result<Report, Error> {
         .unwrap_or_default();
 
     let mut check = Check::default();
-    let entries = check.read_entries(&mut archive);
+    let accepted = check.unsafe_entries(zip)?;
+    let entries = check.read_entries(&mut archive, &accepted);
     let layout = check.layout(&entries, &zip_file_name);
     if let Some(layout) = &layout {
         check.deployable(&mut archive, layout);
@@ -143,10 +144,36 @@ impl Check {
         );
     }
 
+    /// Entries `package` would never write (unsafe names, names twice, links, special files) are
+    /// errors, and left out of every later check; returns the indexes of the others.
+    fn unsafe_entries(&mut self, zip: &Path) -> Result<BTreeSet<usize>, Error> {
+        let (index, refused) = osc_archive::ZipIndex::open(zip).map_err(|error| Error::Open {
+            path: zip.to_owned(),
+            cause: error.message().to_string(),
+        })?;
+        for refused in refused {
+            self.find(
+                "zip-unsafe-entry",
+                Severity::Error,
+                &refused.entry,
+                format!("`{}`: {}", refused.entry, refused.message),
+                "the platform unpacks the package: build it again with `helm osc package`, which writes only safe, unique names".into(),
+            );
+        }
+        Ok(index.entries().iter().map(|entry| entry.index).collect())
+    }
+
     /// Lists the entries and reads each file through, which makes the zip crate check its CRC.
-    fn read_entries<R: Read + io::Seek>(&mut self, archive: &mut ZipArchive<R>) -> Vec<Entry> {
+    fn read_entries<R: Read + io::Seek>(
+        &mut self,
+        archive: &mut ZipArchive<R>,
+        accepted: &BTreeSet<usize>,
+    ) -> Vec<Entry> {
         let mut entries = Vec::with_capacity(archive.len());
         for index in 0..archive.len() {
+            if !accepted.contains(&index) {
+                continue;
+            }
             let name = archive.name_for_index(index).unwrap_or_default().to_owned();
             let read = archive
                 .by_index(index)
@@ -351,9 +378,7 @@ impl Check {
                 if let Err(broken) = rules::deployable_size(file_name, file.size()) {
                     self.broken(&entry.name, broken);
                 }
-                if file_name.ends_with(".tgz") {
-                    source_mark::chart_marks(file)
-                } else if file.size() > MAX_NESTED_ZIP_BYTES {
+                if file.size() > MAX_NESTED_ZIP_BYTES {
                     Err(Unreadable {
                         problem: format!("is {} bytes, too large to look inside", file.size()),
                         help: "a deployable belongs well under the platform's 4 MB".into(),
@@ -361,6 +386,7 @@ impl Check {
                 } else {
                     let mut bytes = Vec::new();
                     match file.take(MAX_NESTED_ZIP_BYTES).read_to_end(&mut bytes) {
+                        Ok(_) if file_name.ends_with(".tgz") => source_mark::chart_marks(&bytes),
                         Ok(_) => source_mark::zipped_marks(&bytes),
                         Err(_) => return, // already a `zip-corrupt` finding
                     }

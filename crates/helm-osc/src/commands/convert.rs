@@ -223,22 +223,17 @@ fn write_package(
             crate::commands::write_new_dir(out, |dir| Ok(package.write_dir(dir)?))?;
         }
         osc_format::ArchiveFormat::Zip => {
-            let mut file = tempfile::NamedTempFile::new_in(parent)
-                .with_context(|| format!("-o {}", out.display()))?;
-            package
-                .write_zip(file.as_file_mut())
-                .with_context(|| format!("writing {}", out.display()))?;
-            file.persist(out)
-                .with_context(|| format!("writing {}", out.display()))?;
+            let bytes = package
+                .write_zip(std::io::Cursor::new(Vec::new()))
+                .with_context(|| format!("writing {}", out.display()))?
+                .into_inner();
+            osc_archive::write_file(out, &bytes)?;
         }
         osc_format::ArchiveFormat::Tgz => {
-            let mut file = tempfile::NamedTempFile::new_in(parent)
-                .with_context(|| format!("-o {}", out.display()))?;
-            package
-                .write_tgz(file.as_file_mut())
+            let bytes = package
+                .write_tgz(Vec::new())
                 .with_context(|| format!("writing {}", out.display()))?;
-            file.persist(out)
-                .with_context(|| format!("writing {}", out.display()))?;
+            osc_archive::write_file(out, &bytes)?;
         }
     }
     Ok(())

@@ -1,6 +1,5 @@
 //! `helm osc mapping SOURCE`: write mapping.yaml from what `images` finds, or check a hand-written one.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -197,15 +196,5 @@ fn print_findings(checked: &Checked, output: &Output) {
 
 /// A temp file beside the target, renamed over it: a failure never leaves half a file.
 pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot write in {}", path.display(), dir.display()))?;
-    file.write_all(data)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    Ok(osc_archive::write_file(path, data)?)
 }

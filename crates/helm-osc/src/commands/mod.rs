@@ -25,28 +25,15 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// Builds a folder beside `out` and renames it into place: `out` must not exist, so nothing of the
-/// user's is overwritten, and a failure part-way leaves nothing behind.
+/// Builds a folder beside `out` and renames it into place: `out` must not exist (not even as a
+/// link), so nothing of the user's is overwritten, and a failure part-way leaves nothing behind.
 pub fn write_new_dir(
     out: &std::path::Path,
     fill: impl FnOnce(&std::path::Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    if out.exists() {
-        anyhow::bail!(
-            "-o {}: already exists; give a folder that does not, so nothing of yours is overwritten",
-            out.display()
-        );
-    }
-    let parent = out
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("-o {}: cannot create {}", out.display(), parent.display()))?;
-    let staging = tempfile::tempdir_in(parent)
-        .with_context(|| format!("-o {}: cannot write in {}", out.display(), parent.display()))?;
-    let staged = staging.path().join("out");
-    fill(&staged).with_context(|| format!("writing {}", out.display()))?;
-    std::fs::rename(&staged, out).with_context(|| format!("moving the result to {}", out.display()))
+    osc_archive::write_new_dir(out, |staged| {
+        fill(staged).with_context(|| format!("writing {}", out.display()))
+    })
+    .with_context(|| format!("-o {}", out.display()))
 }

@@ -208,12 +208,11 @@ pub fn rewrite(
     let out_dir = match out {
         Some(dir) => {
             crate::commands::write_new_dir(dir, |staged| {
+                std::fs::create_dir(staged)?;
                 for (path, data) in osc_csv::bundle_files(bundle, &applied.text)? {
-                    let target = staged.join(&path);
-                    if let Some(parent) = target.parent() {
-                        std::fs::create_dir_all(parent)?;
-                    }
-                    std::fs::write(&target, data)?;
+                    let path = osc_archive::RelPath::parse(&path)
+                        .map_err(|error| anyhow::anyhow!("`{path}`: {error}"))?;
+                    osc_archive::write_under(staged, &path, &data)?;
                 }
                 Ok(())
             })?;

@@ -1,4 +1,4 @@
-//! The form controls (x-descriptors) the OSC console knows (OSC-FORMAT.md section 4).
+//! The form controls (x-descriptors) the OSC console knows (docs/osc-format.md#x-descriptors).
 
 const SPEC_CONTROLS: [&str; 8] = [
     "urn:alm:descriptor:com.tectonic.ui:text",

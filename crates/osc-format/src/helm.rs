@@ -1,4 +1,4 @@
-//! A Helm chart → an OSC-format package, as OSC-FORMAT.md section 5 and decision 4 describe.
+//! A Helm chart → an OSC-format package, as docs/osc-format.md#converting-a-chart describes.
 
 use base64::Engine;
 use osc_chart::Chart;

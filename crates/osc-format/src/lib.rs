@@ -1,6 +1,6 @@
 //! Converts a Helm chart or an OLM operator into the OSC-format package (what the platform's
 //! `oscctl convert` makes: metadata.yaml, manifests/ with CRDs and CSDs, lifecycle.yaml, raw/),
-//! writes it reproducibly, and lints OSC-format packages with the checklist of OSC-FORMAT.md.
+//! writes it reproducibly, and lints OSC-format packages with docs/osc-format.md#lint-checklist.
 //!
 //! ```no_run
 //! use osc_format::{ArchiveFormat, ConvertOptions};

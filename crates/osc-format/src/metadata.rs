@@ -68,7 +68,7 @@ pub(crate) const MAX_SHORT_TEXT_CHARS: usize = 63;
 pub(crate) struct Input<'a> {
     /// How messages name the input: `Chart.yaml` or `the CSV`.
     pub file: &'static str,
-    /// The catalog annotations (section 9 of OSC-FORMAT.md): `source`, `categories`, ...
+    /// The catalog annotations (docs/package.md#catalog-metadata): `source`, `categories`, ...
     pub annotation: &'a dyn Fn(&str) -> Option<String>,
     pub display_name: Option<String>,
     /// The short description, which becomes `briefDescription`.
@@ -247,7 +247,7 @@ fn categories(
         }
         return Ok(categories.clone());
     }
-    // SPEC.md: read both spellings, write `categories`.
+    // docs/package.md#categories: read both spellings, write `categories`.
     let mut categories = annotation_list(input, "categories");
     if categories.is_empty() {
         categories = annotation_list(input, "category");

@@ -1,4 +1,5 @@
-//! An OLM operator → an OSC-format package, as OSC-FORMAT.md sections 6, 8 and 11 describe.
+//! An OLM operator → an OSC-format package, as docs/osc-format.md#converting-an-operator
+//! describes.
 
 use std::path::Path;
 

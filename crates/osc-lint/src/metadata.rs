@@ -278,7 +278,7 @@ fn annotations_rules(
             .map(|(_, value)| *value)
     };
     let location = |key: &str| Some(format!("{}.{key}", place.annotations_key));
-    // SPEC.md's decision: `category` (the guide's etcd example) is read as `categories`.
+    // docs/package.md#categories: `category` (the guide's etcd example) is read as `categories`.
     let categories = get("categories")
         .map(|value| ("categories", value))
         .or_else(|| get("category").map(|value| ("category", value)));

@@ -1,4 +1,4 @@
-//! OSC's naming rules and value sets, as SPEC.md states them.
+//! OSC's naming rules and value sets, as docs/package.md#naming and #catalog-metadata state them.
 //!
 //! Each check returns a [`RuleError`] that names the rule, says what is wrong and what to do, so
 //! `write` can refuse with it and `verify` can turn it into a finding.

@@ -1,4 +1,4 @@
-//! Every trap of SPEC.md's "Platform traps" in one fixture chart, found and fixed with the real Helm,
+//! Every trap of docs/traps.md in one fixture chart, found and fixed with the real Helm,
 //! then proven: after the fixes and the platform's rewrite, every image that can move has moved.
 
 use std::path::{Path, PathBuf};

@@ -349,8 +349,9 @@ fn build_bundle(
     })
 }
 
-/// With `--version-definition`, the deployable is the OSC-format package carrying it (SPEC.md's
-/// decision: a versionDefinition lives in the CSD, which only that format has).
+/// With `--version-definition`, the deployable is the OSC-format package carrying it (the
+/// decision of docs/version-definition.md#where-it-lives: a versionDefinition lives in the CSD,
+/// which only that format has).
 fn osc_format_deployable(
     args: &PackageArgs,
     convert: impl FnOnce(

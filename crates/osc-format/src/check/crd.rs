@@ -1,4 +1,4 @@
-//! manifests/*_crd.yaml (OSC-FORMAT.md section 3).
+//! manifests/*_crd.yaml (docs/osc-format.md#crds).
 
 use serde_norway::Value;
 

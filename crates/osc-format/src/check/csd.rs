@@ -1,4 +1,4 @@
-//! manifests/*_csd.yaml (OSC-FORMAT.md section 4).
+//! manifests/*_csd.yaml (docs/osc-format.md#csds).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,4 +1,4 @@
-//! The package's files and folders (OSC-FORMAT.md section 1).
+//! The package's files and folders (docs/osc-format.md#layout).
 
 use std::collections::BTreeSet;
 

@@ -1,4 +1,4 @@
-//! lifecycle.yaml (OSC-FORMAT.md section 6).
+//! lifecycle.yaml (docs/osc-format.md#lifecycle).
 
 use serde_norway::Value;
 

@@ -1,4 +1,4 @@
-//! metadata.yaml (OSC-FORMAT.md section 2, decision 8) and, for Helm, raw/Chart.yaml.
+//! metadata.yaml (docs/osc-format.md#metadata, #required-metadata) and, for Helm, raw/Chart.yaml.
 
 use osc_package::rules::{ARCHITECTURES, SCENES};
 use serde_norway::Value;

@@ -1,5 +1,5 @@
-//! The lint checklist of OSC-FORMAT.md section 11 for an OSC-format package, as findings, so a
-//! provider sees every problem at once.
+//! The lint checklist of docs/osc-format.md#lint-checklist for an OSC-format package, as
+//! findings, so a provider sees every problem at once.
 
 mod crd;
 mod csd;

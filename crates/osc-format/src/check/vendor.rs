@@ -1,4 +1,4 @@
-//! manifests/vendor/: monitor_config.yaml and log_config.yaml (OSC-FORMAT.md section 7).
+//! manifests/vendor/: monitor_config.yaml and log_config.yaml (docs/osc-format.md#vendor-configs).
 
 use std::collections::BTreeSet;
 

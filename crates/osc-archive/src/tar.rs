@@ -46,7 +46,10 @@ pub struct TarEntry {
 pub enum TarError {
     #[error("at byte {offset}: {message}")]
     Invalid { offset: u64, message: String },
-    #[error("it ends inside {place}: the archive is truncated")]
+    /// A header claims more than any real archive needs: refused before reading it.
+    #[error("at byte {offset}: {message}")]
+    TooLarge { offset: u64, message: String },
+    #[error("it ends {place}: the archive is truncated")]
     Truncated { place: String },
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -178,7 +181,7 @@ impl<R: Skip> TarReader<R> {
                         _ => "a PAX header",
                     };
                     if size > MAX_META_BYTES {
-                        return Err(TarError::Invalid {
+                        return Err(TarError::TooLarge {
                             offset,
                             message: format!(
                                 "{what} of {size} bytes, over the {MAX_META_BYTES} bytes any real one needs: the archive is broken or hostile"
@@ -285,8 +288,8 @@ impl<R: Skip> TarReader<R> {
     fn truncated(&self) -> TarError {
         TarError::Truncated {
             place: match &self.current {
-                Some(name) => format!("entry `{}`", crate::name::shown(name)),
-                None => "its first header".to_string(),
+                Some(name) => format!("inside entry `{}`", crate::name::shown(name)),
+                None => "inside its first header".to_string(),
             },
         }
     }
@@ -308,7 +311,7 @@ impl<R: Skip> TarReader<R> {
             0 => Ok(None),
             512 => Ok(Some(block)),
             _ => Err(TarError::Truncated {
-                place: "a header".to_string(),
+                place: "inside a tar header".to_string(),
             }),
         }
     }
@@ -318,7 +321,7 @@ impl<R: Skip> TarReader<R> {
         self.input.read_exact(&mut data).map_err(|error| {
             if error.kind() == io::ErrorKind::UnexpectedEof {
                 TarError::Truncated {
-                    place: what.to_string(),
+                    place: format!("inside {what}"),
                 }
             } else {
                 error.into()

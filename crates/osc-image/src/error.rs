@@ -22,7 +22,7 @@ pub enum Error {
     #[error("{} is truncated: it ends {place} (copy the file again or save the image again)", path.display())]
     Truncated { path: PathBuf, place: String },
 
-    #[error("{}: bad tar header after entry `{after}`: {source} (the file is damaged: save the image again)", path.display())]
+    #[error("{}: bad tar header{}: {source} (the file is damaged: save the image again)", path.display(), if after.is_empty() { String::new() } else { format!(" after entry `{after}`") })]
     CorruptTar {
         path: PathBuf,
         after: String,

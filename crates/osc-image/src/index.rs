@@ -6,8 +6,8 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use osc_archive::tar::{BLOCK, EntryKind as TarKind, Seekable, TarError, TarReader};
 use serde::de::DeserializeOwned;
-use tar::EntryType;
 
 use crate::{Compression, DigestCheck, Error, sha256_digest};
 
@@ -18,7 +18,8 @@ const JSON_LIMIT: u64 = 16 * 1024 * 1024;
 /// Real archives link a layer once or twice (podman's `<id>/layer.tar` symlinks); more is a loop.
 const LINK_LIMIT: usize = 16;
 
-const BLOCK: u64 = 512;
+/// Image archives hold a few files per layer; more is a hostile tar.
+const MAX_ENTRIES: usize = 100_000;
 
 /// The entries of an image tar, by normalized name.
 pub(crate) struct TarIndex {
@@ -51,43 +52,57 @@ impl TarIndex {
             path: path.to_owned(),
             source,
         };
+        // Opening a FIFO blocks until someone writes to it: look before opening.
+        let meta = std::fs::metadata(path).map_err(io_error)?;
+        if !meta.is_file() {
+            return Err(Error::NotATar {
+                path: path.to_owned(),
+                reason: "it is not a regular file (a folder, FIFO, socket or device)".to_owned(),
+            });
+        }
         let file = File::open(path).map_err(io_error)?;
         let len = file.metadata().map_err(io_error)?.len();
         refuse_compressed(path, &file)?;
 
         let mut entries = HashMap::new();
         let mut last_name: Option<String> = None;
-        // Where the header after the last entry starts.
-        let mut end = 0;
-        let mut archive = tar::Archive::new(&file);
-        let iter = archive.entries_with_seek().map_err(io_error)?;
-        for entry in iter {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(source) => return Err(header_error(path, last_name, end, len, source)),
+        let mut reader = TarReader::new(Seekable::new(&file).map_err(io_error)?);
+        loop {
+            let entry = match reader.next_entry() {
+                Ok(Some(entry)) => entry,
+                Ok(None) => break,
+                Err(error) => return Err(header_error(path, last_name, len, error)),
             };
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let offset = entry.raw_file_position();
-            let size = entry.size();
+            if entries.len() >= MAX_ENTRIES {
+                return Err(Error::NotATar {
+                    path: path.to_owned(),
+                    reason: format!(
+                        "it holds more than {MAX_ENTRIES} entries, far more than any image archive"
+                    ),
+                });
+            }
+            let name = String::from_utf8_lossy(&entry.name).into_owned();
+            let offset = entry.data_offset;
+            let size = entry.size;
             if offset.saturating_add(size) > len {
                 return Err(Error::Truncated {
                     path: path.to_owned(),
-                    place: format!("inside entry `{name}`"),
+                    place: format!("inside entry `{}`", osc_archive::shown(&name)),
                 });
             }
-            end = offset + size.div_ceil(BLOCK) * BLOCK;
             let Some(key) = normalize(&name) else {
                 last_name = Some(name);
                 continue;
             };
-            let kind = match entry.header().entry_type() {
-                EntryType::Regular | EntryType::Continuous => EntryKind::File { offset, size },
-                EntryType::Symlink | EntryType::Link => {
+            let kind = match entry.kind {
+                TarKind::File => EntryKind::File { offset, size },
+                TarKind::Symlink | TarKind::HardLink => {
                     let target = entry
-                        .link_name_bytes()
-                        .map(|t| String::from_utf8_lossy(&t).into_owned());
+                        .link
+                        .as_deref()
+                        .map(|target| String::from_utf8_lossy(target).into_owned());
                     let resolved = target.and_then(|target| {
-                        if entry.header().entry_type() == EntryType::Symlink {
+                        if entry.kind == TarKind::Symlink {
                             resolve_symlink(&key, &target)
                         } else {
                             normalize(&target)
@@ -113,12 +128,14 @@ impl TarIndex {
                     reason: reason.to_owned(),
                 });
             }
-            // The tar crate stops at the end-of-archive marker and also, silently, at end of file;
-            // only the marker means the tar is whole.
-            Some(name) if end + BLOCK > len => {
+            // Only the end-of-archive marker means the tar is whole.
+            Some(name) if !reader.ended_with_marker() => {
                 return Err(Error::Truncated {
                     path: path.to_owned(),
-                    place: format!("after entry `{name}`, without the end-of-archive marker"),
+                    place: format!(
+                        "after entry `{}`, without the end-of-archive marker",
+                        osc_archive::shown(&name)
+                    ),
                 });
             }
             Some(_) => {}
@@ -251,34 +268,44 @@ pub(crate) fn content_address(name: &str) -> Option<String> {
     }
 }
 
-/// The error for a header the tar crate could not read: which of truncation, not-a-tar or damage
-/// it is shows from where it happened.
-fn header_error(
-    path: &Path,
-    last_name: Option<String>,
-    end: u64,
-    len: u64,
-    source: io::Error,
-) -> Error {
-    match last_name {
-        // The tar crate's message quotes the header's raw bytes, which are noise here.
-        None if len < BLOCK => Error::NotATar {
+/// The error for a header that could not be read: which of truncation, not-a-tar or damage it
+/// is shows from where it happened.
+fn header_error(path: &Path, last_name: Option<String>, len: u64, error: TarError) -> Error {
+    match (last_name, error) {
+        (_, TarError::Io(source)) => Error::Io {
+            path: path.to_owned(),
+            source,
+        },
+        (None, _) if len < BLOCK => Error::NotATar {
             path: path.to_owned(),
             reason: "it is shorter than one tar header".to_owned(),
         },
-        None => Error::NotATar {
+        (None, TarError::Invalid { .. }) => Error::NotATar {
             path: path.to_owned(),
             reason: "its first 512 bytes are not a tar header".to_owned(),
         },
-        Some(name) if end + BLOCK > len => Error::Truncated {
+        (last, TarError::Truncated { place }) => Error::Truncated {
             path: path.to_owned(),
-            place: format!("inside the tar header after entry `{name}`"),
+            place: match last {
+                Some(name) if place == "inside a tar header" => {
+                    format!(
+                        "inside the tar header after entry `{}`",
+                        osc_archive::shown(&name)
+                    )
+                }
+                Some(_) => place,
+                None => place,
+            },
         },
-        Some(name) => Error::CorruptTar {
-            path: path.to_owned(),
-            after: name,
-            source,
-        },
+        (last, TarError::Invalid { offset, message } | TarError::TooLarge { offset, message }) => {
+            Error::CorruptTar {
+                path: path.to_owned(),
+                after: last
+                    .map(|name| osc_archive::shown(&name))
+                    .unwrap_or_default(),
+                source: io::Error::other(format!("at byte {offset}: {message}")),
+            }
+        }
     }
 }
 

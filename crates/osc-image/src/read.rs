@@ -1,7 +1,7 @@
 //! Reading what an image tar holds from its JSON entries: docker-archive's `manifest.json` or the OCI
 //! layout's `index.json`, then each image's config.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -65,7 +65,7 @@ struct RootFs {
 
 /// An OCI image index or image manifest (Docker's manifest list and schema 2 manifest too): which
 /// one it is shows from whether it lists `manifests` or has a `config`.
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 struct OciBlob {
     #[serde(default)]
     manifests: Option<Vec<Descriptor>>,
@@ -176,15 +176,27 @@ fn find_oci_manifests(index: &TarIndex) -> Result<Vec<FoundManifest>, Error> {
     let Some(descriptors) = top.manifests else {
         return Err(index.invalid("index.json", "has no `manifests` list"));
     };
-    let mut found: Vec<FoundManifest> = Vec::new();
+    let mut walk = OciWalk::default();
     for descriptor in &descriptors {
         let tags = repo_tags(descriptor);
-        walk_oci(index, descriptor, "index.json", &tags, 0, &mut found)?;
+        walk_oci(index, descriptor, "index.json", &tags, 0, &mut walk)?;
     }
+    let found = walk.found;
     if found.is_empty() {
         return Err(index.invalid("index.json", "leads to no image manifest held in the tar"));
     }
     Ok(found)
+}
+
+/// What the walk down the indexes has seen: it is a graph, not a tree (an index may list one
+/// child many times, at every level), so each blob is read once and each (blob, tags) visit made
+/// once; the work is bounded by the blobs in the tar, not by the paths through them.
+#[derive(Default)]
+struct OciWalk {
+    found: Vec<FoundManifest>,
+    /// Parsed blobs by entry name, with their digests.
+    parsed: HashMap<String, (OciBlob, String)>,
+    visited: HashSet<(String, Vec<String>)>,
 }
 
 fn walk_oci(
@@ -193,28 +205,43 @@ fn walk_oci(
     referrer: &str,
     tags: &[String],
     depth: usize,
-    found: &mut Vec<FoundManifest>,
+    walk: &mut OciWalk,
 ) -> Result<(), Error> {
+    let name = blob_name(index, &descriptor.digest, referrer)?;
     // A saved multi-platform image keeps its whole index but usually only the saved platform's
     // manifests, so a nested index's missing children are other platforms, not damage.
-    if depth > 0 && !index.contains(&blob_name(index, &descriptor.digest, referrer)?) {
+    if depth > 0 && !index.contains(&name) {
         return Ok(());
     }
-    let blob = descriptor_blob(index, descriptor, referrer)?;
-    let (parsed, digest): (OciBlob, _) = index.read_json(&blob)?;
+    if !walk.visited.insert((name.clone(), tags.to_vec())) {
+        return Ok(());
+    }
+    let (parsed, digest) = match walk.parsed.get(&name) {
+        Some(cached) => cached.clone(),
+        None => {
+            let blob = descriptor_blob(index, descriptor, referrer)?;
+            let read: (OciBlob, String) = index.read_json(&blob)?;
+            walk.parsed.insert(name.clone(), read.clone());
+            read
+        }
+    };
     if let Some(children) = parsed.manifests {
         if depth >= INDEX_DEPTH_LIMIT {
             return Err(index.invalid(
-                &blob.name,
+                &name,
                 format!("nests image indexes more than {INDEX_DEPTH_LIMIT} deep"),
             ));
         }
         let referrer = format!("image index {digest}");
         for child in &children {
-            walk_oci(index, child, &referrer, tags, depth + 1, found)?;
+            walk_oci(index, child, &referrer, tags, depth + 1, walk)?;
         }
     } else if let Some(config) = parsed.config {
-        match found.iter_mut().find(|manifest| manifest.digest == digest) {
+        match walk
+            .found
+            .iter_mut()
+            .find(|manifest| manifest.digest == digest)
+        {
             Some(manifest) => {
                 for tag in tags {
                     if !manifest.repo_tags.contains(tag) {
@@ -222,7 +249,7 @@ fn walk_oci(
                     }
                 }
             }
-            None => found.push(FoundManifest {
+            None => walk.found.push(FoundManifest {
                 digest,
                 config,
                 layers: parsed.layers,
@@ -230,10 +257,7 @@ fn walk_oci(
             }),
         }
     } else {
-        return Err(index.invalid(
-            &blob.name,
-            "is neither an image manifest nor an image index",
-        ));
+        return Err(index.invalid(&name, "is neither an image manifest nor an image index"));
     }
     Ok(())
 }

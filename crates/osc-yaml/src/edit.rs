@@ -452,10 +452,14 @@ fn line_ending(text: &str) -> &'static str {
     }
 }
 
-/// Column of byte `at` in characters.
+/// Column of byte `at` in characters. A byte-order mark at the start of the text is no column:
+/// counting it would indent keys on the first line by one space, making them children.
 fn column(text: &str, at: usize) -> usize {
     let line_start = text[..at].rfind('\n').map_or(0, |newline| newline + 1);
-    text[line_start..at].chars().count()
+    text[line_start..at]
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .count()
 }
 
 fn leading_spaces(text: &str, at: usize) -> usize {

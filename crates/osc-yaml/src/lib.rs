@@ -81,9 +81,12 @@ impl Document {
     pub fn parse(text: &str) -> Result<Document, Error> {
         let tree = tree::parse(text)?;
         // The check reports what the node tree lets through, such as duplicate keys.
-        let meaning = serde_norway::from_str(text).map_err(|error| Error::Invalid {
-            message: error.to_string(),
-        })?;
+        // libyaml reads a document after a byte-order mark as a second document once it has a
+        // second key; the mark is no content, so the meaning is read without it.
+        let meaning = serde_norway::from_str(text.strip_prefix('\u{feff}').unwrap_or(text))
+            .map_err(|error| Error::Invalid {
+                message: error.to_string(),
+            })?;
         Ok(Document {
             text: text.to_owned(),
             tree,

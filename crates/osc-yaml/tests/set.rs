@@ -543,3 +543,36 @@ fn changed_lines(before: &str, after: &str) -> String {
     }
     shown
 }
+
+/// Found by fuzzing: a byte-order mark before the first key once shifted a new sibling key one
+/// column right, where YAML reads it as a child.
+#[test]
+fn a_byte_order_mark_shifts_nothing() {
+    for (text, key, want) in [
+        ("\u{feff}k: #\n", "k2", "\u{feff}k: #\nk2: value\n"),
+        (
+            "\u{feff}a: 1\nb: 2\n",
+            "c",
+            "\u{feff}a: 1\nb: 2\nc: value\n",
+        ),
+        (
+            "\u{feff}a:\n  b: 1\n",
+            "a.c",
+            "\u{feff}a:\n  b: 1\n  c: value\n",
+        ),
+    ] {
+        let mut document = osc_yaml::Document::parse(text).unwrap();
+        let path = osc_yaml::Path::parse(key).unwrap();
+        document.set(&path, "value").unwrap();
+        assert_eq!(document.text(), want, "{text:?}");
+        let found = document.get(&path).map(|node| node.kind());
+        assert_eq!(
+            found,
+            Some(osc_yaml::NodeKind::Scalar {
+                value: "value",
+                style: osc_yaml::ScalarStyle::Plain
+            }),
+            "{text:?}"
+        );
+    }
+}

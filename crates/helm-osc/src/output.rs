@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressStyle};
+use osc_diagnostic::{Diagnostic, Severity};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -72,16 +73,28 @@ impl Output {
         }
     }
 
-    /// A finding about the user's input on stderr, when stdout carries the result itself.
-    pub fn diagnostic(&self, error: bool, rule: &str, location: &str, message: &str, help: &str) {
-        let (label, style) = if error {
-            ("error", RED)
-        } else {
-            ("warning", YELLOW)
-        };
-        anstream::eprintln!(
-            "{style}{label}[{rule}]{style:#}: {BOLD}{location}{BOLD:#}: {message}\n  {DIM}help:{DIM:#} {help}"
-        );
+    /// One diagnostic on stderr, its file leading, when stdout carries the result itself.
+    pub fn diagnostic(&self, diagnostic: &Diagnostic) {
+        anstream::eprintln!("{}", diagnostic_text(diagnostic, true));
+    }
+
+    /// Diagnostics for people on stdout, grouped by file, then the count of each severity.
+    pub fn diagnostics(&self, diagnostics: &[Diagnostic]) {
+        let mut file: Option<&str> = None;
+        for diagnostic in diagnostics {
+            if file != Some(diagnostic.file.as_str()) {
+                if file.is_some() {
+                    self.text("");
+                }
+                self.text(format_args!("{BOLD}{}{BOLD:#}", diagnostic.file));
+                file = Some(&diagnostic.file);
+            }
+            self.text(indent(&diagnostic_text(diagnostic, false), "  "));
+        }
+        if !diagnostics.is_empty() {
+            self.text("");
+        }
+        self.text(summary(diagnostics));
     }
 
     /// Details for `HELM_DEBUG=true`.
@@ -150,4 +163,79 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// `error[rule]: location: message` and its `help:`; with `with_file`, the file leads.
+fn diagnostic_text(diagnostic: &Diagnostic, with_file: bool) -> String {
+    let style = severity_style(diagnostic.severity);
+    let mut text = format!(
+        "{style}{}[{}]{style:#}: ",
+        label(diagnostic.severity),
+        diagnostic.rule
+    );
+    if with_file {
+        text.push_str(&format!("{BOLD}{}{BOLD:#}: ", diagnostic.file));
+    }
+    if let Some(location) = &diagnostic.location {
+        text.push_str(&format!("{BOLD}{location}{BOLD:#}: "));
+    }
+    text.push_str(&diagnostic.message);
+    text.push('\n');
+    text.push_str(&indent(
+        &format!("{DIM}help:{DIM:#} {}", diagnostic.help),
+        "  ",
+    ));
+    text
+}
+
+/// `2 errors, 1 warning, 3 notes in 4 files`, each count coloured when not zero.
+fn summary(diagnostics: &[Diagnostic]) -> String {
+    let part = |severity: Severity, noun: &str| {
+        let count = osc_diagnostic::count(diagnostics, severity);
+        let text = format!("{count} {noun}{}", plural(count));
+        if count == 0 {
+            text
+        } else {
+            let style = severity_style(severity);
+            format!("{style}{text}{style:#}")
+        }
+    };
+    let files: std::collections::BTreeSet<&str> =
+        diagnostics.iter().map(|d| d.file.as_str()).collect();
+    format!(
+        "{}, {}, {} in {} file{}",
+        part(Severity::Error, "error"),
+        part(Severity::Warning, "warning"),
+        part(Severity::Info, "note"),
+        files.len(),
+        plural(files.len())
+    )
+}
+
+/// Info diagnostics print as `note`, as compilers do.
+fn label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Error => RED,
+        Severity::Warning => YELLOW,
+        Severity::Info => CYAN,
+    }
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|line| format!("{prefix}{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
 }

@@ -30,7 +30,7 @@ mod skip_range;
 mod source;
 mod yaml;
 
-pub use check::{Finding, Severity, check};
+pub use check::check;
 pub use edit::{CsvEditor, RelatedImageKey};
 pub use error::{AlmError, EditError, Error};
 pub use files::bundle_files;
@@ -40,3 +40,4 @@ pub use model::{
     Deployment, Descriptor, EnvVar, Icon, InstallMode, Layout, Maintainer, Manifest, OwnedCrd,
     PackageChannel, PackageCsv, PackageManifest, Provider, RelatedImage, Root, ScalarStyle,
 };
+pub use osc_diagnostic::{Diagnostic, Severity};

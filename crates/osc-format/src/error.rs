@@ -32,7 +32,7 @@ pub enum ConvertError {
     )]
     VersionDefinition {
         file: String,
-        findings: Vec<osc_versiondef::Finding>,
+        findings: Vec<osc_versiondef::Diagnostic>,
     },
     #[error(
         "Chart.yaml: `type: library`: Helm cannot install the library chart {name}; convert an application chart that depends on it"

@@ -138,6 +138,7 @@ pub fn convert_chart(chart: &Chart, options: &ConvertOptions) -> Result<OscPacka
             &Target::Values {
                 values_yaml: &values_text,
             },
+            CSD_FILE,
         );
         accept_findings(CSD_FILE, findings, &mut warnings)?;
         csd = osc_versiondef::write_into_csd(Some(&csd), definition).map_err(|source| {
@@ -212,7 +213,7 @@ pub(crate) struct DescriptorContext {
 /// Errors of a versionDefinition stop the conversion; warnings go with the package.
 pub(crate) fn accept_findings(
     file: &str,
-    findings: Vec<osc_versiondef::Finding>,
+    findings: Vec<osc_versiondef::Diagnostic>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ConvertError> {
     let (errors, others): (Vec<_>, Vec<_>) = findings
@@ -227,7 +228,9 @@ pub(crate) fn accept_findings(
     warnings.extend(others.iter().map(|finding| {
         format!(
             "{file}: {}: {}; {}",
-            finding.field, finding.message, finding.help
+            finding.location.as_deref().unwrap_or("versionDefinition"),
+            finding.message,
+            finding.help
         )
     }));
     Ok(())

@@ -34,10 +34,11 @@ mod source;
 use std::path::PathBuf;
 
 pub use crate::archive::read_package;
-pub use crate::check::{Finding, check, check_archive};
+pub use crate::check::{check, check_archive};
 pub use crate::error::{ConvertError, ReadError};
 pub use crate::helm::convert_chart;
 pub use crate::operator::convert_bundle;
+pub use osc_diagnostic::Diagnostic;
 pub use osc_versiondef::{Mode, Severity, VersionDefinition};
 
 /// What the user supplies beside the chart or operator: values that override or complete what

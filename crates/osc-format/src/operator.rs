@@ -405,6 +405,7 @@ fn add_version_definition(
                 kind,
                 example: example.as_ref().unwrap_or(&null),
             },
+            "versionDefinition",
         )
     };
     let fitting = csds.iter().position(|(_, kind, example, _)| {

@@ -5,7 +5,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::{chart_options, convert_bundle, convert_chart, fixture};
-use osc_format::{ConvertOptions, Finding, OscPackage, Severity};
+use osc_format::{ConvertOptions, Diagnostic as Finding, OscPackage, Severity};
 
 fn rules(findings: &[Finding]) -> Vec<&'static str> {
     findings.iter().map(|finding| finding.rule).collect()

@@ -218,7 +218,7 @@ fn chart_conversion_errors_name_the_field_and_the_fix() {
                 }
                 chart.to_string()
             },
-            "the versionDefinition for manifests/helmrelease_csd.yaml breaks 1 rule(s):\nerror[versiondef-path-missing]: versionDefinition.path: `image.version` does not exist in values.yaml",
+            "the versionDefinition for manifests/helmrelease_csd.yaml breaks 1 rule(s):\nerror[versiondef-path-missing]: manifests/helmrelease_csd.yaml: versionDefinition.path: `image.version` does not exist in values.yaml",
         ),
     ];
     for (name, edit, expected) in cases {

@@ -8,7 +8,7 @@ use osc_chart::Chart;
 use osc_render::{DiscoverRequest, Helm, RenderRequest};
 
 use crate::context::Context;
-use crate::{Finding, LintError, Severity, helm_lint, images, metadata, pods};
+use crate::{Finding, LintError, Severity, finding, helm_lint, images, metadata, pods};
 
 const RELEASE: &str = "release-name";
 
@@ -26,7 +26,7 @@ pub(crate) fn lint(
     let tars = images::tars(context, findings);
     let mapping = images::mapping(context, findings);
     let Some(helm) = context.helm else {
-        findings.push(Finding::new(
+        findings.push(finding(
             "helm-missing",
             Severity::Info,
             context.root(),
@@ -39,7 +39,7 @@ pub(crate) fn lint(
     };
     helm_lint::lint(helm, path, context, findings);
     if chart.metadata().chart_type == "library" {
-        findings.push(Finding::new(
+        findings.push(finding(
             "chart-library",
             Severity::Error,
             context.file("Chart.yaml"),
@@ -71,7 +71,7 @@ fn size(chart: &Chart, context: &Context, findings: &mut Vec<Finding>) {
         Err(_) => return,
     };
     if let Err(broken) = osc_package::rules::deployable_size(&chart.archive_file_name(), bytes) {
-        findings.push(Finding::new(
+        findings.push(finding(
             broken.rule,
             Severity::Error,
             context.root(),
@@ -138,7 +138,7 @@ fn render(
 }
 
 fn render_failed(error: String, context: &Context) -> Finding {
-    Finding::new(
+    finding(
         "render-failed",
         Severity::Error,
         context.root(),

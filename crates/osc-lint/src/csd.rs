@@ -4,7 +4,7 @@
 use osc_versiondef::Target;
 
 use crate::context::Input;
-use crate::{Finding, Severity};
+use crate::{Finding, Severity, finding};
 
 /// `target` gets csd.yaml's text, for an operator to find the custom resource it addresses.
 pub(crate) fn check<'t>(
@@ -15,7 +15,7 @@ pub(crate) fn check<'t>(
     let text = match std::fs::read_to_string(&csd.path) {
         Ok(text) => text,
         Err(error) => {
-            findings.push(Finding::new(
+            findings.push(finding(
                 "csd-unreadable",
                 Severity::Error,
                 csd.shown.clone(),
@@ -26,19 +26,7 @@ pub(crate) fn check<'t>(
             return;
         }
     };
-    for found in osc_versiondef::lint_csd(&text, &target(&text)) {
-        findings.push(Finding::new(
-            found.rule,
-            match found.severity {
-                osc_versiondef::Severity::Error => Severity::Error,
-                osc_versiondef::Severity::Warning => Severity::Warning,
-            },
-            csd.shown.clone(),
-            Some(found.field),
-            found.message,
-            found.help,
-        ));
-    }
+    findings.extend(osc_versiondef::lint_csd(&text, &target(&text), &csd.shown));
 }
 
 /// Stands in for the custom resource of a bundle without alm-examples: every path is missing.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::context::Context;
-use crate::{Finding, Helm, Severity};
+use crate::{Finding, Helm, Severity, finding};
 
 const RULE: &str = "helm-lint";
 
@@ -23,7 +23,7 @@ pub(crate) fn lint(helm: &Helm, chart: &Path, context: &Context, findings: &mut 
     let output = match command.output() {
         Ok(output) => output,
         Err(error) => {
-            findings.push(Finding::new(
+            findings.push(finding(
                 RULE,
                 Severity::Error,
                 context.root(),
@@ -47,7 +47,7 @@ pub(crate) fn lint(helm: &Helm, chart: &Path, context: &Context, findings: &mut 
             // The platform ignores `icon` and shows logo.png; `logo-missing` says so.
             continue;
         }
-        findings.push(Finding::new(
+        findings.push(finding(
             RULE,
             message.severity,
             context.file(&message.file),
@@ -58,7 +58,7 @@ pub(crate) fn lint(helm: &Helm, chart: &Path, context: &Context, findings: &mut 
     }
     if failed_silently {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        findings.push(Finding::new(
+        findings.push(finding(
             RULE,
             Severity::Error,
             context.root(),

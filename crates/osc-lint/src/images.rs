@@ -8,7 +8,7 @@ use osc_render::{AddressPart, Discovery, FoundImage, FragileKey, Rendered};
 
 use crate::context::{Context, Input};
 use crate::pods::without_chart_folder;
-use crate::{Finding, Severity};
+use crate::{Finding, Severity, finding};
 
 /// The image tars of the images folder, inspected; misnamed and unreadable ones are findings
 /// (a misnamed tar is still inspected, so the other checks see it).
@@ -22,7 +22,7 @@ pub(crate) fn tars(context: &Context, findings: &mut Vec<Finding>) -> Vec<Tar> {
             .filter(|path| path.extension().is_some_and(|ext| ext == "tar"))
             .collect(),
         Err(error) => {
-            findings.push(Finding::new(
+            findings.push(finding(
                 "image-tar-unreadable",
                 Severity::Error,
                 images.shown.clone(),
@@ -46,7 +46,7 @@ pub(crate) fn tars(context: &Context, findings: &mut Vec<Finding>) -> Vec<Tar> {
             context.built,
             osc_package::rules::image_tar_name(&file_name),
         ) {
-            findings.push(Finding::new(
+            findings.push(finding(
                 broken.rule,
                 Severity::Error,
                 shown.clone(),
@@ -57,7 +57,7 @@ pub(crate) fn tars(context: &Context, findings: &mut Vec<Finding>) -> Vec<Tar> {
         }
         match osc_image::inspect(&path) {
             Ok(archive) => tars.push(Tar { file_name, archive }),
-            Err(error) => findings.push(Finding::new(
+            Err(error) => findings.push(finding(
                 "image-tar-unreadable",
                 Severity::Error,
                 shown,
@@ -97,7 +97,7 @@ pub(crate) fn mapping(context: &Context, findings: &mut Vec<Finding>) -> Option<
 }
 
 fn mapping_invalid(input: &Input, message: String) -> Finding {
-    Finding::new(
+    finding(
         "mapping-invalid",
         Severity::Error,
         input.shown.clone(),
@@ -121,7 +121,7 @@ pub(crate) fn chart(
 ) {
     let values_file = context.file("values.yaml");
     if discovery.images.is_empty() {
-        findings.push(Finding::new(
+        findings.push(finding(
             "images-none",
             Severity::Info,
             context.root(),
@@ -179,7 +179,7 @@ fn fragile_finding(chart: &osc_chart::Chart, fragile: &FragileKey, values_file: 
         Some(value) => (Severity::Info, format!(" `{value}`")),
         None => (Severity::Info, String::new()),
     };
-    Finding::new(
+    finding(
         "image-fragile-key",
         severity,
         values_file,
@@ -254,7 +254,7 @@ fn unmovable_finding(unmovable: &osc_traps::Unmovable, context: &Context) -> Fin
             format!("{image} is in an object that is not a pod's container image"),
         ),
     };
-    Finding::new(
+    finding(
         rule,
         Severity::Error,
         context.file(without_chart_folder(&unmovable.source)),
@@ -297,7 +297,7 @@ fn trap_finding(fix: &osc_traps::Fix, values_file: &str, built: bool) -> Finding
         Some(before) => format!("it is {before} now"),
         None => "values.yaml lacks it".to_owned(),
     };
-    Finding::new(
+    finding(
         rule,
         severity,
         values_file,
@@ -329,7 +329,7 @@ pub(crate) fn operator(
     let mut unmovable = BTreeSet::new();
     for image in &images.unmovable {
         unmovable.insert((image.text.as_str(), image.place.as_str()));
-        findings.push(Finding::new(
+        findings.push(finding(
             "image-unmovable",
             Severity::Error,
             csv_file,
@@ -345,7 +345,7 @@ pub(crate) fn operator(
         if unmovable.contains(&(left_out.image.as_str(), place)) {
             continue;
         }
-        findings.push(Finding::new(
+        findings.push(finding(
             "image-unmappable",
             Severity::Warning,
             csv_file,
@@ -364,7 +364,7 @@ fn without_mapping(generated: &Generated, context: &Context, findings: &mut Vec<
         return;
     };
     for tar in &generated.unmatched_tars {
-        findings.push(Finding::new(
+        findings.push(finding(
             "tar-unused",
             Severity::Warning,
             tar_shown(images, &tar.file_name),
@@ -374,7 +374,7 @@ fn without_mapping(generated: &Generated, context: &Context, findings: &mut Vec<
         ));
     }
     for image in &generated.unmatched_images {
-        findings.push(Finding::new(
+        findings.push(finding(
             "image-no-tar",
             Severity::Warning,
             images.shown.clone(),
@@ -392,7 +392,7 @@ fn without_mapping(generated: &Generated, context: &Context, findings: &mut Vec<
         for (image, package) in packages.iter().filter(|(_, package)| !package.is_empty()) {
             for (arch, tar) in [("x86_64", &package.x86_64), ("aarch64", &package.aarch64)] {
                 if tar.is_none() {
-                    findings.push(Finding::new(
+                    findings.push(finding(
                         "arch-tar-missing",
                         Severity::Error,
                         images.shown.clone(),
@@ -408,7 +408,7 @@ fn without_mapping(generated: &Generated, context: &Context, findings: &mut Vec<
         }
     }
     if !context.built {
-        findings.push(Finding::new(
+        findings.push(finding(
             "mapping-missing",
             Severity::Info,
             images.shown.clone(),
@@ -467,7 +467,7 @@ fn unmappable(
         if hard_coded || by_traps {
             continue;
         }
-        findings.push(Finding::new(
+        findings.push(finding(
             "image-unmappable",
             Severity::Error,
             context.file("values.yaml"),
@@ -481,7 +481,7 @@ fn unmappable(
 /// The mapping check's findings, their rule ids kept. Without an images folder there are no
 /// tars to look for, so "the tar is missing" would be said of every tar.
 fn mapping_findings(
-    checked: impl Iterator<Item = osc_mapping::Finding>,
+    checked: impl Iterator<Item = Finding>,
     file: &str,
     context: &Context,
     findings: &mut Vec<Finding>,
@@ -495,7 +495,7 @@ fn mapping_findings(
             .filter(|found| found.rule != "tar-missing")
             .map(from_mapping),
     );
-    findings.push(Finding::new(
+    findings.push(finding(
         "tars-unchecked",
         Severity::Info,
         file,
@@ -505,20 +505,9 @@ fn mapping_findings(
     ));
 }
 
-/// A finding of osc-mapping's checks, its rule id kept.
-fn from_mapping(found: osc_mapping::Finding) -> Finding {
-    let severity = match found.severity {
-        osc_mapping::Severity::Error => Severity::Error,
-        osc_mapping::Severity::Warning => Severity::Warning,
-    };
-    Finding::new(
-        found.rule,
-        severity,
-        found.file,
-        (!found.field.is_empty()).then_some(found.field),
-        found.message,
-        found.help,
-    )
+/// A diagnostic of osc-mapping's checks, as it is.
+fn from_mapping(found: Finding) -> Finding {
+    found
 }
 
 fn one_line(text: &str) -> String {

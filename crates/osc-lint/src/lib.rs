@@ -41,6 +41,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use osc_diagnostic::{Diagnostic, Diagnostic as Finding, Severity};
+
 pub use osc_render::Helm;
 
 use crate::context::Context;
@@ -80,34 +82,6 @@ pub enum SourceKind {
     OscFormat,
     /// A built service package `{name}-{version}.zip`.
     Package,
-}
-
-/// One broken rule.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// A stable id, e.g. `image-hard-coded`, `olm-one-csv`, `helm-lint`.
-    pub rule: String,
-    pub severity: Severity,
-    /// Relative to the source for its own files (`Chart.yaml`, `templates/a.yaml`); as given for
-    /// the images folder and mapping.yaml; a zip entry inside a built package, with the path
-    /// inside the deployable after it (`etcd/package/etcd-1.2.0.tgz/Chart.yaml`).
-    pub file: String,
-    /// The key path, field, object or line inside `file`, when the problem is in one place.
-    pub location: Option<String>,
-    pub message: String,
-    /// What to do about it.
-    pub help: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The platform refuses the package, or the service breaks once the platform deploys it.
-    Error,
-    /// Accepted, but likely to break or not what was meant.
-    Warning,
-    /// Worth knowing; nothing to fix.
-    Info,
 }
 
 /// The source cannot be read at all; every other problem is a [`Finding`].
@@ -173,41 +147,16 @@ impl Report {
     }
 }
 
-impl Finding {
-    pub(crate) fn new(
-        rule: impl Into<String>,
-        severity: Severity,
-        file: impl Into<String>,
-        location: Option<String>,
-        message: impl Into<String>,
-        help: impl Into<String>,
-    ) -> Finding {
-        Finding {
-            rule: rule.into(),
-            severity,
-            file: file.into(),
-            location,
-            message: message.into(),
-            help: help.into(),
-        }
-    }
-}
-
-impl Severity {
-    /// `error`, `warning` or `info`, as in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// A diagnostic of lint's own rules (the other crates build theirs themselves).
+pub(crate) fn finding(
+    rule: &'static str,
+    severity: Severity,
+    file: impl Into<String>,
+    location: Option<String>,
+    message: impl Into<String>,
+    help: impl Into<String>,
+) -> Finding {
+    Diagnostic::new(rule, severity, file, message, help).at_maybe(location)
 }
 
 impl SourceKind {
@@ -227,22 +176,6 @@ impl fmt::Display for SourceKind {
     }
 }
 
-/// `error[rule]: file: location: message` and an indented `help:` line.
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}]: {}", self.severity, self.rule, self.file)?;
-        if let Some(location) = &self.location {
-            write!(f, ": {location}")?;
-        }
-        write!(
-            f,
-            ": {}\n  help: {}",
-            self.message,
-            self.help.replace('\n', "\n        ")
-        )
-    }
-}
-
 /// An OSC-format package is checked by osc-format's checklist alone: its images live in the
 /// CSD and lifecycle.yaml, which no mapping check reads yet.
 pub(crate) fn osc_format_findings(
@@ -252,23 +185,13 @@ pub(crate) fn osc_format_findings(
 ) -> Result<(), LintError> {
     // osc-format compares the archive's or folder's name with metadata.yaml: `.` has none.
     let named = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-    for found in osc_format::check_archive(&named)? {
-        findings.push(Finding::new(
-            found.rule,
-            match found.severity {
-                osc_format::Severity::Error => Severity::Error,
-                osc_format::Severity::Warning => Severity::Warning,
-            },
-            context.file(&found.file),
-            found.field,
-            found.message,
-            found.help,
-        ));
+    for mut found in osc_format::check_archive(&named)? {
+        found.file = context.file(&found.file);
+        findings.push(found);
     }
     Ok(())
 }
 
-/// By file, then severity, then rule; findings that tie keep the order the checks made them in.
 fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| (&a.file, a.severity, &a.rule).cmp(&(&b.file, b.severity, &b.rule)));
+    osc_diagnostic::sort(findings);
 }

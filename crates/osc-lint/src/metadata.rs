@@ -6,7 +6,7 @@ use osc_csv::Bundle;
 use osc_package::rules::{self, RuleError};
 
 use crate::context::Context;
-use crate::{Finding, Severity};
+use crate::{Finding, Severity, finding};
 
 const DEVICES: [&str; 3] = ["CPU", "GPU", "NPU"];
 const LOGO_FILES: [&str; 4] = ["logo.png", "logo.jpg", "logo.jpeg", "logo.svg"];
@@ -22,7 +22,7 @@ pub(crate) fn chart(chart: &Chart, context: &Context, findings: &mut Vec<Finding
     let metadata = chart.metadata();
     let file = context.file("Chart.yaml");
     let rule_broken = |broken: RuleError, key: &str, why: &str| {
-        Finding::new(
+        finding(
             broken.rule,
             Severity::Error,
             file.clone(),
@@ -46,7 +46,7 @@ pub(crate) fn chart(chart: &Chart, context: &Context, findings: &mut Vec<Finding
         ));
     }
     if metadata.description.trim().is_empty() {
-        findings.push(Finding::new(
+        findings.push(finding(
             "metadata-required",
             Severity::Error,
             file.clone(),
@@ -67,7 +67,7 @@ pub(crate) fn chart(chart: &Chart, context: &Context, findings: &mut Vec<Finding
         .collect();
     annotations_rules(&place, &annotations, context, findings);
     if !LOGO_FILES.iter().any(|name| chart.file(name).is_some()) {
-        findings.push(Finding::new(
+        findings.push(finding(
             "logo-missing",
             Severity::Info,
             file,
@@ -92,7 +92,7 @@ fn chart_maintainers(chart: &Chart, file: &str, findings: &mut Vec<Finding>) {
         } else {
             "no maintainer has both a `name` and an `email`"
         };
-        findings.push(Finding::new(
+        findings.push(finding(
             "metadata-contact",
             Severity::Error,
             file,
@@ -107,7 +107,7 @@ fn chart_maintainers(chart: &Chart, file: &str, findings: &mut Vec<Finding>) {
     for (index, maintainer) in maintainers.iter().enumerate() {
         let location = |key: &str| Some(format!("maintainers[{index}].{key}"));
         if maintainer.name.trim().is_empty() {
-            findings.push(Finding::new(
+            findings.push(finding(
                 "metadata-maintainer",
                 Severity::Warning,
                 file,
@@ -118,7 +118,7 @@ fn chart_maintainers(chart: &Chart, file: &str, findings: &mut Vec<Finding>) {
         }
         let email = maintainer.email.trim();
         if email.is_empty() {
-            findings.push(Finding::new(
+            findings.push(finding(
                 "metadata-maintainer",
                 Severity::Warning,
                 file,
@@ -127,7 +127,7 @@ fn chart_maintainers(chart: &Chart, file: &str, findings: &mut Vec<Finding>) {
                 "write an address where users can reach the maintainer",
             ));
         } else if !looks_like_email(email) {
-            findings.push(Finding::new(
+            findings.push(finding(
                 "metadata-maintainer",
                 Severity::Warning,
                 file,
@@ -148,7 +148,7 @@ pub(crate) fn operator(bundle: &Bundle, context: &Context, findings: &mut Vec<Fi
         .as_deref()
         .is_none_or(|name| name.trim().is_empty())
     {
-        findings.push(Finding::new(
+        findings.push(finding(
             "metadata-required",
             Severity::Error,
             csv_file.clone(),
@@ -165,7 +165,7 @@ pub(crate) fn operator(bundle: &Bundle, context: &Context, findings: &mut Vec<Fi
         .as_deref()
         .is_some_and(|text| !text.trim().is_empty());
     if !annotated && !described {
-        findings.push(Finding::new(
+        findings.push(finding(
             "metadata-required",
             Severity::Error,
             csv_file.clone(),
@@ -175,7 +175,7 @@ pub(crate) fn operator(bundle: &Bundle, context: &Context, findings: &mut Vec<Fi
         ));
     }
     if !operator_has_contact(csv) {
-        findings.push(Finding::new(
+        findings.push(finding(
             "metadata-contact",
             Severity::Error,
             csv_file.clone(),
@@ -196,7 +196,7 @@ pub(crate) fn operator(bundle: &Bundle, context: &Context, findings: &mut Vec<Fi
         .collect();
     annotations_rules(&place, &annotations, context, findings);
     if csv.icon.is_empty() {
-        findings.push(Finding::new(
+        findings.push(finding(
             "logo-missing",
             Severity::Info,
             csv_file,
@@ -226,7 +226,7 @@ fn service_name_of_bundle(bundle: &Bundle, context: &Context, findings: &mut Vec
         ),
     };
     if let Err(broken) = rules::service_name(&name) {
-        findings.push(Finding::new(
+        findings.push(finding(
             broken.rule,
             Severity::Error,
             context.file(&file),
@@ -283,7 +283,7 @@ fn annotations_rules(
         .map(|value| ("categories", value))
         .or_else(|| get("category").map(|value| ("category", value)));
     match categories {
-        None => findings.push(Finding::new(
+        None => findings.push(finding(
             "category-missing",
             Severity::Warning,
             place.file.clone(),
@@ -297,7 +297,7 @@ fn annotations_rules(
         Some((key, value)) => {
             for category in split_list(value) {
                 if let Err(broken) = rules::category(category) {
-                    findings.push(Finding::new(
+                    findings.push(finding(
                         broken.rule,
                         Severity::Warning,
                         place.file.clone(),
@@ -321,7 +321,7 @@ fn annotations_rules(
         let Some(value) = get(key) else { continue };
         for item in split_list(value) {
             if !allowed.contains(&item) {
-                findings.push(Finding::new(
+                findings.push(finding(
                     "metadata-annotation",
                     Severity::Error,
                     place.file.clone(),
@@ -355,7 +355,7 @@ fn source_mark(
             "is `{value}`: `helm osc package` writes `ISV` in its place (or what its --source says)"
         ),
     };
-    findings.push(Finding::new(
+    findings.push(finding(
         "source-isv",
         Severity::Info,
         place.file.clone(),

@@ -7,7 +7,7 @@ use osc_csv::Bundle;
 
 use crate::context::Context;
 use crate::metadata::slash_path;
-use crate::{Finding, LintError, Severity, csd, images, metadata, pods};
+use crate::{Finding, LintError, Severity, csd, finding, images, metadata, pods};
 
 /// OLM keeps a bundle's manifests in a ConfigMap, gzipped and base64-encoded, under 1 MiB.
 const OLM_BUNDLE_LIMIT: u64 = 1024 * 1024;
@@ -19,18 +19,9 @@ pub(crate) fn lint(
 ) -> Result<(), LintError> {
     let bundle = osc_csv::load(path)?;
     let csv_file = context.file(&slash_path(&bundle.csv_file));
-    for found in osc_csv::check(&bundle) {
-        findings.push(Finding::new(
-            found.rule,
-            match found.severity {
-                osc_csv::Severity::Error => Severity::Error,
-                osc_csv::Severity::Warning => Severity::Warning,
-            },
-            context.file(&found.file),
-            found.field,
-            found.message,
-            found.help,
-        ));
+    for mut found in osc_csv::check(&bundle) {
+        found.file = context.file(&found.file);
+        findings.push(found);
     }
     metadata::operator(&bundle, context, findings);
     size(&bundle, context, findings);
@@ -67,7 +58,7 @@ fn size(bundle: &Bundle, context: &Context, findings: &mut Vec<Finding>) {
         context.built,
         osc_package::rules::deployable_size(&file_name, bytes),
     ) {
-        findings.push(Finding::new(
+        findings.push(finding(
             broken.rule,
             Severity::Error,
             context.root(),
@@ -79,7 +70,7 @@ fn size(bundle: &Bundle, context: &Context, findings: &mut Vec<Finding>) {
     // Deflate is close to gzip; base64 adds a third.
     let encoded = bytes.div_ceil(3) * 4;
     if encoded > OLM_BUNDLE_LIMIT {
-        findings.push(Finding::new(
+        findings.push(finding(
             "olm-bundle-size",
             Severity::Warning,
             context.root(),

@@ -9,7 +9,7 @@ use zip::ZipArchive;
 
 use crate::context::{Context, Input};
 use crate::detect::detect;
-use crate::{Finding, LintError, LintRequest, Severity, SourceKind, chart, operator};
+use crate::{Finding, LintError, LintRequest, Severity, SourceKind, chart, finding, operator};
 
 /// Rules of the deployable's lint that verify already applies to the package: a tar the
 /// mapping names but images/ lacks is verify's `mapping-missing-tar`.
@@ -25,19 +25,7 @@ pub(crate) fn lint(
     let zip = request.source;
     let sha256 = PathBuf::from(format!("{}.sha256", zip.display()));
     let verified = osc_package::verify(zip, sha256.is_file().then_some(sha256.as_path()))?;
-    for found in &verified.findings {
-        findings.push(Finding::new(
-            found.rule,
-            match found.severity {
-                osc_package::Severity::Error => Severity::Error,
-                osc_package::Severity::Warning => Severity::Warning,
-            },
-            found.entry.clone(),
-            None,
-            found.message.clone(),
-            found.help.clone(),
-        ));
-    }
+    findings.extend(verified.findings.iter().cloned());
     let Some(deployable_entry) = &verified.deployable else {
         return Ok(());
     };
@@ -111,7 +99,7 @@ pub(crate) fn lint(
 
     let mut inner = Vec::new();
     if let Err(error) = lint_deployable(&deployable, &context, &mut inner) {
-        findings.push(Finding::new(
+        findings.push(finding(
             DEPLOYABLE_UNREADABLE,
             Severity::Error,
             deployable_entry.clone(),
@@ -123,7 +111,7 @@ pub(crate) fn lint(
     findings.extend(
         inner
             .into_iter()
-            .filter(|found| !COVERED_BY_VERIFY.contains(&found.rule.as_str())),
+            .filter(|found| !COVERED_BY_VERIFY.contains(&found.rule)),
     );
     Ok(())
 }

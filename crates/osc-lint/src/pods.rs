@@ -6,7 +6,7 @@ use osc_render::Rendered;
 use serde_norway::Value;
 
 use crate::context::Context;
-use crate::{Finding, Severity};
+use crate::{Finding, Severity, finding};
 
 const RULE: &str = "pull-secret-missing";
 const SECRET: &str = "default-secret";
@@ -73,7 +73,7 @@ pub(crate) fn csv(bundle: &Bundle, csv_file: &str, findings: &mut Vec<Finding>) 
 }
 
 fn missing(file: String, location: String) -> Finding {
-    Finding::new(
+    finding(
         RULE,
         Severity::Warning,
         file,

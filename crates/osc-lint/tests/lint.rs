@@ -44,13 +44,7 @@ fn findings_come_sorted_by_file_then_severity_then_rule() {
     let keys: Vec<(&str, Severity, &str)> = report
         .findings
         .iter()
-        .map(|finding| {
-            (
-                finding.file.as_str(),
-                finding.severity,
-                finding.rule.as_str(),
-            )
-        })
+        .map(|finding| (finding.file.as_str(), finding.severity, finding.rule))
         .collect();
     let mut sorted = keys.clone();
     sorted.sort();

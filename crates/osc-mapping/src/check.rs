@@ -1,40 +1,16 @@
 //! Checking a mapping against the chart's images, its values.yaml and the package's tars.
 
 use std::collections::HashMap;
-use std::fmt;
 
+use osc_diagnostic::{Diagnostic, Severity};
 use osc_image::Arch;
 use osc_render::{AddressPart, FoundImage, ImageRef, KeyOrigin, KeyPart};
 use osc_yaml::{Document, NodeKind, Path};
-use serde::Serialize;
 
 use crate::apply::Target;
 use crate::found::{is_unset, mapping_part};
 use crate::generate::{describe_use, holds};
 use crate::{Address, Mapping, Package, Part, Tar};
-
-/// Something that would go wrong on the platform, or that looks unintended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// A stable id, e.g. `path-missing`.
-    pub rule: &'static str,
-    pub severity: Severity,
-    /// The mapping file.
-    pub file: String,
-    /// The field of the mapping, e.g. `instance[1].address.tag`.
-    pub field: String,
-    pub message: String,
-    /// What to do about it.
-    pub help: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The platform refuses the package, or the service pulls or runs the wrong image.
-    Error,
-    Warning,
-}
 
 /// Checks a Helm chart's mapping (`file` names it in findings) as the platform would use it:
 /// the keys exist in the top-level values.yaml, reach the images with the parts claimed, and
@@ -73,7 +49,7 @@ pub fn check(
     images: &[FoundImage],
     values_yaml: &str,
     tars: &[Tar],
-) -> Vec<Finding> {
+) -> Vec<Diagnostic> {
     let mut checker = Checker {
         report: Report {
             file,
@@ -126,7 +102,7 @@ struct Checker<'a> {
 /// The findings of one mapping file.
 pub(crate) struct Report<'a> {
     pub file: &'a str,
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Diagnostic>,
 }
 
 impl Report<'_> {
@@ -138,13 +114,12 @@ impl Report<'_> {
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
-        self.findings.push(Finding {
-            rule,
-            severity,
-            file: self.file.to_owned(),
-            field: field.into(),
-            message: message.into(),
-            help: help.into(),
+        let field = field.into();
+        let diagnostic = Diagnostic::new(rule, severity, self.file, message, help);
+        self.findings.push(if field.is_empty() {
+            diagnostic
+        } else {
+            diagnostic.at(field)
         });
     }
 
@@ -300,7 +275,7 @@ impl<'a> Checker<'a> {
                                 ),
                                 format!(
                                     "copy `{key}` with its current value into the chart's \
-                                     values.yaml (helm osc fix does this)"
+                                     values.yaml (`helm osc package` does this in the packaged values.yaml)"
                                 ),
                             ),
                             None => self.error(
@@ -652,7 +627,7 @@ impl<'a> Checker<'a> {
                         digest_keys.join(", "),
                         without_digest(&familiar)
                     ),
-                    "empty the digest key in values.yaml (helm osc fix does this)",
+                    "empty the digest key in values.yaml (`helm osc package` does this in the packaged values.yaml)",
                 );
             } else if !in_full_address {
                 self.error(
@@ -943,24 +918,4 @@ pub(crate) fn is_valid_tag(tag: &str) -> bool {
     bytes.len() <= 128
         && bytes.first().is_some_and(|b| word(*b))
         && bytes.iter().all(|b| word(*b) || *b == b'.' || *b == b'-')
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        })
-    }
-}
-
-/// `error[path-missing] mapping.yaml: instance[0].address.tag: message`, then the help.
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}] {}", self.severity, self.rule, self.file)?;
-        if !self.field.is_empty() {
-            write!(f, ": {}", self.field)?;
-        }
-        write!(f, ": {}\n  help: {}", self.message, self.help)
-    }
 }

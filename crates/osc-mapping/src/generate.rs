@@ -172,7 +172,7 @@ fn mappable_keys<'a>(
                 .to_owned(),
             (None, AddressPart::Digest) => format!(
                 "it holds the digest {}: the platform pushes the image with a new manifest \
-                 and digest and writes no digest, so empty this key (helm osc fix does)",
+                 and digest and writes no digest, so empty this key (`helm osc package` does in the packaged values.yaml)",
                 key.value
             ),
             (None, _) => format!(

@@ -16,7 +16,7 @@ mod operator;
 mod render;
 
 pub use crate::apply::{Applied, Change, apply};
-pub use crate::check::{Finding, Severity, check};
+pub use crate::check::check;
 pub use crate::error::Error;
 pub use crate::found::Tar;
 pub use crate::generate::{Generated, Unmappable, UnmatchedTar, generate};
@@ -28,3 +28,4 @@ pub use crate::operator::{
     UnmovableImage, apply_operator, check_operator, generate_operator, operator_images,
 };
 pub use crate::render::Comments;
+pub use osc_diagnostic::{Diagnostic, Severity};

@@ -16,7 +16,8 @@ mod zip_stream;
 
 pub use deployable::zip_files;
 pub use error::Error;
-pub use verify::{Finding, Report, Severity, verify};
+pub use osc_diagnostic::{Diagnostic, Severity};
+pub use verify::{Report, verify};
 pub use write::{
     Deployable, DeployableSource, PackageSpec, Progress, Written, WrittenEntry, write,
 };

@@ -8,6 +8,8 @@ use sha2::{Digest, Sha256};
 use zip::ZipArchive;
 use zip::result::ZipError;
 
+use osc_diagnostic::{Diagnostic, Severity};
+
 use crate::error::Error;
 use crate::mapping;
 use crate::rules::{self, RuleError};
@@ -17,7 +19,7 @@ use crate::zip_stream::hex;
 /// Checks a service package zip (and, when given, its `.sha256`) against the layout, naming, source
 /// and mapping rules, reading every entry through to check its CRC.
 ///
-/// Fails only when `zip` cannot be opened as a zip at all; everything else is a [`Finding`].
+/// Fails only when `zip` cannot be opened as a zip at all; everything else is a [`Diagnostic`] naming the entry it is about as its file.
 pub fn verify(zip: &Path, sha256_file: Option<&Path>) -> Result<Report, Error> {
     let open_error = |cause: String| Error::Open {
         path: zip.to_owned(),
@@ -48,7 +50,7 @@ pub fn verify(zip: &Path, sha256_file: Option<&Path>) -> Result<Report, Error> {
 /// What `verify` found and what the package holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Diagnostic>,
     /// The top folder, i.e. the serviceName.
     pub name: Option<String>,
     /// The version, from the zip's file name `{name}-{version}.zip`.
@@ -67,25 +69,6 @@ impl Report {
             .iter()
             .any(|finding| finding.severity == Severity::Error)
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// Stable rule id, e.g. `mapping-missing-tar`.
-    pub rule: &'static str,
-    pub severity: Severity,
-    /// The zip entry (or file) concerned.
-    pub entry: String,
-    pub message: String,
-    pub help: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// The platform refuses the package, or the service will not work.
-    Error,
-    /// Accepted, but probably not what was meant.
-    Warning,
 }
 
 /// Large reads keep the CRC pass over multi-GiB image tars cheap.
@@ -125,13 +108,9 @@ impl Check {
         message: String,
         help: String,
     ) {
-        self.report.findings.push(Finding {
-            rule,
-            severity,
-            entry: entry.to_owned(),
-            message,
-            help,
-        });
+        self.report
+            .findings
+            .push(Diagnostic::new(rule, severity, entry, message, help));
     }
 
     fn broken(&mut self, entry: &str, broken: RuleError) {

@@ -352,7 +352,7 @@ fn render(report: &Report) -> String {
         writeln!(
             text,
             "  {:?} {} [{}]\n    {}\n    help: {}",
-            finding.severity, finding.rule, finding.entry, finding.message, finding.help
+            finding.severity, finding.rule, finding.file, finding.message, finding.help
         )
         .unwrap();
     }
@@ -424,7 +424,7 @@ fn crc_errors_are_found() {
     let found: Vec<(&str, &str)> = report
         .findings
         .iter()
-        .map(|finding| (finding.rule, finding.entry.as_str()))
+        .map(|finding| (finding.rule, finding.file.as_str()))
         .collect();
     assert_eq!(
         found,

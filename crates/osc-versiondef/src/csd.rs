@@ -5,7 +5,7 @@ use std::ops::Range;
 use osc_yaml::{Document, NodeKind, NodeRef, Path, ScalarStyle, Segment};
 
 use crate::template::reads_as_string;
-use crate::{Error, Finding, Mode, Severity, Target, VersionDefinition, template, validate};
+use crate::{Diagnostic, Error, Mode, Target, VersionDefinition, template, validate};
 
 /// Reads `spec.versionDefinition` from a CSD; `None` when the CSD has none.
 ///
@@ -41,7 +41,7 @@ pub fn write_into_csd(
 
 /// Checks the versionDefinition of a CSD as written: that it can be read, that its tags are
 /// quoted where YAML would take them for numbers, and the rules of [`crate::validate`].
-pub fn lint_csd(csd: &str, target: &Target) -> Vec<Finding> {
+pub fn lint_csd(csd: &str, target: &Target, file: &str) -> Vec<Diagnostic> {
     let read = Document::parse(csd)
         .map_err(Error::from)
         .and_then(|document| read(&document));
@@ -64,30 +64,26 @@ pub fn lint_csd(csd: &str, target: &Target) -> Vec<Finding> {
                     "write it as `versionDefinition: {mode: tag, path: image.tag, tags: [\"1.0.0\"]}`",
                 ),
             };
-            vec![Finding {
-                rule,
-                severity: Severity::Error,
-                field: field.to_string(),
-                message: error.to_string(),
-                help: help.to_string(),
-            }]
+            vec![Diagnostic::error(rule, file, error.to_string(), help).at(field)]
         }
         Ok(None) => Vec::new(),
         Ok(Some(read)) => {
             let mut findings = read
                 .unquoted_tags
                 .iter()
-                .map(|(index, tag)| Finding {
-                    rule: "versiondef-tag-unquoted",
-                    severity: Severity::Error,
-                    field: format!("versionDefinition.tags[{index}]"),
-                    message: format!(
-                        "`{tag}` is not quoted, so YAML reads it as a number or boolean rather than the tag `{tag}`"
-                    ),
-                    help: format!("quote it: \"{tag}\""),
+                .map(|(index, tag)| {
+                    Diagnostic::error(
+                        "versiondef-tag-unquoted",
+                        file,
+                        format!(
+                            "`{tag}` is not quoted, so YAML reads it as a number or boolean rather than the tag `{tag}`"
+                        ),
+                        format!("quote it: \"{tag}\""),
+                    )
+                    .at(format!("versionDefinition.tags[{index}]"))
                 })
                 .collect::<Vec<_>>();
-            findings.extend(validate(&read.definition, target));
+            findings.extend(validate(&read.definition, target, file));
             findings
         }
     }

@@ -12,7 +12,7 @@
 //!     description: None,
 //! };
 //! let values_yaml = "image:\n  repository: example/db\n  tag: 1.0.0\n";
-//! let findings = osc_versiondef::validate(&definition, &Target::Values { values_yaml });
+//! let findings = osc_versiondef::validate(&definition, &Target::Values { values_yaml }, "csd.yaml");
 //! // A Helm service only draws the warning that the user guide forbids Helm instance upgrades.
 //! assert_eq!(findings.len(), 1);
 //! let csd = osc_versiondef::write_into_csd(None, &definition)?;
@@ -34,6 +34,7 @@ use serde::Serialize;
 pub use crate::csd::{lint_csd, read_from_csd, write_into_csd};
 pub use crate::error::Error;
 pub use crate::validate::validate;
+pub use osc_diagnostic::{Diagnostic, Severity};
 
 /// `spec.versionDefinition` of a CSD: which field of the instance holds its version, and the
 /// versions users may move an instance between.
@@ -72,28 +73,6 @@ pub enum Target<'a> {
     },
 }
 
-/// One broken rule of a versionDefinition.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// Stable identifier, such as `versiondef-path-missing`.
-    pub rule: &'static str,
-    pub severity: Severity,
-    /// The field concerned, such as `versionDefinition.tags[1]`.
-    pub field: String,
-    pub message: String,
-    /// What to do about it.
-    pub help: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The platform refuses the package, or instance upgrades cannot work.
-    Error,
-    /// Accepted, but probably not what was meant.
-    Warning,
-}
-
 impl Mode {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -122,19 +101,5 @@ impl FromStr for Mode {
                 line: None,
             }),
         }
-    }
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(
-            f,
-            "{severity}[{}]: {}: {}\n  help: {}",
-            self.rule, self.field, self.message, self.help
-        )
     }
 }

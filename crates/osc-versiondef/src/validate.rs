@@ -5,12 +5,21 @@ use std::collections::HashSet;
 use osc_yaml::{Path, Segment};
 
 use crate::image::{is_valid_tag, parse_reference};
-use crate::{Finding, Mode, Severity, Target, VersionDefinition};
+use crate::{Diagnostic, Mode, Severity, Target, VersionDefinition};
 
 /// Checks `definition` against the values.yaml or sample custom resource its `path` points into.
 ///
-/// Findings come in a stable order: tags, then path, then the value found there.
-pub fn validate(definition: &VersionDefinition, target: &Target) -> Vec<Finding> {
+/// Diagnostics come in a stable order: tags, then path, then the value found there; each names
+/// `file`, where the definition was written (csd.yaml, or the flags that gave it).
+pub fn validate(definition: &VersionDefinition, target: &Target, file: &str) -> Vec<Diagnostic> {
+    let mut findings = validate_fields(definition, target);
+    for finding in &mut findings {
+        finding.file = file.to_string();
+    }
+    findings
+}
+
+fn validate_fields(definition: &VersionDefinition, target: &Target) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     check_tags(&definition.tags, &mut findings);
     if let Some(current) = check_path(definition, target, &mut findings) {
@@ -28,7 +37,7 @@ pub fn validate(definition: &VersionDefinition, target: &Target) -> Vec<Finding>
     findings
 }
 
-fn check_tags(tags: &[String], findings: &mut Vec<Finding>) {
+fn check_tags(tags: &[String], findings: &mut Vec<Diagnostic>) {
     if tags.is_empty() {
         findings.push(error(
             "versiondef-tags-empty",
@@ -73,7 +82,7 @@ enum Found {
 fn check_path(
     definition: &VersionDefinition,
     target: &Target,
-    findings: &mut Vec<Finding>,
+    findings: &mut Vec<Diagnostic>,
 ) -> Option<String> {
     let field = "versionDefinition.path";
     let text = definition.path.as_str();
@@ -180,7 +189,7 @@ fn check_path(
     }
 }
 
-fn check_value(definition: &VersionDefinition, value: &str, findings: &mut Vec<Finding>) {
+fn check_value(definition: &VersionDefinition, value: &str, findings: &mut Vec<Diagnostic>) {
     let field = "versionDefinition.mode";
     let path = &definition.path;
     let looks_like_reference = value.contains(['/', ':', '@']);
@@ -318,7 +327,7 @@ fn error(
     field: &str,
     message: impl Into<String>,
     help: impl Into<String>,
-) -> Finding {
+) -> Diagnostic {
     finding(rule, Severity::Error, field, message, help)
 }
 
@@ -327,7 +336,7 @@ fn warning(
     field: &str,
     message: impl Into<String>,
     help: impl Into<String>,
-) -> Finding {
+) -> Diagnostic {
     finding(rule, Severity::Warning, field, message, help)
 }
 
@@ -337,12 +346,7 @@ fn finding(
     field: &str,
     message: impl Into<String>,
     help: impl Into<String>,
-) -> Finding {
-    Finding {
-        rule,
-        severity,
-        field: field.to_string(),
-        message: message.into(),
-        help: help.into(),
-    }
+) -> Diagnostic {
+    // The file is set by `validate`, which knows where the definition was written.
+    Diagnostic::new(rule, severity, "", message, help).at(field)
 }

@@ -188,14 +188,14 @@ fn lint_reports_rules_of_the_text() {
         ),
     ];
     for (rule, csd) in cases {
-        let findings = osc_versiondef::lint_csd(csd, &target);
+        let findings = osc_versiondef::lint_csd(csd, &target, "csd.yaml");
         assert!(
             findings.iter().any(|finding| finding.rule == rule),
             "{rule}: {findings:#?}"
         );
     }
     let quoted = "spec:\n  versionDefinition:\n    mode: tag\n    path: image.tag\n    tags: [\"1.10\", 2.0.1, v3]\n";
-    let rules: Vec<_> = osc_versiondef::lint_csd(quoted, &target)
+    let rules: Vec<_> = osc_versiondef::lint_csd(quoted, &target, "csd.yaml")
         .into_iter()
         .map(|finding| finding.rule)
         .collect();

@@ -1,6 +1,6 @@
 //! One case per rule of `validate`, each with the bad input that breaks it.
 
-use osc_versiondef::{Finding, Mode, Severity, Target, VersionDefinition};
+use osc_versiondef::{Diagnostic as Finding, Mode, Severity, Target, VersionDefinition};
 use serde_json::json;
 
 const VALUES: &str = r#"
@@ -151,6 +151,7 @@ fn helm_rules() {
             &Target::Values {
                 values_yaml: VALUES,
             },
+            "csd.yaml",
         );
         let mut expected = expected.to_vec();
         expected.push(("versiondef-helm-upgrade", Warning));
@@ -165,6 +166,7 @@ fn values_that_are_not_yaml_are_reported() {
         &Target::Values {
             values_yaml: "image: [",
         },
+        "csd.yaml",
     );
     assert_eq!(findings[0].rule, "versiondef-values-invalid");
     assert!(
@@ -182,6 +184,7 @@ fn url_mode_rejects_text_that_is_no_reference() {
     let findings = osc_versiondef::validate(
         &definition(Mode::Url, "image", &["1.0"]),
         &Target::Values { values_yaml },
+        "csd.yaml",
     );
     assert_eq!(findings[0].rule, "versiondef-mode-mismatch");
     assert!(
@@ -236,7 +239,7 @@ fn operator_rules() {
             kind: "Kafka",
             example: &example,
         };
-        let findings = osc_versiondef::validate(definition, &target);
+        let findings = osc_versiondef::validate(definition, &target, "csd.yaml");
         assert_eq!(rules(&findings), expected.to_vec(), "{name}: {findings:#?}");
     }
 }
@@ -250,6 +253,7 @@ fn messages_say_what_is_wrong_and_what_to_do() {
             kind: "Kafka",
             example: &example,
         },
+        "csd.yaml",
     );
     let text = findings
         .iter()

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use osc_versiondef::{Finding, Severity, Target, VersionDefinition};
+use osc_versiondef::{Diagnostic, Severity, Target, VersionDefinition};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -16,7 +16,7 @@ use crate::output::{Format, Output};
 struct DefinitionReport {
     ok: bool,
     csd: Option<String>,
-    findings: Vec<Finding>,
+    findings: Vec<Diagnostic>,
 }
 
 pub fn version_definition(args: &VersionDefinitionArgs, output: &Output) -> Result<Outcome> {
@@ -38,6 +38,7 @@ pub fn version_definition(args: &VersionDefinitionArgs, output: &Output) -> Resu
                 &Target::Values {
                     values_yaml: &values,
                 },
+                "--path",
             )
         }
         Source::Bundle(bundle) => {
@@ -73,6 +74,7 @@ pub fn version_definition(args: &VersionDefinitionArgs, output: &Output) -> Resu
                     kind: &kind,
                     example,
                 },
+                "--path",
             )
         }
     };
@@ -117,15 +119,9 @@ pub fn version_definition(args: &VersionDefinitionArgs, output: &Output) -> Resu
     })
 }
 
-fn print_findings(findings: &[Finding], output: &Output) {
+fn print_findings(findings: &[Diagnostic], output: &Output) {
     for finding in findings {
-        output.diagnostic(
-            finding.severity == Severity::Error,
-            finding.rule,
-            &finding.field,
-            &finding.message,
-            &finding.help,
-        );
+        output.diagnostic(finding);
     }
 }
 

@@ -1,17 +1,15 @@
 //! `helm osc lint SOURCE`: one report of everything the platform will refuse or break on, and
 //! the same checks run by `helm osc package` before it builds anything.
 
-use anstyle::{AnsiColor, Style};
-
 use anyhow::{Result, bail};
-use osc_lint::{Finding, Helm, LintRequest, Report, Severity};
+use osc_lint::{Finding, Helm, LintRequest, Severity};
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::cli::{LintArgs, PackageArgs};
 use crate::commands::discovery;
 use crate::env::HelmEnv;
-use crate::output::{BOLD, DIM, Format, Output};
+use crate::output::{Format, Output};
 
 /// The JSON (and YAML) report; its fields are documented in the README.
 #[derive(Serialize)]
@@ -43,7 +41,7 @@ pub fn run(args: &LintArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
     }
     let failed = report.has_errors() || (args.strict && report.count(Severity::Warning) > 0);
     match output.format() {
-        Format::Text => print_text(&report, output),
+        Format::Text => output.diagnostics(&report.findings),
         Format::Json | Format::Yaml => output.structured(&JsonReport {
             ok: !failed,
             source: args.source.display().to_string(),
@@ -92,7 +90,7 @@ fn write_fixed(
 
 /// `helm osc package` lints what it is given first and refuses when there are errors, leaving
 /// out the rules its own flags settle (`--name` sets the service name, and so on).
-pub fn before_packaging(args: &PackageArgs, env: &HelmEnv) -> Result<()> {
+pub fn before_packaging(args: &PackageArgs, env: &HelmEnv, output: &Output) -> Result<()> {
     let helm = env.helm().map(Helm::new);
     let namespace = env
         .namespace
@@ -107,7 +105,7 @@ pub fn before_packaging(args: &PackageArgs, env: &HelmEnv) -> Result<()> {
         helm: helm.as_ref(),
     };
     let report = osc_lint::lint(&request)?;
-    let settled_by_flags = |finding: &&Finding| match finding.rule.as_str() {
+    let settled_by_flags = |finding: &&Finding| match finding.rule {
         "name-service" => args.name.is_some(),
         "name-version" => args.service_version.is_some(),
         "name-category" | "category-missing" => args.category.is_some(),
@@ -129,104 +127,13 @@ pub fn before_packaging(args: &PackageArgs, env: &HelmEnv) -> Result<()> {
         return Ok(());
     }
     for finding in &errors {
-        anstream::eprintln!("{}", finding_text(finding, true));
+        output.diagnostic(finding);
     }
     bail!(
         "{}: {} error{} found by lint, so nothing was packaged (`helm osc lint {}` shows the whole report)",
         args.source.display(),
         errors.len(),
-        plural(errors.len()),
+        crate::output::plural(errors.len()),
         args.source.display()
     )
-}
-
-fn print_text(report: &Report, output: &Output) {
-    let mut file: Option<&str> = None;
-    for finding in &report.findings {
-        if file != Some(finding.file.as_str()) {
-            if file.is_some() {
-                output.text("");
-            }
-            output.text(format_args!("{BOLD}{}{BOLD:#}", finding.file));
-            file = Some(&finding.file);
-        }
-        output.text(indent(&finding_text(finding, false), "  "));
-    }
-    if !report.findings.is_empty() {
-        output.text("");
-    }
-    output.text(summary(report));
-}
-
-/// `error[rule]: location: message` and its `help:`; with `with_file`, the file leads.
-fn finding_text(finding: &Finding, with_file: bool) -> String {
-    let style = severity_style(finding.severity);
-    let mut text = format!(
-        "{style}{}[{}]{style:#}: ",
-        label(finding.severity),
-        finding.rule
-    );
-    if with_file {
-        text.push_str(&format!("{BOLD}{}{BOLD:#}: ", finding.file));
-    }
-    if let Some(location) = &finding.location {
-        text.push_str(&format!("{BOLD}{location}{BOLD:#}: "));
-    }
-    text.push_str(&finding.message);
-    text.push('\n');
-    text.push_str(&indent(
-        &format!("{DIM}help:{DIM:#} {}", finding.help),
-        "  ",
-    ));
-    text
-}
-
-/// `2 errors, 1 warning, 3 notes in 4 files`, each count coloured when not zero.
-fn summary(report: &Report) -> String {
-    let part = |severity: Severity, noun: &str| {
-        let count = report.count(severity);
-        let text = format!("{count} {noun}{}", plural(count));
-        if count == 0 {
-            text
-        } else {
-            let style = severity_style(severity);
-            format!("{style}{text}{style:#}")
-        }
-    };
-    let files = report.file_count();
-    format!(
-        "{}, {}, {} in {files} file{}",
-        part(Severity::Error, "error"),
-        part(Severity::Warning, "warning"),
-        part(Severity::Info, "note"),
-        plural(files)
-    )
-}
-
-/// Info findings print as `note`, as compilers do.
-fn label(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "note",
-    }
-}
-
-fn severity_style(severity: Severity) -> Style {
-    match severity {
-        Severity::Error => AnsiColor::Red.on_default().bold(),
-        Severity::Warning => AnsiColor::Yellow.on_default().bold(),
-        Severity::Info => AnsiColor::Cyan.on_default().bold(),
-    }
-}
-
-fn indent(text: &str, prefix: &str) -> String {
-    text.lines()
-        .map(|line| format!("{prefix}{line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn plural(count: usize) -> &'static str {
-    if count == 1 { "" } else { "s" }
 }

@@ -3,14 +3,14 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use osc_mapping::{Finding, Severity};
+use osc_mapping::{Diagnostic, Severity};
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::cli::MappingArgs;
 use crate::commands::discovery;
 use crate::env::HelmEnv;
-use crate::output::{BOLD, DIM, Format, Output};
+use crate::output::{Format, Output};
 
 pub fn run(args: &MappingArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
     if let Some(bundle) = crate::commands::package::Source::bundle(&args.source)? {
@@ -130,7 +130,7 @@ struct Checked {
     mapping_file: String,
     errors: usize,
     warnings: usize,
-    findings: Vec<Finding>,
+    findings: Vec<Diagnostic>,
 }
 
 fn check(
@@ -149,7 +149,7 @@ fn check(
 }
 
 /// The findings of `mapping --check`, for a chart or a bundle; Findings when any is an error.
-pub fn report_checked(shown: String, findings: Vec<Finding>, output: &Output) -> Outcome {
+pub fn report_checked(shown: String, findings: Vec<Diagnostic>, output: &Output) -> Outcome {
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -173,15 +173,8 @@ pub fn report_checked(shown: String, findings: Vec<Finding>, output: &Output) ->
 }
 
 fn print_findings(checked: &Checked, output: &Output) {
-    for finding in &checked.findings {
-        let (label, style) = match finding.severity {
-            Severity::Error => ("error", anstyle::AnsiColor::Red.on_default().bold()),
-            Severity::Warning => ("warning", anstyle::AnsiColor::Yellow.on_default().bold()),
-        };
-        output.text(format_args!(
-            "{style}{label}[{}]{style:#}: {BOLD}{}: {}{BOLD:#}: {}\n  {DIM}help:{DIM:#} {}",
-            finding.rule, finding.file, finding.field, finding.message, finding.help
-        ));
+    if !checked.findings.is_empty() {
+        output.diagnostics(&checked.findings);
     }
     output.text(format_args!(
         "{}: {}",

@@ -46,7 +46,7 @@ struct EntryReport {
 }
 
 pub fn run(args: &PackageArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    lint::before_packaging(args, env)?;
+    lint::before_packaging(args, env, output)?;
     let annotations = annotations(args);
     let pairs: Vec<(&str, &str)> = annotations
         .iter()

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use osc_package::{Finding, Severity};
+use osc_package::{Diagnostic, Severity};
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::cli::VerifyArgs;
-use crate::output::{BOLD, DIM, Format, Output};
+use crate::output::{Format, Output};
 
 #[derive(Serialize)]
 struct Report {
@@ -22,16 +22,7 @@ struct Report {
     mapping: Option<String>,
     errors: usize,
     warnings: usize,
-    findings: Vec<FindingReport>,
-}
-
-#[derive(Serialize)]
-struct FindingReport {
-    rule: &'static str,
-    severity: &'static str,
-    entry: String,
-    message: String,
-    help: String,
+    findings: Vec<Diagnostic>,
 }
 
 pub fn run(args: &VerifyArgs, output: &Output) -> Result<Outcome> {
@@ -54,7 +45,7 @@ pub fn run(args: &VerifyArgs, output: &Output) -> Result<Outcome> {
         sha256_file: sha256_file.map(|path| path.display().to_string()),
         errors: count(Severity::Error),
         warnings: count(Severity::Warning),
-        findings: checked.findings.iter().map(finding_report).collect(),
+        findings: checked.findings.clone(),
         name: checked.name,
         version: checked.version,
         deployable: checked.deployable,
@@ -72,30 +63,9 @@ pub fn run(args: &VerifyArgs, output: &Output) -> Result<Outcome> {
     })
 }
 
-fn finding_report(finding: &Finding) -> FindingReport {
-    FindingReport {
-        rule: finding.rule,
-        severity: match finding.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        },
-        entry: finding.entry.clone(),
-        message: finding.message.clone(),
-        help: finding.help.clone(),
-    }
-}
-
 fn print_text(report: &Report, output: &Output) {
-    for finding in &report.findings {
-        let style = if finding.severity == "error" {
-            anstyle::AnsiColor::Red.on_default().bold()
-        } else {
-            anstyle::AnsiColor::Yellow.on_default().bold()
-        };
-        output.text(format_args!(
-            "{style}{}[{}]{style:#}: {BOLD}{}{BOLD:#}: {}\n  {DIM}help:{DIM:#} {}",
-            finding.severity, finding.rule, finding.entry, finding.message, finding.help
-        ));
+    if !report.findings.is_empty() {
+        output.diagnostics(&report.findings);
     }
     let what = format!(
         "{} {} ({}, {} image tars{}{})",

@@ -468,12 +468,13 @@ fn version_definition(
             example: example.unwrap_or(&null),
         }
     };
-    for finding in osc_versiondef::lint_csd(csd_text, &target) {
+    for finding in osc_versiondef::lint_csd(csd_text, &target, file) {
+        let field = finding.location.map(|field| format!("spec.{field}"));
         findings.push(
             finding.rule,
             finding.severity,
             file,
-            Some(&format!("spec.{}", finding.field)),
+            field.as_deref(),
             finding.message,
             finding.help,
         );

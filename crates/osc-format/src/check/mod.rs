@@ -9,46 +9,16 @@ mod metadata;
 mod vendor;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
-use serde::Serialize;
+use osc_diagnostic::{Diagnostic, Severity};
 
-use crate::{ReadError, Severity, read_package};
-
-/// One broken rule of an OSC-format package.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// Stable identifier, such as `csd-crdref`.
-    pub rule: &'static str,
-    pub severity: Severity,
-    /// Path inside the package (or the archive's name), such as `manifests/redis_csd.yaml`.
-    pub file: String,
-    /// Dotted path of the field inside `file`, when the problem is in one field.
-    pub field: Option<String>,
-    pub message: String,
-    /// What to do about it.
-    pub help: String,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{severity}[{}]: {}", self.rule, self.file)?;
-        if let Some(field) = &self.field {
-            write!(f, ": {field}")?;
-        }
-        write!(f, ": {}\n  help: {}", self.message, self.help)
-    }
-}
+use crate::{ReadError, read_package};
 
 /// Checks the files of an OSC-format package (paths relative to the package root; one top folder
 /// holding everything is looked through). Findings come in a stable order: layout, metadata.yaml,
 /// CRDs, CSDs, lifecycle.yaml, vendor files, raw/.
-pub fn check(files: &[(String, Vec<u8>)]) -> Vec<Finding> {
+pub fn check(files: &[(String, Vec<u8>)]) -> Vec<Diagnostic> {
     let package = Package::new(files);
     let mut findings = Findings::default();
     layout::check(&package, &mut findings);
@@ -67,7 +37,7 @@ pub fn check(files: &[(String, Vec<u8>)]) -> Vec<Finding> {
 
 /// Reads an OSC-format package (folder, `.zip` or `.tgz`) and checks it, its name against
 /// metadata.yaml, and an archive's size against the platform's 4 MB.
-pub fn check_archive(path: &Path) -> Result<Vec<Finding>, ReadError> {
+pub fn check_archive(path: &Path) -> Result<Vec<Diagnostic>, ReadError> {
     let files = read_package(path)?;
     let mut findings = check(&files);
     let package = Package::new(&files);
@@ -83,16 +53,12 @@ pub fn check_archive(path: &Path) -> Result<Vec<Finding>, ReadError> {
     if let (Some(name), Some(version)) = (&facts.name, &facts.version) {
         let expected = format!("{name}-{version}");
         if stem != expected {
-            findings.push(Finding {
-                rule: "names-archive",
-                severity: Severity::Error,
-                file: file_name.clone(),
-                field: None,
-                message: format!(
-                    "the package is named `{file_name}`, but metadata.yaml says `{expected}`"
-                ),
-                help: format!("name it `{expected}.zip` (or `.tgz`)"),
-            });
+            findings.push(Diagnostic::error(
+                "names-archive",
+                file_name.clone(),
+                format!("the package is named `{file_name}`, but metadata.yaml says `{expected}`"),
+                format!("name it `{expected}.zip` (or `.tgz`)"),
+            ));
         }
     }
     let size = std::fs::metadata(path)
@@ -102,18 +68,15 @@ pub fn check_archive(path: &Path) -> Result<Vec<Finding>, ReadError> {
         })?
         .len();
     if path.is_file() && size > osc_package::rules::MAX_DEPLOYABLE_BYTES {
-        findings.push(Finding {
-            rule: "size-archive",
-            severity: Severity::Error,
-            file: file_name,
-            field: None,
-            message: format!(
+        findings.push(Diagnostic::error(
+            "size-archive",
+            file_name,
+            format!(
                 "the package is {size} bytes; the platform accepts at most 4 MB ({} bytes)",
                 osc_package::rules::MAX_DEPLOYABLE_BYTES
             ),
-            help: "shrink raw/ (drop files .helmignore could exclude, such as docs and tests) or the CRD schemas"
-                .to_string(),
-        });
+            "shrink raw/ (drop files .helmignore could exclude, such as docs and tests) or the CRD schemas",
+        ));
     }
     Ok(findings)
 }
@@ -166,7 +129,7 @@ impl<'a> Package<'a> {
 }
 
 #[derive(Default)]
-pub(crate) struct Findings(Vec<Finding>);
+pub(crate) struct Findings(Vec<Diagnostic>);
 
 impl Findings {
     pub fn error(
@@ -200,14 +163,10 @@ impl Findings {
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
-        self.0.push(Finding {
-            rule,
-            severity,
-            file: file.to_string(),
-            field: field.map(str::to_string),
-            message: message.into(),
-            help: help.into(),
-        });
+        self.0.push(
+            Diagnostic::new(rule, severity, file, message, help)
+                .at_maybe(field.map(str::to_string)),
+        );
     }
 }
 

@@ -13,7 +13,9 @@ use crate::operator::images::{
     ContainerPlace, ExampleImage, OperatorImages, json_at, kind_name, names_a_registry,
     operator_images, parse_kind,
 };
-use crate::{Finding, Mapping, Part, Tar};
+use osc_diagnostic::Diagnostic;
+
+use crate::{Mapping, Part, Tar};
 
 /// Checks an operator bundle's mapping (`file` names it in findings) as the platform would use
 /// it: every container of the CSV's deployments is covered by `lifecycle` under its own name and
@@ -56,7 +58,7 @@ pub fn check_operator(
     mapping: &Mapping,
     bundle: &Bundle,
     tars: &[Tar],
-) -> Vec<Finding> {
+) -> Vec<Diagnostic> {
     let images = operator_images(bundle);
     let examples: &[Value] = match bundle.csv.alm_examples.as_ref().map(|alm| &alm.examples) {
         Some(Ok(examples)) => examples,

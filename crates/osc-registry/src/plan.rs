@@ -255,11 +255,9 @@ pub(crate) fn select_image(
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let wrong_arch = archive
-        .images
-        .iter()
-        .filter(|image| names_it(image))
-        .all(|image| image.architecture != *arch);
+    // An image that is the entry's, but of another architecture, would have been chosen had it
+    // been of this one.
+    let wrong_arch = archive.images.iter().any(names_it);
     let fix = if wrong_arch {
         format!(
             "name the tar under the package field of its architecture, or save the {} image: `docker pull --platform linux/{}` then `docker save`",

@@ -346,7 +346,20 @@ fn digest_compressed(path: &Path, layer: &Layer) -> Result<String, Error> {
     };
     if layer.compression == Compression::Gzip {
         let mut uncompressed = Sha256::new();
-        io::copy(&mut MultiGzDecoder::new(&mut stored), &mut uncompressed).map_err(read_error)?;
+        io::copy(&mut MultiGzDecoder::new(&mut stored), &mut uncompressed).map_err(|source| {
+            match source.kind() {
+                io::ErrorKind::InvalidData
+                | io::ErrorKind::InvalidInput
+                | io::ErrorKind::UnexpectedEof => Error::BadTar {
+                    tar: path.to_owned(),
+                    problem: format!(
+                        "layer `{}` is not valid gzip ({source}): the tar is damaged",
+                        layer.entry
+                    ),
+                },
+                _ => read_error(source),
+            }
+        })?;
         let actual = hex_digest(uncompressed);
         if actual != layer.diff_id {
             return Err(Error::DigestMismatch {

@@ -356,3 +356,76 @@ fn inspect_says_when_there_is_no_such_image() {
         "{error}"
     );
 }
+
+#[test]
+fn pushes_gzipped_layers_with_their_media_type() {
+    let registry = TestRegistry::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_gzip_docker(
+        dir.path(),
+        "app.tar",
+        "team/app:1",
+        Arch::X86_64,
+        "app amd64",
+    );
+    write_gzip_oci(
+        dir.path(),
+        "app-arm64.tar",
+        "team/app:1",
+        Arch::Aarch64,
+        "app arm64",
+    );
+    std::fs::write(
+        dir.path().join("mapping.yaml"),
+        "instance:\n- image: app\n  tag: '1'\n  package: {x86_64: app.tar, aarch64: app-arm64.tar}\n",
+    )
+    .unwrap();
+    let plan = Plan::from_dir(dir.path()).unwrap();
+    let target = Registry::parse(&format!("{}/org", registry.host())).unwrap();
+
+    push_all(&plan, &target).unwrap();
+
+    let index = registry.get("/v2/org/app/manifests/1", &[INDEX]).json();
+    for entry in index["manifests"].as_array().unwrap() {
+        let manifest = check_manifest(&registry, "org/app", entry["digest"].as_str().unwrap());
+        assert_eq!(
+            manifest["layers"][0]["mediaType"],
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_gzip_layer_fails_before_anything_is_sent() {
+    let registry = TestRegistry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let tar = write_gzip_docker(
+        dir.path(),
+        "app.tar",
+        "team/app:1",
+        Arch::X86_64,
+        "app amd64",
+    );
+    // Inside the deflate data: the layer no longer decompresses to its diff_id, if at all.
+    flip_in_gzip(&tar, 12);
+    std::fs::write(
+        dir.path().join("mapping.yaml"),
+        "instance:\n- image: app\n  tag: '1'\n  package: {x86_64: app.tar}\n",
+    )
+    .unwrap();
+    let plan = Plan::from_dir(dir.path()).unwrap();
+    let target = Registry::parse(&format!("{}/org", registry.host())).unwrap();
+
+    let error = push_all(&plan, &target).unwrap_err();
+
+    assert!(
+        matches!(error, Error::DigestMismatch { .. } | Error::BadTar { .. }),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("app.tar") && message.contains("layer.tar.gz"),
+        "{message}"
+    );
+    assert!(registry.tags("org/app").is_empty());
+}

@@ -61,3 +61,116 @@ pub fn flip_byte(file: &Path, needle: &[u8]) {
 
 pub const INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{:x}", sha2::Sha256::digest(bytes))
+}
+
+fn tar_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, bytes) in entries {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        builder.append_data(&mut header, name, *bytes).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A gzipped layer holding `content` and the config naming its diff_id.
+fn gzip_image(arch: &Arch, content: &str) -> (Vec<u8>, Vec<u8>) {
+    let layer = tar_of(&[("etc/osc-test", content.as_bytes())]);
+    let config = serde_json::json!({
+        "architecture": arch.oci_name(),
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]},
+    });
+    (gzip(&layer), config.to_string().into_bytes())
+}
+
+/// A docker-archive whose layer is gzipped under a name that is not its digest, as some tools
+/// write them: its stored digest is known only by reading it.
+pub fn write_gzip_docker(
+    dir: &Path,
+    file: &str,
+    repo_tag: &str,
+    arch: Arch,
+    content: &str,
+) -> PathBuf {
+    let (layer, config) = gzip_image(&arch, content);
+    let manifest = serde_json::json!([{
+        "Config": "config.json",
+        "RepoTags": [repo_tag],
+        "Layers": ["layer.tar.gz"],
+    }])
+    .to_string();
+    let path = dir.join(file);
+    let tar = tar_of(&[
+        ("manifest.json", manifest.as_bytes()),
+        ("config.json", &config),
+        ("layer.tar.gz", &layer),
+    ]);
+    std::fs::write(&path, tar).unwrap();
+    path
+}
+
+/// An OCI layout archive whose layer is gzipped, as `podman save --format oci-archive` writes.
+pub fn write_gzip_oci(
+    dir: &Path,
+    file: &str,
+    repo_tag: &str,
+    arch: Arch,
+    content: &str,
+) -> PathBuf {
+    let (layer, config) = gzip_image(&arch, content);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(&config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha256(&layer), "size": layer.len()}],
+    })
+    .to_string()
+    .into_bytes();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": MANIFEST,
+            "digest": sha256(&manifest),
+            "size": manifest.len(),
+            "annotations": {"org.opencontainers.image.ref.name": repo_tag},
+        }],
+    })
+    .to_string();
+    let blob = |bytes: &[u8]| format!("blobs/sha256/{}", &sha256(bytes)[7..]);
+    let path = dir.join(file);
+    let tar = tar_of(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("index.json", index.as_bytes()),
+        (&blob(&manifest), &manifest),
+        (&blob(&config), &config),
+        (&blob(&layer), &layer),
+    ]);
+    std::fs::write(&path, tar).unwrap();
+    path
+}
+
+/// Flips the byte `offset` bytes into the first gzip stream of `file`: a gzip layer's bytes are not
+/// known in advance, its magic is.
+pub fn flip_in_gzip(file: &Path, offset: usize) {
+    let mut bytes = std::fs::read(file).unwrap();
+    let at = bytes
+        .windows(3)
+        .position(|window| window == [0x1f, 0x8b, 0x08])
+        .expect("the tar holds a gzip stream");
+    bytes[at + offset] ^= 0xff;
+    std::fs::write(file, bytes).unwrap();
+}

@@ -194,3 +194,44 @@ fn a_file_that_is_no_image_tar_is_named() {
         "{message}"
     );
 }
+
+#[test]
+fn a_truncated_tar_is_named() {
+    let dir = images_dir("instance:\n- image: app\n  tag: '1.0'\n  package: {x86_64: app.tar}\n");
+    let tar = dir.path().join("app.tar");
+    let bytes = std::fs::read(&tar).unwrap();
+    std::fs::write(&tar, &bytes[..bytes.len() / 2]).unwrap();
+    let message = Plan::from_dir(dir.path()).unwrap_err().to_string();
+    assert!(
+        message.contains("app.tar") && message.contains("truncated"),
+        "{message}"
+    );
+}
+
+#[test]
+fn push_checks_a_hand_made_plan_before_sending_anything() {
+    use osc_registry::{Options, PlannedImage, PlannedTar, Registry, push};
+    let dir = images_dir("");
+    let plan = Plan {
+        images: vec![PlannedImage {
+            name: "app".to_owned(),
+            tag: "1.0".to_owned(),
+            tars: vec![PlannedTar {
+                arch: Arch::Aarch64,
+                path: dir.path().join("app.tar"),
+                field: "the arm64 tar".to_owned(),
+            }],
+            fields: Vec::new(),
+        }],
+        without_tars: Vec::new(),
+    };
+    // Nothing listens on port 9 of loopback (discard): an attempt to send would fail otherwise.
+    let target = Registry::parse("127.0.0.1:9/org").unwrap();
+    let error = push(&plan, &target, &Options::default(), |_| {}).unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, Error::WrongImage { .. }), "{message}");
+    assert!(
+        message.contains("for x86_64 (amd64), not app for aarch64"),
+        "{message}"
+    );
+}

@@ -429,3 +429,37 @@ fn a_damaged_gzip_layer_fails_before_anything_is_sent() {
     );
     assert!(registry.tags("org/app").is_empty());
 }
+
+#[test]
+fn a_tar_pushed_under_two_names_is_uploaded_once() {
+    let registry = TestRegistry::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_docker(
+        dir.path(),
+        "app.tar",
+        &spec("team/app:1", Arch::X86_64, "shared layer"),
+    );
+    std::fs::write(
+        dir.path().join("mapping.yaml"),
+        "instance:\n\
+         - image: app\n  tag: '1'\n  package: {x86_64: app.tar}\n\
+         - image: team-app\n  tag: '1'\n  package: {x86_64: app.tar}\n",
+    )
+    .unwrap();
+    let plan = Plan::from_dir(dir.path()).unwrap();
+    let target = Registry::parse(&format!("{}/org", registry.host())).unwrap();
+
+    let pushed = push_all(&plan, &target).unwrap();
+
+    assert!(
+        pushed[0].uploaded > 0 && pushed[0].reused == 0,
+        "{pushed:?}"
+    );
+    // The second repository gets the blobs by a cross-repository mount.
+    assert!(
+        pushed[1].uploaded == 0 && pushed[1].reused == pushed[0].uploaded,
+        "{pushed:?}"
+    );
+    check_manifest(&registry, "org/team-app", "1");
+    assert_eq!(pushed[0].digest, pushed[1].digest);
+}

@@ -63,7 +63,8 @@ pub struct Pushed {
 
 /// Pushes every image of `plan` to `registry` as `ORG/{name}:{tag}`, calling `progress` as bytes go.
 ///
-/// Every tar is read before anything is sent, so a plan with a wrong tar pushes nothing. Each
+/// Every tar is opened and checked (its image, architecture and config) before anything is sent,
+/// so a plan with a wrong tar pushes nothing. Each
 /// image's blobs are then uploaded (or found already there) and checked against their digests,
 /// and only then are its manifests and its tag written: a damaged tar leaves no tag. Images are
 /// pushed in the plan's order; on an error, those before it stay pushed.

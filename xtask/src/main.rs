@@ -1,7 +1,7 @@
 //! Developer tasks for helm-osc: `cargo xtask <task>`.
 //!
 //! - `test`: the whole test suite, with a real Helm (installs the adapter over Helm's engine when no
-//!   `helm` is on PATH)
+//!   `helm` is on PATH) and a real registry (installs Debian's `docker-registry` when missing)
 //! - `e2e [--no-cluster]`: build the plugin, install it into an isolated Helm home, package and
 //!   verify every example, then deploy them to a kind cluster
 //! - `helm`: install the Helm adapter and print the path of its `helm`
@@ -11,6 +11,7 @@
 mod bench;
 mod e2e;
 mod images;
+mod registry;
 
 use std::path::{Path, PathBuf};
 
@@ -54,10 +55,12 @@ fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Runs the workspace's tests with `HELM_BIN` pointing at a real Helm.
+/// Runs the workspace's tests with `HELM_BIN` pointing at a real Helm and a registry server
+/// installed for the osc-registry tests.
 fn test(sh: &Shell, extra: &[String]) -> Result<()> {
     let helm = ensure_helm(sh)?;
     let _helm = sh.push_env("HELM_BIN", &helm);
+    registry::ensure(sh)?;
     // CI must review no snapshot by itself: a changed snapshot fails the run.
     let _insta = std::env::var_os("CI").map(|_| sh.push_env("INSTA_UPDATE", "no"));
     cmd!(sh, "cargo test --workspace --locked {extra...}").run()?;

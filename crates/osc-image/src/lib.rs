@@ -4,7 +4,8 @@
 //! Two formats are read: docker-archive (`docker save`, `podman save`, including Docker 25+'s save
 //! that also carries an OCI layout) and OCI image layout archives (`podman save --format oci-archive`).
 //! [`inspect`] reads only tar headers and the small JSON entries; [`verify`] also streams every layer
-//! through sha256 and checks it against its digest and diff_id.
+//! through sha256 and checks it against its digest and diff_id. [`open_entry`] streams one entry out
+//! of the tar, e.g. to push a layer.
 
 mod error;
 mod index;
@@ -13,6 +14,9 @@ mod verify;
 mod write;
 
 use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -126,6 +130,21 @@ impl Serialize for Arch {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
+}
+
+/// Streams one entry of an image tar, following links (e.g. a layer by its [`Layer::entry`]), so
+/// that it can be sent elsewhere without unpacking the tar. Gives the entry's size and a reader of
+/// exactly its bytes, which it owns, so several can be open at once. The bytes are not checked
+/// here: the caller hashes them against the digest it expects.
+pub fn open_entry(path: &Path, entry: &str) -> Result<(u64, io::Take<File>), Error> {
+    let blob = index::TarIndex::open(path)?.resolve(entry, "the image")?;
+    let io_error = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io_error)?;
+    file.seek(SeekFrom::Start(blob.offset)).map_err(io_error)?;
+    Ok((blob.size, file.take(blob.size)))
 }
 
 /// `sha256:<hex>` of `bytes`.

@@ -21,7 +21,6 @@ mod csv;
 mod edit;
 mod error;
 mod files;
-mod image_ref;
 mod load;
 mod model;
 mod names;

@@ -1,6 +1,6 @@
 //! The platform's rewrite of values.yaml after it pushed the images.
 
-use osc_render::ImageRef;
+use osc_imageref::ImageRef;
 use osc_yaml::{Document, NodeKind, Path};
 use serde::Serialize;
 

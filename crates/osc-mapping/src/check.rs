@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use osc_diagnostic::{Diagnostic, Severity};
 use osc_image::Arch;
-use osc_render::{AddressPart, FoundImage, ImageRef, KeyOrigin, KeyPart};
+use osc_imageref::{ImageRef, is_valid_tag};
+use osc_render::{AddressPart, FoundImage, KeyOrigin, KeyPart};
 use osc_yaml::{Document, NodeKind, Path};
 
 use crate::apply::Target;
@@ -906,16 +907,5 @@ fn without_digest(reference: &str) -> &str {
 }
 
 fn is_valid_image_name(image: &str) -> bool {
-    !image.is_empty()
-        && !image.contains([':', '@'])
-        && ImageRef::parse(&format!("registry.invalid/{image}")).is_ok()
-}
-
-/// `[\w][\w.-]{0,127}`, the tag grammar of image references.
-pub(crate) fn is_valid_tag(tag: &str) -> bool {
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let bytes = tag.as_bytes();
-    bytes.len() <= 128
-        && bytes.first().is_some_and(|b| word(*b))
-        && bytes.iter().all(|b| word(*b) || *b == b'.' || *b == b'-')
+    osc_imageref::is_valid_repository(image)
 }

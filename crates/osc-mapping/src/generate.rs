@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use osc_image::Arch;
-use osc_render::{AddressPart, FoundImage, ImageRef, ImageUse, KeyPart};
+use osc_imageref::ImageRef;
+use osc_render::{AddressPart, FoundImage, ImageUse, KeyPart};
 
 use crate::apply::Target;
 use crate::found::{is_unset, mapping_part};

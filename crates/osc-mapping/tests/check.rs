@@ -6,8 +6,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{Scenario, etcd, found, key, subchart_key};
+use osc_imageref::ImageRef;
 use osc_mapping::{Mapping, check, generate};
-use osc_render::{AddressPart::*, ContainerType, ImageRef};
+use osc_render::{AddressPart::*, ContainerType};
 
 const MAPPING: &str = include_str!("fixtures/etcd/mapping.yaml");
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

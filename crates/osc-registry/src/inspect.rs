@@ -6,8 +6,8 @@ use osc_image::Arch;
 use serde::Deserialize;
 
 use crate::Error;
-use crate::reference::{ImageRef, Version};
 use crate::session::{Options, Session, is_not_found};
+use osc_imageref::ImageRef;
 
 /// What a registry holds under a tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,13 +63,23 @@ impl RemoteImage {
 /// Reads the manifest (and, for an index, each platform's manifest) and each config, and asks
 /// for every blob with HEAD, without downloading layers.
 pub fn inspect(image: &str, options: &Options) -> Result<Option<RemoteImage>, Error> {
-    let image = ImageRef::parse(image)?;
-    let session = Session::new(&image.host, options)?;
-    let reference = match &image.version {
-        Version::Tag(tag) => session.tagged(&image.repository, tag),
-        Version::Digest(digest) => session.by_digest(&image.repository, digest),
+    let bad = |problem: String| Error::BadName {
+        what: "image".to_owned(),
+        text: image.to_owned(),
+        problem: format!("{problem}; write it as HOST[:PORT]/ORG/name:tag"),
     };
-    let name = image.to_string();
+    let parsed = ImageRef::parse(image).map_err(|error| bad(error.to_string()))?;
+    if !parsed.registry_given() {
+        return Err(bad("names no registry host".to_owned()));
+    }
+    let session = Session::new(parsed.registry(), options)?;
+    let reference = match (parsed.digest(), parsed.tag()) {
+        (Some(digest), _) => session.by_digest(parsed.repository(), digest),
+        (None, Some(tag)) => session.tagged(parsed.repository(), tag),
+        (None, None) => return Err(bad("has no tag".to_owned())),
+    };
+    let name = parsed.to_string();
+    let image = parsed;
     session.block_on(async {
         let Some((body, digest)) = pull_manifest(&session, &reference, &name).await? else {
             return Ok(None);
@@ -84,7 +94,7 @@ pub fn inspect(image: &str, options: &Options) -> Result<Option<RemoteImage>, Er
                     if declared.architecture == "unknown" {
                         continue;
                     }
-                    let by_digest = session.by_digest(&image.repository, &entry.digest);
+                    let by_digest = session.by_digest(image.repository(), &entry.digest);
                     let platform = match pull_manifest(&session, &by_digest, &name).await? {
                         Some((body, _)) => {
                             let manifest = parse(&session, &body, &name)?;

@@ -29,7 +29,9 @@ use std::path::{Path, PathBuf};
 use crate::discover::marker::Marker;
 use crate::discover::probe::{Candidate, Findings, Prober};
 use crate::discover::values::{Scalar, Values};
-use crate::{Helm, ImageRef, ImageUse, RenderError, RenderRequest, find_images};
+use osc_imageref::ImageRef;
+
+use crate::{Helm, ImageUse, RenderError, RenderRequest, find_images};
 
 /// Helm renders one discovery may cost, the default render included: enough to isolate a
 /// handful of keys whose markers break the chart among hundreds.

@@ -2,8 +2,8 @@ use std::fmt;
 
 use serde_norway::{Mapping, Value};
 
-use crate::reference::{ImageRef, ImageRefError};
 use crate::rendered::{Document, Rendered};
+use osc_imageref::{ImageRef, ImageRefError};
 
 /// Every image reference the rendered objects deploy: the `image` of each container, init
 /// container and ephemeral container of every pod template, and `env[].value`s that hold an

@@ -7,7 +7,6 @@
 mod discover;
 mod helm;
 mod images;
-mod reference;
 mod rendered;
 
 use std::path::PathBuf;
@@ -20,7 +19,7 @@ pub use crate::helm::{Helm, RenderRequest};
 pub use crate::images::{
     ContainerType, ImageField, ImageUse, InvalidImage, find_images, find_invalid_images,
 };
-pub use crate::reference::{ImageRef, ImageRefError};
+
 pub use crate::rendered::{Document, Rendered};
 
 /// Why a chart could not be rendered.

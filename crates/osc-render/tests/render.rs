@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use support::{fixture, helm};
 
+use osc_imageref::ImageRefError;
 use osc_render::{
-    ContainerType, Helm, ImageField, ImageRefError, ImageUse, RenderError, RenderRequest,
-    find_images, find_invalid_images,
+    ContainerType, Helm, ImageField, ImageUse, RenderError, RenderRequest, find_images,
+    find_invalid_images,
 };
 
 fn image_table(images: &[ImageUse]) -> String {

@@ -1,7 +1,8 @@
 //! Images no values key reaches: found in discovery's hard-coded and partial images, and by
 //! reading every string of the rendered objects for image references.
 
-use osc_render::{AddressPart, Discovery, ImageRef, Rendered};
+use osc_imageref::ImageRef;
+use osc_render::{AddressPart, Discovery, Rendered};
 use serde::Serialize;
 use serde_norway::Value;
 

@@ -22,7 +22,6 @@
 
 mod csd;
 mod error;
-mod image;
 mod template;
 mod validate;
 

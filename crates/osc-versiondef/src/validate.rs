@@ -4,8 +4,8 @@ use std::collections::HashSet;
 
 use osc_yaml::{Path, Segment};
 
-use crate::image::{is_valid_tag, parse_reference};
 use crate::{Diagnostic, Mode, Severity, Target, VersionDefinition};
+use osc_imageref::{ImageRef, is_valid_tag};
 
 /// Checks `definition` against the values.yaml or sample custom resource its `path` points into.
 ///
@@ -194,7 +194,7 @@ fn check_value(definition: &VersionDefinition, value: &str, findings: &mut Vec<D
     let path = &definition.path;
     let looks_like_reference = value.contains(['/', ':', '@']);
     let current_tag = match definition.mode {
-        Mode::Tag if is_valid_tag(value) => Some(value),
+        Mode::Tag if is_valid_tag(value) => Some(value.to_string()),
         Mode::Tag if looks_like_reference => {
             findings.push(error(
                 "versiondef-mode-mismatch",
@@ -222,26 +222,26 @@ fn check_value(definition: &VersionDefinition, value: &str, findings: &mut Vec<D
             ));
             None
         }
-        Mode::Url => match parse_reference(value) {
+        Mode::Url => match ImageRef::parse(value) {
             Err(problem) => {
                 findings.push(error(
                     "versiondef-mode-mismatch",
                     field,
-                    format!("mode is url, but `{path}` holds `{value}`, which is not an image reference: it {problem}"),
+                    format!("mode is url, but `{path}` holds `{value}`, which is not an image reference: {problem}"),
                     "point the path at the key that holds the whole image address, e.g. `example/kafka:2.2.1`",
                 ));
                 None
             }
-            Ok(reference) if reference.digest.is_some() => {
+            Ok(reference) if reference.digest().is_some() => {
                 findings.push(error(
                     "versiondef-url-digest",
                     field,
                     format!("`{path}` holds `{value}`, whose digest pins the image whatever tag the platform writes"),
                     "drop the `@sha256:...` part so the tag decides the image",
                 ));
-                reference.tag
+                reference.tag().map(str::to_string)
             }
-            Ok(reference) if reference.tag.is_none() => {
+            Ok(reference) if reference.tag().is_none() => {
                 findings.push(warning(
                     "versiondef-url-no-tag",
                     field,
@@ -250,7 +250,7 @@ fn check_value(definition: &VersionDefinition, value: &str, findings: &mut Vec<D
                 ));
                 None
             }
-            Ok(reference) => reference.tag,
+            Ok(reference) => reference.tag().map(str::to_string),
         },
     };
     let unlisted = current_tag.filter(|tag| !definition.tags.iter().any(|listed| listed == tag));

@@ -188,9 +188,9 @@ fn url_mode_rejects_text_that_is_no_reference() {
     );
     assert_eq!(findings[0].rule, "versiondef-mode-mismatch");
     assert!(
-        findings[0]
-            .message
-            .contains("is not an image reference: it has the repository part \"Example\""),
+        findings[0].message.contains(
+            "is not an image reference: image reference \"Example/DB:1.0\" has upper-case letters"
+        ),
         "{}",
         findings[0].message
     );

@@ -4,10 +4,10 @@ use std::path::Path;
 
 use super::Findings;
 use crate::csv::{ALM_EXAMPLES, SKIP_RANGE};
-use crate::image_ref;
 use crate::model::{AlmExamples, Bundle, Csv};
 use crate::names::{dns1123_label_problem, dns1123_subdomain_problem};
 use crate::skip_range::SkipRange;
+use osc_imageref::ImageRef;
 
 const INSTALL_MODE_TYPES: [&str; 4] = [
     "OwnNamespace",
@@ -345,16 +345,16 @@ fn images(csv: &Csv, file: &Path, findings: &mut Findings) {
 }
 
 fn image(reference: &str, file: &Path, field: String, findings: &mut Findings) {
-    match image_ref::parse(reference) {
+    match ImageRef::parse(reference) {
         Err(problem) => findings.error(
             "olm-image-ref",
             file,
             Some(field),
-            format!("the image reference {reference:?} {problem}"),
+            problem.to_string(),
             "write a whole reference: registry/repository:tag or registry/repository@sha256:<digest>",
         ),
         Ok(parsed) => {
-            if parsed.registry.is_none() {
+            if !parsed.registry_given() {
                 findings.warning(
                     "olm-image-ref",
                     file,
@@ -363,7 +363,7 @@ fn image(reference: &str, file: &Path, field: String, findings: &mut Findings) {
                     format!("write the registry explicitly, e.g. docker.io/{reference}"),
                 );
             }
-            if parsed.tag.is_none() && parsed.digest.is_none() {
+            if parsed.tag().is_none() && parsed.digest().is_none() {
                 findings.warning(
                     "olm-image-ref",
                     file,

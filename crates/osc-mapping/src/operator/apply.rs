@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use osc_csv::{Bundle, CsvEditor, RelatedImageKey};
-use osc_render::ImageRef;
+use osc_imageref::ImageRef;
 use serde_json::Value;
 
 use crate::apply::Target;

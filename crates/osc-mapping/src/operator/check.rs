@@ -3,12 +3,14 @@
 use std::collections::{HashMap, HashSet};
 
 use osc_csv::{Bundle, Deployment};
-use osc_render::ImageRef;
+use osc_imageref::ImageRef;
 use osc_yaml::Path;
 use serde_json::Value;
 
 use crate::apply::Target;
-use crate::check::{Push, Report, check_pushes, is_valid_tag, lifecycle_pushes};
+use osc_imageref::is_valid_tag;
+
+use crate::check::{Push, Report, check_pushes, lifecycle_pushes};
 use crate::operator::images::{
     ContainerPlace, ExampleImage, OperatorImages, json_at, kind_name, names_a_registry,
     operator_images, parse_kind,

@@ -1,15 +1,15 @@
 //! Making mapping.yaml's lifecycle and instance entries for an operator bundle.
 
 use osc_csv::Bundle;
-use osc_render::ImageRef;
+use osc_imageref::ImageRef;
 
-use crate::check::is_valid_tag;
 use crate::generate::{Names, TarMatcher, unused_tar_reason};
 use crate::operator::images::{ContainerPlace, kind_name, operator_images};
 use crate::{
     Address, Comments, EnvImage, Generated, Instance, Lifecycle, LifecycleContainer, Mapping,
     Package, Part, Tar, Unmappable,
 };
+use osc_imageref::is_valid_tag;
 
 /// One `lifecycle` entry per deployment of the CSV with a container per container (its env
 /// entries for the variables whose value is an image reference), and one `instance` per image

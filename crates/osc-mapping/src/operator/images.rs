@@ -4,7 +4,7 @@
 use std::fmt;
 
 use osc_csv::{Bundle, ContainerKind};
-use osc_render::ImageRef;
+use osc_imageref::ImageRef;
 use osc_yaml::{Path, Segment};
 use serde_json::Value;
 

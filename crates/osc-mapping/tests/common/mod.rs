@@ -3,9 +3,10 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use osc_image::{Arch, Format, Image, ImageArchive};
+use osc_imageref::ImageRef;
 use osc_mapping::Tar;
 use osc_render::{
-    AddressPart, ContainerType, FoundImage, ImageField, ImageRef, ImageUse, KeyOrigin, KeyPart,
+    AddressPart, ContainerType, FoundImage, ImageField, ImageUse, KeyOrigin, KeyPart,
 };
 
 pub const ETCD_VALUES: &str = include_str!("../fixtures/etcd/chart/values.yaml");

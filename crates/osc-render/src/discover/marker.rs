@@ -7,7 +7,7 @@ use serde_norway::Value;
 
 use crate::discover::AddressPart;
 use crate::discover::values::Scalar;
-use crate::reference::ImageRef;
+use osc_imageref::ImageRef;
 
 /// A distinctive value for candidate `id`, shaped like the value it replaces so templates that
 /// join, split, compare or count with it keep working, and the text it renders as.

@@ -1,10 +1,17 @@
+//! The one container image reference type of helm-osc: `[registry[:port]/]repository[:tag][@digest]`
+//! parsed with the grammar of the distribution project (github.com/distribution/reference), as
+//! Docker, containerd and so a kubelet read it. A string that does not parse is an
+//! [`ImageRefError`] the caller reports; nothing that looks like an image is ever skipped silently.
+
 use std::fmt;
 
 /// A container image reference, normalized the way Docker and containerd read one:
 /// `nginx` is `docker.io/library/nginx`, `index.docker.io` is `docker.io`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug)]
 pub struct ImageRef {
     registry: String,
+    /// Whether the text named its registry, rather than meaning Docker Hub implicitly.
+    registry_given: bool,
     repository: String,
     tag: Option<String>,
     digest: Option<String>,
@@ -37,7 +44,7 @@ pub enum ImageRefError {
     )]
     Tag { reference: String, tag: String },
     #[error(
-        "image reference {reference:?} has an invalid digest {digest:?}: expected `sha256:` and 64 lower-case hex digits"
+        "image reference {reference:?} has an invalid digest {digest:?}: expected `sha256:` and 64 lower-case hex digits (or sha384 with 96, sha512 with 128)"
     )]
     Digest { reference: String, digest: String },
     #[error("image reference {reference:?} has a name longer than 255 characters")]
@@ -77,7 +84,9 @@ impl ImageRef {
                 reference: reference.to_owned(),
             });
         }
-        let (registry, repository) = split_registry(name);
+        let (given, repository) = split_registry(name);
+        let registry_given = given.is_some();
+        let registry = given.unwrap_or(DOCKER_HUB);
         if !is_valid_registry(registry) {
             return Err(ImageRefError::Registry {
                 reference: reference.to_owned(),
@@ -120,6 +129,7 @@ impl ImageRef {
             repository.to_owned()
         };
         Ok(ImageRef {
+            registry_given,
             registry: registry.to_owned(),
             repository,
             tag: tag.map(str::to_owned),
@@ -130,6 +140,12 @@ impl ImageRef {
     /// The registry host with its port, e.g. `docker.io` or `localhost:5000`.
     pub fn registry(&self) -> &str {
         &self.registry
+    }
+
+    /// Whether the reference named its registry; `nginx` and `bitnami/redis` mean Docker Hub
+    /// without saying so.
+    pub fn registry_given(&self) -> bool {
+        self.registry_given
     }
 
     /// The repository path inside the registry, e.g. `library/nginx` or `bitnami/redis`.
@@ -168,6 +184,27 @@ impl ImageRef {
     }
 }
 
+/// Two references are equal when they name the same image: `nginx` is `docker.io/library/nginx`.
+impl PartialEq for ImageRef {
+    fn eq(&self, other: &ImageRef) -> bool {
+        (&self.registry, &self.repository, &self.tag, &self.digest)
+            == (
+                &other.registry,
+                &other.repository,
+                &other.tag,
+                &other.digest,
+            )
+    }
+}
+
+impl Eq for ImageRef {}
+
+impl std::hash::Hash for ImageRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&self.registry, &self.repository, &self.tag, &self.digest).hash(state);
+    }
+}
+
 /// The fully qualified form, `registry/repository[:tag][@digest]`.
 impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -190,20 +227,21 @@ fn push_tag_and_digest(out: &mut String, image: &ImageRef) {
 
 /// Docker's rule: the first path segment is a registry only when it looks like a host
 /// (has a `.` or a `:port`, is `localhost`, or has upper case, which no repository has).
-fn split_registry(name: &str) -> (&str, &str) {
+fn split_registry(name: &str) -> (Option<&str>, &str) {
     match name.split_once('/') {
         Some((first, rest))
             if first.contains(['.', ':'])
                 || first == "localhost"
                 || first.bytes().any(|b| b.is_ascii_uppercase()) =>
         {
-            (first, rest)
+            (Some(first), rest)
         }
-        _ => (DOCKER_HUB, name),
+        _ => (None, name),
     }
 }
 
-fn is_valid_registry(registry: &str) -> bool {
+/// A registry host with an optional `:port` (`[ipv6]:port` too).
+pub fn is_valid_registry(registry: &str) -> bool {
     let (host, port) = if let Some(ipv6) = registry.strip_prefix('[') {
         match ipv6.split_once(']') {
             Some((address, rest)) if is_ipv6(address) => ("ipv6", rest.strip_prefix(':')),
@@ -236,8 +274,8 @@ fn is_ipv6(address: &str) -> bool {
             .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
 }
 
-/// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
-fn is_valid_path_component(component: &str) -> bool {
+/// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`, one `/`-separated part of a repository.
+pub fn is_valid_path_component(component: &str) -> bool {
     let bytes = component.as_bytes();
     let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     if bytes.first().is_none_or(|b| !alnum(*b)) || bytes.last().is_none_or(|b| !alnum(*b)) {
@@ -262,8 +300,8 @@ fn is_valid_path_component(component: &str) -> bool {
     true
 }
 
-/// `[\w][\w.-]{0,127}`
-fn is_valid_tag(tag: &str) -> bool {
+/// `[\w][\w.-]{0,127}`, an image tag.
+pub fn is_valid_tag(tag: &str) -> bool {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let bytes = tag.as_bytes();
     bytes.len() <= TAG_MAX_LEN
@@ -271,29 +309,25 @@ fn is_valid_tag(tag: &str) -> bool {
         && bytes.iter().all(|b| word(*b) || *b == b'.' || *b == b'-')
 }
 
-/// `algorithm:hex`; the registered algorithms must have their exact lower-case hex length.
-fn is_valid_digest(digest: &str) -> bool {
+/// `algorithm:hex` for the algorithms a registry and a kubelet take (go-digest's registered
+/// ones), each with its exact lower-case hex length.
+pub fn is_valid_digest(digest: &str) -> bool {
     let Some((algorithm, encoded)) = digest.split_once(':') else {
         return false;
     };
-    let lower_hex = |len: usize| {
-        encoded.len() == len
-            && encoded
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    let length = match algorithm {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        _ => return false,
     };
-    match algorithm {
-        "sha256" => lower_hex(64),
-        "sha384" => lower_hex(96),
-        "sha512" => lower_hex(128),
-        _ => {
-            let algorithm_ok = algorithm.split(['+', '.', '_', '-']).all(|part| {
-                part.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-                    && part
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            });
-            algorithm_ok && encoded.len() >= 32 && encoded.bytes().all(|b| b.is_ascii_hexdigit())
-        }
-    }
+    encoded.len() == length
+        && encoded
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A repository path: `/`-separated valid components, at most 255 characters with its registry.
+pub fn is_valid_repository(repository: &str) -> bool {
+    repository.len() <= NAME_MAX_LEN && repository.split('/').all(is_valid_path_component)
 }

@@ -1,4 +1,4 @@
-use osc_render::{ImageRef, ImageRefError};
+use osc_imageref::{ImageRef, ImageRefError};
 
 const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -357,5 +357,49 @@ fn error_messages_say_what_is_wrong() {
     assert!(
         message.starts_with("image reference \"nginx:\" has an invalid tag \"\""),
         "{message}"
+    );
+}
+
+/// Each registered algorithm has its exact length; a digest one digit long or short, or of an
+/// algorithm no registry takes, is no reference (a kubelet would fail the pull).
+#[test]
+fn digests_have_their_algorithms_exact_length() {
+    let hex = |n: usize| "a".repeat(n);
+    let cases = [
+        (format!("sha256:{}", hex(64)), true),
+        (format!("sha384:{}", hex(96)), true),
+        (format!("sha512:{}", hex(128)), true),
+        (format!("sha256:{}", hex(65)), false),
+        (format!("sha256:{}", hex(63)), false),
+        (format!("sha512:{}", hex(64)), false),
+        (format!("sha256:{}", "A".repeat(64)), false),
+        (format!("md5:{}", hex(32)), false),
+        (format!("blake3:{}", hex(64)), false),
+    ];
+    for (digest, valid) in cases {
+        assert_eq!(osc_imageref::is_valid_digest(&digest), valid, "{digest}");
+        let reference = format!("quay.io/x/y@{digest}");
+        assert_eq!(ImageRef::parse(&reference).is_ok(), valid, "{reference}");
+    }
+}
+
+#[test]
+fn a_registry_written_out_is_told_from_docker_hub_implied() {
+    for (text, given) in [
+        ("nginx", false),
+        ("bitnami/redis:7", false),
+        ("docker.io/bitnami/redis:7", true),
+        ("localhost:5000/app", true),
+        ("quay.io/x/y", true),
+    ] {
+        assert_eq!(
+            ImageRef::parse(text).unwrap().registry_given(),
+            given,
+            "{text}"
+        );
+    }
+    assert_eq!(
+        ImageRef::parse("redis").unwrap(),
+        ImageRef::parse("docker.io/library/redis").unwrap()
     );
 }

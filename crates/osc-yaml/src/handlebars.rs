@@ -36,16 +36,42 @@ use crate::emit;
 pub fn register(registry: &mut Handlebars<'_>) {
     registry.register_helper("yaml", Box::new(yaml));
     registry.register_helper("quoted", Box::new(quoted));
-    registry.register_helper("text", Box::new(TextHelper));
-    registry.register_helper("tree", Box::new(TreeHelper));
+    registry.register_helper(
+        "text",
+        Box::new(Indented {
+            name: "text",
+            write: |value, indent| match value {
+                JsonValue::String(text) => Ok(text_scalar(text, indent)),
+                _ => Err(RenderErrorReason::ParamTypeMismatchForName(
+                    "text",
+                    "0".to_owned(),
+                    "string".to_owned(),
+                )),
+            },
+        }),
+    );
+    registry.register_helper(
+        "tree",
+        Box::new(Indented {
+            name: "tree",
+            write: |value, indent| {
+                block_tree(value, indent)
+                    .map_err(|error| RenderErrorReason::Other(error.to_string()))
+            },
+        }),
+    );
 }
 
 handlebars_helper!(yaml: |text: str| emit::quote(text));
 handlebars_helper!(quoted: |text: str| emit::double_quote(text));
 
-struct TextHelper;
+/// A helper taking a value and the indentation of the lines it writes.
+struct Indented {
+    name: &'static str,
+    write: fn(&JsonValue, usize) -> Result<String, RenderErrorReason>,
+}
 
-impl HelperDef for TextHelper {
+impl HelperDef for Indented {
     fn call_inner<'reg: 'rc, 'rc>(
         &self,
         helper: &Helper<'rc>,
@@ -53,44 +79,21 @@ impl HelperDef for TextHelper {
         _: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
-        let text = helper
-            .param(0)
-            .and_then(|param| param.value().as_str())
-            .ok_or(RenderErrorReason::ParamNotFoundForIndex("text", 0))?;
-        let indent = indent_param(helper, "text")?;
-        Ok(ScopedJson::Derived(JsonValue::String(text_scalar(
-            text, indent,
-        ))))
+        let param = |index| {
+            helper
+                .param(index)
+                .map(|param| param.value())
+                .ok_or(RenderErrorReason::ParamNotFoundForIndex(self.name, index))
+        };
+        let value = param(0)?;
+        let indent = param(1)?
+            .as_u64()
+            .and_then(|indent| usize::try_from(indent).ok())
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex(self.name, 1))?;
+        Ok(ScopedJson::Derived(JsonValue::String((self.write)(
+            value, indent,
+        )?)))
     }
-}
-
-struct TreeHelper;
-
-impl HelperDef for TreeHelper {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        helper: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        let value = helper
-            .param(0)
-            .map(|param| param.value())
-            .ok_or(RenderErrorReason::ParamNotFoundForIndex("tree", 0))?;
-        let indent = indent_param(helper, "tree")?;
-        let tree = block_tree(value, indent)
-            .map_err(|error| RenderErrorReason::Other(error.to_string()))?;
-        Ok(ScopedJson::Derived(JsonValue::String(tree)))
-    }
-}
-
-fn indent_param(helper: &Helper<'_>, name: &'static str) -> Result<usize, RenderErrorReason> {
-    helper
-        .param(1)
-        .and_then(|param| param.value().as_u64())
-        .and_then(|indent| usize::try_from(indent).ok())
-        .ok_or(RenderErrorReason::ParamNotFoundForIndex(name, 1))
 }
 
 /// A string of several lines as a literal block, else as [`emit::quote`] writes it.

@@ -38,7 +38,7 @@ pub enum Error {
     #[error("cannot write versionDefinition into the csd: {0}")]
     Write(osc_yaml::Error),
     #[error(
-        "writing versionDefinition would have changed more than versionDefinition ({detail}); the csd was left unchanged, add it by hand and report this"
+        "the versionDefinition written does not read back as intended ({detail}); the csd was left unchanged, add it by hand and report this"
     )]
     Verification { detail: String },
     #[error("internal template error: {0}; report this bug")]

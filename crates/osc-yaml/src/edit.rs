@@ -201,7 +201,7 @@ impl Planner<'_> {
                 tag: tag.clone(),
             });
         }
-        if already_written(value, node, current, *style, context) {
+        if self.already_written(value, node, current, *style, context) {
             return Ok(Vec::new());
         }
         if let Some(block) = block {
@@ -218,6 +218,29 @@ impl Planner<'_> {
             range: node.content.clone(),
             text: emit::scalar(value, *style, context),
         }])
+    }
+
+    /// Whether the scalar already reads as the value, for YAML 1.1 readers too.
+    fn already_written(
+        &self,
+        value: &Value,
+        node: &Node,
+        current: &str,
+        style: ScalarStyle,
+        context: Context,
+    ) -> bool {
+        let plain_untagged = style == ScalarStyle::Plain && node.tag.is_none();
+        match value {
+            Value::Str(text) => {
+                current == text
+                    && (style != ScalarStyle::Plain
+                        || emit::scalar(value, ScalarStyle::Plain, context) == *text)
+            }
+            Value::Bool(true) => plain_untagged && matches!(current, "true" | "True" | "TRUE"),
+            Value::Bool(false) => plain_untagged && matches!(current, "false" | "False" | "FALSE"),
+            Value::Int(number) => plain_untagged && current == number.to_string(),
+            Value::Null => node.is_null(),
+        }
     }
 
     /// A block scalar stays one when the value fits (keeping the comment on its header line);
@@ -470,9 +493,11 @@ impl Planner<'_> {
         let value_column = column(self.text, node.span.start);
         if own_lines && value_column > key_column {
             let lines = self.indented(block, value_column);
+            // The old value's first line keeps its own indentation.
+            let lines = lines.trim_start_matches(' ');
             return Ok(vec![Splice {
                 range: node.span.clone(),
-                text: without_eol(&lines[value_column..], self.eol).to_owned(),
+                text: without_eol(lines, self.eol).to_owned(),
             }]);
         }
         let lines = self.indented(block, key_column + self.step);
@@ -524,28 +549,6 @@ impl Planner<'_> {
             Content::Block(_) => lines,
         };
         insert(end, format!("{}{lines}", self.eol))
-    }
-}
-
-/// Whether the scalar already reads as the value, for YAML 1.1 readers too.
-fn already_written(
-    value: &Value,
-    node: &Node,
-    current: &str,
-    style: ScalarStyle,
-    context: Context,
-) -> bool {
-    let plain_untagged = style == ScalarStyle::Plain && node.tag.is_none();
-    match value {
-        Value::Str(text) => {
-            current == text
-                && (style != ScalarStyle::Plain
-                    || emit::scalar(value, ScalarStyle::Plain, context) == *text)
-        }
-        Value::Bool(true) => plain_untagged && matches!(current, "true" | "True" | "TRUE"),
-        Value::Bool(false) => plain_untagged && matches!(current, "false" | "False" | "FALSE"),
-        Value::Int(number) => plain_untagged && current == number.to_string(),
-        Value::Null => node.is_null(),
     }
 }
 

@@ -169,6 +169,18 @@ fn set_block_results_are_verified() {
 }
 
 #[test]
+fn blank_lines_in_the_block_stay_blank() {
+    for input in ["def:\n  a: 1\n", "def: 1\n", "x: 1\n"] {
+        let mut document = Document::parse(input).unwrap();
+        document
+            .set_block(&Path::parse("def").unwrap(), "\nmode: tag\n\ntags: []\n")
+            .unwrap_or_else(|error| panic!("{input:?}: {error}"));
+        let read: serde_norway::Value = serde_norway::from_str(document.text()).unwrap();
+        assert_eq!(read["def"]["mode"], "tag", "{}", document.text());
+    }
+}
+
+#[test]
 fn get_reports_each_scalar_span_and_style() {
     let cases = [
         ("k: plain text # c\n", "plain text", ScalarStyle::Plain),

@@ -12,7 +12,7 @@ use crate::alm::parse_examples;
 use crate::csv::{ALM_EXAMPLES, parse_csv};
 use crate::error::EditError;
 use crate::model::{Bundle, ContainerKind, Csv};
-use crate::yaml::{Document, parse_document};
+use crate::yaml::{Document, parse_document, parse_spans};
 
 /// Edits the CSV document of a bundle's CSV file (the bytes at [`Bundle::csv_range`]); the rest of
 /// the file, and everything in the document that an edit does not name, stays byte for byte.
@@ -261,16 +261,15 @@ impl CsvEditor {
 
     /// Sets a YAML string with osc-yaml, which keeps the scalar's quoting where it can.
     fn set_yaml(&mut self, path: &Path, value: &str) -> Result<(), EditError> {
-        // Blank lines in place of the earlier documents make osc-yaml's line numbers count from
-        // the top of the file.
-        let padding = "\n".repeat(self.first_line() - 1);
         let yaml_error = |source| EditError::Yaml {
             file: self.file.clone(),
             source,
         };
-        let mut document =
-            osc_yaml::Document::parse(&format!("{padding}{}", &self.text[self.range.clone()]))
-                .map_err(yaml_error)?;
+        let current = Document {
+            range: self.range.clone(),
+            first_line: self.first_line(),
+        };
+        let (mut document, padding) = parse_spans(&self.text, &current).map_err(yaml_error)?;
         document.set(path, value).map_err(yaml_error)?;
         let Some(edited) = document.text().strip_prefix(&padding) else {
             return Err(self.verification(&path.to_string(), "the edit reached before the CSV"));

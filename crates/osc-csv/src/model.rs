@@ -3,6 +3,7 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
+pub use osc_yaml::ScalarStyle;
 use serde::{Serialize, Serializer};
 
 use crate::error::AlmError;
@@ -235,18 +236,6 @@ pub struct AlmExamples {
     /// indicator (`|`, `>`) to the end of the value's last character.
     pub span: Range<usize>,
     pub examples: Result<Vec<serde_json::Value>, AlmError>,
-}
-
-/// How a YAML scalar is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum ScalarStyle {
-    Plain,
-    SingleQuoted,
-    DoubleQuoted,
-    /// `|` block.
-    Literal,
-    /// `>` block.
-    Folded,
 }
 
 /// A CustomResourceDefinition manifest.

@@ -16,50 +16,46 @@ pub(crate) struct Document {
     pub first_line: usize,
 }
 
-/// Splits a YAML stream at its document markers. Documents holding only comments, blank lines or
-/// directives are dropped.
-///
-/// Splitting by lines is exact: YAML forbids `---` and `...` at the start of a line anywhere inside a
-/// document, even inside a quoted or block scalar.
+/// The documents of a YAML stream that hold content, split as osc-yaml splits them; a document
+/// of comments only reads as null and is no manifest.
 pub(crate) fn split_documents(text: &str) -> Vec<Document> {
-    let mut documents = Vec::new();
-    let mut start = 0;
-    let mut first_line = 1;
-    let mut offset = 0;
-    for (index, line) in text.split_inclusive('\n').enumerate() {
-        let line_number = index + 1;
-        if is_marker(line, "---") && offset > start {
-            push_document(text, start..offset, first_line, &mut documents);
-            start = offset;
-            first_line = line_number;
-        }
-        offset += line.len();
-        if is_marker(line, "...") {
-            push_document(text, start..offset, first_line, &mut documents);
-            start = offset;
-            first_line = line_number + 1;
-        }
-    }
-    push_document(text, start..text.len(), first_line, &mut documents);
-    documents
+    osc_yaml::split_documents(text)
+        .into_iter()
+        .filter(|span| span.has_content)
+        .map(|span| Document {
+            range: span.range,
+            first_line: span.line,
+        })
+        .collect()
 }
 
-fn is_marker(line: &str, marker: &str) -> bool {
-    line.strip_prefix(marker)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+/// The document parsed by osc-yaml for its spans, after the line breaks returned, which make
+/// its line numbers count from the top of the file: an offset in it lies that many bytes past
+/// the file's.
+pub(crate) fn parse_spans(
+    text: &str,
+    document: &Document,
+) -> Result<(osc_yaml::Document, String), osc_yaml::Error> {
+    let padding = "\n".repeat(document.first_line - 1);
+    let parsed = osc_yaml::Document::parse(&format!("{padding}{}", &text[document.range.clone()]))?;
+    Ok((parsed, padding))
 }
 
-fn push_document(text: &str, range: Range<usize>, first_line: usize, out: &mut Vec<Document>) {
-    let has_content = text[range.clone()].lines().any(|line| {
-        let line = line.trim();
-        !(line.is_empty()
-            || line.starts_with('#')
-            || line.starts_with('%')
-            || is_marker(line, "---") && line[3..].trim().is_empty()
-            || is_marker(line, "..."))
-    });
-    if has_content {
-        out.push(Document { range, first_line });
+/// Why [`parse_spans`] failed, for a file that serde_norway did read.
+pub(crate) fn spans_error(file: &Path, document: &Document, error: osc_yaml::Error) -> Error {
+    let (line, column, message) = match error {
+        osc_yaml::Error::Syntax {
+            line,
+            column,
+            message,
+        } => (line, column, message),
+        other => (document.first_line, 1, other.to_string()),
+    };
+    Error::Yaml {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message,
     }
 }
 

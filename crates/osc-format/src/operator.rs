@@ -294,12 +294,13 @@ fn crd_document(text: &[u8], name: &str, file: &str) -> Result<Vec<u8>, ConvertE
         file: file.to_string(),
         message: "not UTF-8 text".to_string(),
     })?;
-    let documents = split_documents(text);
+    let documents = osc_yaml::split_documents(text);
     if documents.len() <= 1 {
         return Ok(text.as_bytes().to_vec());
     }
     documents
         .into_iter()
+        .map(|document| &text[document.body])
         .find(|document| {
             serde_norway::from_str::<serde_norway::Value>(document).is_ok_and(|value| {
                 value["kind"] == "CustomResourceDefinition" && value["metadata"]["name"] == name
@@ -310,27 +311,6 @@ fn crd_document(text: &[u8], name: &str, file: &str) -> Result<Vec<u8>, ConvertE
             file: file.to_string(),
             message: format!("no document defines the CRD {name}"),
         })
-}
-
-/// The documents of a multi-document YAML text, split at `---` lines.
-fn split_documents(text: &str) -> Vec<&str> {
-    let mut documents = Vec::new();
-    let mut start = 0;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let content = line.trim_end();
-        if content == "---" || content.starts_with("--- ") {
-            if !text[start..offset].trim().is_empty() {
-                documents.push(&text[start..offset]);
-            }
-            start = offset + line.len();
-        }
-        offset += line.len();
-    }
-    if !text[start..].trim().is_empty() {
-        documents.push(&text[start..]);
-    }
-    documents
 }
 
 fn example_matches(example: &Value, owned: &OwnedCrd) -> bool {
@@ -624,9 +604,18 @@ mod tests {
     }
 
     #[test]
-    fn splits_documents() {
-        let text = "---\na: 1\n---\n# comment\nb: 2\n...\n";
-        assert_eq!(split_documents(text), ["a: 1\n", "# comment\nb: 2\n...\n"]);
-        assert_eq!(split_documents("a: 1\n"), ["a: 1\n"]);
+    fn crd_document_is_the_named_crd_of_a_stream() {
+        let crd =
+            |name: &str| format!("kind: CustomResourceDefinition\nmetadata:\n  name: {name}\n");
+        let stream = format!("# license\n---\n{}---\n\n{}...\n", crd("a.x"), crd("b.x"));
+        let found = |name: &str| crd_document(stream.as_bytes(), name, "crds.yaml");
+        assert_eq!(found("a.x").unwrap(), crd("a.x").into_bytes());
+        assert_eq!(found("b.x").unwrap(), crd("b.x").into_bytes());
+        assert!(found("c.x").unwrap_err().to_string().contains("c.x"));
+        let single = format!("---\n{}", crd("a.x"));
+        assert_eq!(
+            crd_document(single.as_bytes(), "other", "crd.yaml").unwrap(),
+            single.into_bytes()
+        );
     }
 }

@@ -5,6 +5,8 @@ use std::sync::LazyLock;
 use handlebars::Handlebars;
 use serde::Serialize;
 
+use osc_yaml::quote;
+
 use crate::{EnvImage, Instance, Lifecycle, LifecycleContainer, Mapping, Package};
 
 /// Comment lines to write into a rendered mapping.yaml, without their `# `.
@@ -115,15 +117,15 @@ impl InstanceView {
     fn new(instance: &Instance, comments: Vec<String>) -> InstanceView {
         InstanceView {
             comments,
-            image: scalar(&instance.image),
-            tag: scalar(&instance.tag),
-            kind: instance.kind.as_deref().map(scalar),
+            image: quote(&instance.image),
+            tag: quote(&instance.tag),
+            kind: instance.kind.as_deref().map(quote),
             address: instance
                 .address
                 .parts()
                 .map(|(part, path)| Field {
                     name: part.as_str(),
-                    value: scalar(path),
+                    value: quote(path),
                 })
                 .collect(),
             package: package_fields(&instance.package),
@@ -135,7 +137,7 @@ impl LifecycleView {
     /// `comments[c]` goes above the c-th container.
     fn new(lifecycle: &Lifecycle, comments: &[Vec<String>]) -> LifecycleView {
         LifecycleView {
-            deployment: scalar(&lifecycle.deployment),
+            deployment: quote(&lifecycle.deployment),
             containers: lifecycle
                 .containers
                 .iter()
@@ -153,10 +155,10 @@ impl ContainerView {
     fn new(container: &LifecycleContainer, comments: Vec<String>) -> ContainerView {
         ContainerView {
             comments,
-            container_type: scalar(&container.container_type),
-            name: scalar(&container.name),
-            image: scalar(&container.image),
-            tag: scalar(&container.tag),
+            container_type: quote(&container.container_type),
+            name: quote(&container.name),
+            image: quote(&container.image),
+            tag: quote(&container.tag),
             package: package_fields(&container.package),
             env: container.env.iter().map(EnvView::new).collect(),
         }
@@ -166,9 +168,9 @@ impl ContainerView {
 impl EnvView {
     fn new(env: &EnvImage) -> EnvView {
         EnvView {
-            name: scalar(&env.name),
-            image: scalar(&env.image),
-            tag: scalar(&env.tag),
+            name: quote(&env.name),
+            image: quote(&env.image),
+            tag: quote(&env.tag),
             package: package_fields(&env.package),
         }
     }
@@ -180,7 +182,7 @@ fn package_fields(package: &Package) -> Vec<Field> {
         .filter_map(|(name, tar)| {
             tar.as_deref().map(|tar| Field {
                 name,
-                value: scalar(tar),
+                value: quote(tar),
             })
         })
         .collect()
@@ -202,82 +204,4 @@ fn comment_lines(lines: &[String]) -> Vec<String> {
             }
         })
         .collect()
-}
-
-/// A string as a YAML scalar that every YAML reader takes for that string: plain when that is
-/// safe, else double-quoted.
-pub(crate) fn scalar(text: &str) -> String {
-    if reads_back_plain(text) {
-        text.to_owned()
-    } else {
-        double_quoted(text)
-    }
-}
-
-fn reads_back_plain(text: &str) -> bool {
-    // YAML 1.1 readers (Go's yaml.v2, PyYAML) also take these for booleans and numbers.
-    const YAML_1_1_WORDS: [&str; 6] = ["y", "n", "yes", "no", "on", "off"];
-    let number_like = text.replace('_', "").parse::<f64>().is_ok();
-    let word = YAML_1_1_WORDS.contains(&text.to_ascii_lowercase().as_str());
-    let plain_output = serde_norway::to_string(text).is_ok_and(|yaml| yaml == format!("{text}\n"));
-    let breaks = text.contains(LINE_BREAKS);
-    !text.is_empty() && !number_like && !word && !breaks && plain_output
-}
-
-fn double_quoted(text: &str) -> String {
-    let mut quoted = String::with_capacity(text.len() + 2);
-    quoted.push('"');
-    for ch in text.chars() {
-        match ch {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\t' => quoted.push_str("\\t"),
-            ch if ch.is_control() || LINE_BREAKS.contains(&ch) => {
-                quoted.push_str(&format!("\\u{:04x}", u32::from(ch)));
-            }
-            ch => quoted.push(ch),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scalars_that_yaml_would_not_read_as_the_same_string_are_quoted() {
-        let cases = [
-            ("3.5.0", "3.5.0"),
-            ("3.4.14-debian-10-r44", "3.4.14-debian-10-r44"),
-            ("bitnami/etcd", "bitnami/etcd"),
-            ("image.tag", "image.tag"),
-            ("sidecars[0].image", "sidecars[0].image"),
-            ("etcd-3.5.0.tar", "etcd-3.5.0.tar"),
-            ("12", "\"12\""),
-            ("1.10", "\"1.10\""),
-            ("1_000", "\"1_000\""),
-            ("1e3", "\"1e3\""),
-            ("inf", "\"inf\""),
-            ("true", "\"true\""),
-            ("yes", "\"yes\""),
-            ("Off", "\"Off\""),
-            ("null", "\"null\""),
-            ("~", "\"~\""),
-            ("", "\"\""),
-            ("a: b", "\"a: b\""),
-            ("#x", "\"#x\""),
-            ("- x", "\"- x\""),
-            ("say \"hi\"\n", "\"say \\\"hi\\\"\\n\""),
-            ("\u{7}", "\"\\u0007\""),
-            ("a\u{2028}b", "\"a\\u2028b\""),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(scalar(text), expected, "{text:?}");
-            let read: String = serde_norway::from_str(&scalar(text)).unwrap();
-            assert_eq!(read, text);
-        }
-    }
 }

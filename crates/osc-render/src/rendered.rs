@@ -27,12 +27,14 @@ pub(crate) struct InvalidDocument {
 
 const SOURCE_PREFIX: &str = "# Source: ";
 
-/// Splits helm's `---\n# Source: <template>\n<document>` stream. A document without its own
-/// `# Source:` line (a CRD file holding several documents) keeps the source before it.
+/// Splits helm's `---\n# Source: <template>\n<document>` stream as osc-yaml splits YAML streams.
+/// A document without its own `# Source:` line (a CRD file holding several documents) keeps the
+/// source before it.
 pub(crate) fn parse_helm_output(output: &str) -> Result<Rendered, InvalidDocument> {
     let mut documents = Vec::new();
     let mut source = String::new();
-    for chunk in split_documents(output) {
+    for span in osc_yaml::split_documents(output) {
+        let chunk = &output[span.body];
         let text = match chunk.strip_prefix(SOURCE_PREFIX) {
             Some(rest) => {
                 let (line, text) = rest.split_once('\n').unwrap_or((rest, ""));
@@ -58,22 +60,6 @@ pub(crate) fn parse_helm_output(output: &str) -> Result<Rendered, InvalidDocumen
         });
     }
     Ok(Rendered { documents })
-}
-
-/// The text between `---` lines, skipping ones that hold only whitespace.
-fn split_documents(output: &str) -> impl Iterator<Item = &str> {
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    let mut offset = 0;
-    for line in output.split_inclusive('\n') {
-        if line.trim_end() == "---" {
-            chunks.push(&output[start..offset]);
-            start = offset + line.len();
-        }
-        offset += line.len();
-    }
-    chunks.push(&output[start..]);
-    chunks.into_iter().filter(|chunk| !chunk.trim().is_empty())
 }
 
 #[cfg(test)]

@@ -1,10 +1,7 @@
 //! Reading `spec.versionDefinition` from csd.yaml, and writing it there without touching the rest.
 
-use std::ops::Range;
-
 use osc_yaml::{Document, NodeKind, NodeRef, Path, ScalarStyle, Segment};
 
-use crate::template::reads_as_string;
 use crate::{Diagnostic, Error, Mode, Target, VersionDefinition, template, validate};
 
 /// Reads `spec.versionDefinition` from a CSD; `None` when the CSD has none.
@@ -24,7 +21,7 @@ pub fn write_into_csd(
     let Some(existing) = existing_csd else {
         return template::csd(definition);
     };
-    let document = Document::parse(existing)?;
+    let mut document = Document::parse(existing)?;
     let Some(root) = document.get(&key_path(&[])) else {
         // Only comments: keep them and add a whole CSD below.
         return Ok(format!(
@@ -33,10 +30,22 @@ pub fn write_into_csd(
             template::csd(definition)?
         ));
     };
+    expect_mapping(root, "(document root)")?;
+    if let Some(spec) = document
+        .get(&key_path(&["spec"]))
+        .filter(|spec| !is_null(*spec))
+    {
+        expect_mapping(spec, "spec")?;
+        if spec.is_flow() {
+            return Err(Error::FlowSpec { line: spec.line() });
+        }
+    }
     let block = template::version_definition(definition)?;
-    let written = splice(existing, &document, root, &block)?;
-    verify(existing, &written, definition)?;
-    Ok(written)
+    document
+        .set_block(&key_path(&["spec", "versionDefinition"]), &block)
+        .map_err(Error::Write)?;
+    verify(document.text(), definition)?;
+    Ok(document.text().to_owned())
 }
 
 /// Checks the versionDefinition of a CSD as written: that it can be read, that its tags are
@@ -157,7 +166,9 @@ fn read(document: &Document) -> Result<Option<Read>, Error> {
             break;
         };
         let (tag, style) = scalar_text(&tag_path, tag_node, "a quoted tag such as \"1.0.0\"")?;
-        if style == ScalarStyle::Plain && !reads_as_string(&tag) {
+        // A plain tag that would be quoted is one that some YAML reader takes for a number or
+        // boolean.
+        if style == ScalarStyle::Plain && osc_yaml::quote(&tag) != tag {
             unquoted_tags.push((index, tag.clone()));
         }
         tags.push(tag);
@@ -229,133 +240,6 @@ fn is_null(node: NodeRef<'_>) -> bool {
     )
 }
 
-/// Puts `block` (the unindented versionDefinition mapping) into the CSD text.
-fn splice(
-    text: &str,
-    document: &Document,
-    root: NodeRef<'_>,
-    block: &str,
-) -> Result<String, Error> {
-    expect_mapping(root, "(document root)")?;
-    let root_indent = indentation(text, root.span(), "(document root)", root.line())?;
-    let spec = match document.get(&key_path(&["spec"])) {
-        None => {
-            return Ok(format!(
-                "{}{}spec:\n{}",
-                with_final_newline(text),
-                " ".repeat(root_indent),
-                entry(block, root_indent + 2)
-            ));
-        }
-        Some(spec) if is_null(spec) => {
-            return Ok(replace_inline(
-                text,
-                spec.span(),
-                &entry(block, root_indent + 2),
-            ));
-        }
-        Some(spec) => spec,
-    };
-    expect_mapping(spec, "spec")?;
-    if text[spec.span()].starts_with('{') {
-        return Err(Error::FlowSpec { line: spec.line() });
-    }
-    let spec_indent = indentation(text, spec.span(), "spec", spec.line())?;
-    match document.get(&key_path(&["spec", "versionDefinition"])) {
-        None => {
-            let at = after_line(text, spec.span().end);
-            let before = with_final_newline(&text[..at]);
-            Ok(format!(
-                "{before}{}{}",
-                entry(block, spec_indent),
-                &text[at..]
-            ))
-        }
-        Some(existing)
-            if matches!(existing.kind(), NodeKind::Mapping)
-                && !text[existing.span()].starts_with('{') =>
-        {
-            let column = indentation(
-                text,
-                existing.span(),
-                "spec.versionDefinition",
-                existing.line(),
-            )?;
-            let indented = indent(block, column);
-            Ok(replace(
-                text,
-                existing.span(),
-                without_final_newline(&indented[column..]),
-            ))
-        }
-        Some(existing) => Ok(replace_inline(
-            text,
-            existing.span(),
-            &indent(block, spec_indent + 2),
-        )),
-    }
-}
-
-/// `versionDefinition:` and its mapping, the key at `indent`.
-fn entry(block: &str, indent: usize) -> String {
-    format!(
-        "{}versionDefinition:\n{}",
-        " ".repeat(indent),
-        self::indent(block, indent + 2)
-    )
-}
-
-fn indent(block: &str, width: usize) -> String {
-    let pad = " ".repeat(width);
-    block
-        .split_inclusive('\n')
-        .map(|line| {
-            if line.trim().is_empty() {
-                line.to_string()
-            } else {
-                format!("{pad}{line}")
-            }
-        })
-        .collect()
-}
-
-/// The column of a block node, which must have only spaces before it on its line.
-fn indentation(text: &str, span: Range<usize>, key: &str, line: usize) -> Result<usize, Error> {
-    let line_start = text[..span.start].rfind('\n').map_or(0, |at| at + 1);
-    let prefix = &text[line_start..span.start];
-    if prefix.bytes().all(|byte| byte == b' ') {
-        Ok(prefix.len())
-    } else {
-        Err(Error::Indentation {
-            key: key.to_string(),
-            line,
-        })
-    }
-}
-
-/// The offset just past the end of the line holding `offset`.
-fn after_line(text: &str, offset: usize) -> usize {
-    text[offset..]
-        .find('\n')
-        .map_or(text.len(), |at| offset + at + 1)
-}
-
-fn replace(text: &str, span: Range<usize>, with: &str) -> String {
-    format!("{}{with}{}", &text[..span.start], &text[span.end..])
-}
-
-/// Replaces a value written on its key's line (a scalar, a null or a flow collection) with
-/// `lines`, which start on the next line.
-fn replace_inline(text: &str, span: Range<usize>, lines: &str) -> String {
-    // The blanks between the key's colon and the old value would otherwise trail the key.
-    let start = text[..span.start].trim_end_matches(' ').len();
-    replace(
-        text,
-        start..span.end,
-        &format!("\n{}", without_final_newline(lines)),
-    )
-}
-
 fn with_final_newline(text: &str) -> String {
     if text.is_empty() || text.ends_with('\n') {
         text.to_string()
@@ -364,41 +248,16 @@ fn with_final_newline(text: &str) -> String {
     }
 }
 
-fn without_final_newline(text: &str) -> &str {
-    text.strip_suffix('\n').unwrap_or(text)
-}
-
-/// The edit must read back as `definition` and leave everything outside versionDefinition alone.
-fn verify(before: &str, after: &str, definition: &VersionDefinition) -> Result<(), Error> {
-    let verification = |detail: String| Error::Verification { detail };
-    let read_back = read_from_csd(after)
-        .map_err(|error| verification(format!("the result does not read back: {error}")))?;
+/// The CSD written must read back as `definition`; osc-yaml has checked that nothing outside
+/// versionDefinition changed.
+fn verify(written: &str, definition: &VersionDefinition) -> Result<(), Error> {
+    let read_back = read_from_csd(written).map_err(|error| Error::Verification {
+        detail: format!("the result does not read back: {error}"),
+    })?;
     if read_back.as_ref() != Some(definition) {
-        return Err(verification(format!(
-            "the result reads back as {read_back:?}"
-        )));
-    }
-    let without_definition = |text: &str| -> Result<serde_norway::Value, Error> {
-        let mut value: serde_norway::Value = serde_norway::from_str(text)
-            .map_err(|error| verification(format!("the yaml does not parse: {error}")))?;
-        if let Some(root) = value.as_mapping_mut() {
-            if let Some(spec) = root.get_mut("spec").and_then(|spec| spec.as_mapping_mut()) {
-                spec.remove("versionDefinition");
-            }
-            // A spec made only to hold versionDefinition counts as no spec.
-            let spec_is_empty = root.get("spec").is_some_and(|spec| {
-                spec.is_null() || spec.as_mapping().is_some_and(|spec| spec.is_empty())
-            });
-            if spec_is_empty {
-                root.remove("spec");
-            }
-        }
-        Ok(value)
-    };
-    if without_definition(before)? != without_definition(after)? {
-        return Err(verification(
-            "keys outside spec.versionDefinition changed".to_string(),
-        ));
+        return Err(Error::Verification {
+            detail: format!("the result reads back as {read_back:?}"),
+        });
     }
     Ok(())
 }

@@ -35,12 +35,10 @@ pub enum Error {
         "`spec` at line {line} is a flow mapping (`{{...}}`); rewrite it as a block mapping so versionDefinition can be added"
     )]
     FlowSpec { line: usize },
+    #[error("cannot write versionDefinition into the csd: {0}")]
+    Write(osc_yaml::Error),
     #[error(
-        "`{key}` at line {line} is indented with something other than spaces; indent it with spaces so versionDefinition can be written"
-    )]
-    Indentation { key: String, line: usize },
-    #[error(
-        "writing versionDefinition would have changed more than versionDefinition ({detail}); the csd was left unchanged, add it by hand and report this"
+        "the versionDefinition written does not read back as intended ({detail}); the csd was left unchanged, add it by hand and report this"
     )]
     Verification { detail: String },
     #[error("internal template error: {0}; report this bug")]

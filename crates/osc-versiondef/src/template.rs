@@ -1,6 +1,7 @@
-//! The YAML this crate writes, from the templates under `templates/`.
+//! The YAML this crate writes, from the templates under `templates/`; osc-yaml's helpers write
+//! the values into them.
 
-use handlebars::{Handlebars, handlebars_helper};
+use handlebars::Handlebars;
 use serde::Serialize;
 
 use crate::{Error, VersionDefinition};
@@ -31,8 +32,7 @@ fn render(name: &str, definition: &VersionDefinition) -> Result<String, Error> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(handlebars::no_escape);
-    registry.register_helper("yaml", Box::new(yaml));
-    registry.register_helper("quoted", Box::new(quoted));
+    osc_yaml::handlebars::register(&mut registry);
     registry
         .register_partial("version_definition", VERSION_DEFINITION)
         .map_err(|error| template_error(&error))?;
@@ -51,83 +51,4 @@ fn render(name: &str, definition: &VersionDefinition) -> Result<String, Error> {
     registry
         .render(name, &context)
         .map_err(|error| template_error(&error))
-}
-
-handlebars_helper!(yaml: |text: str| yaml_scalar(text));
-handlebars_helper!(quoted: |text: str| double_quoted(text));
-
-/// `text` as a YAML scalar that reads back as the same string: plain when that is safe, else
-/// double-quoted.
-pub(crate) fn yaml_scalar(text: &str) -> String {
-    if is_plain_safe(text) {
-        text.to_string()
-    } else {
-        double_quoted(text)
-    }
-}
-
-/// A JSON string is a valid YAML double-quoted scalar with the same meaning.
-fn double_quoted(text: &str) -> String {
-    serde_json::Value::String(text.to_string()).to_string()
-}
-
-fn is_plain_safe(text: &str) -> bool {
-    let Some(first) = text.chars().next() else {
-        return false;
-    };
-    let structural = "-?:,[]{}#&*!|>'\"%@`";
-    let reads_back = matches!(
-        serde_norway::from_str::<serde_norway::Value>(text),
-        Ok(serde_norway::Value::String(ref read)) if read == text
-    );
-    !structural.contains(first)
-        && !first.is_whitespace()
-        && !text.ends_with(char::is_whitespace)
-        && !text.ends_with(':')
-        && !text.contains(": ")
-        && !text.contains(" #")
-        && !text.chars().any(char::is_control)
-        && reads_as_string(text)
-        && reads_back
-}
-
-/// Whether a plain scalar is a string both to YAML 1.2 and to YAML 1.1 readers such as go-yaml v2
-/// (used by sigs.k8s.io/yaml), which also take `yes`, `no`, `on` and `off` for booleans.
-pub(crate) fn reads_as_string(plain: &str) -> bool {
-    let yaml11_boolean = matches!(
-        plain.to_ascii_lowercase().as_str(),
-        "y" | "n" | "yes" | "no" | "on" | "off"
-    );
-    !yaml11_boolean
-        && matches!(
-            serde_norway::from_str(plain),
-            Ok(serde_norway::Value::String(_))
-        )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scalars_read_back_as_the_same_string() {
-        let cases = [
-            ("image.tag", "image.tag"),
-            ("spec.image", "spec.image"),
-            ("1.10", "\"1.10\""),
-            ("2", "\"2\""),
-            ("yes", "\"yes\""),
-            ("", "\"\""),
-            ("a: b", "\"a: b\""),
-            ("- x", "\"- x\""),
-            ("two\nlines", "\"two\\nlines\""),
-            ("Upgrade restarts pods", "Upgrade restarts pods"),
-        ];
-        for (text, expected) in cases {
-            let written = yaml_scalar(text);
-            assert_eq!(written, expected, "{text:?}");
-            let read: String = serde_norway::from_str(&written).unwrap();
-            assert_eq!(read, text);
-        }
-    }
 }

@@ -13,12 +13,20 @@ pub(crate) struct Splice {
     text: String,
 }
 
-/// The replacements that set `path` to `value`; none when the value is already written so.
+/// What an edit writes at its path.
+#[derive(Clone, Copy)]
+pub(crate) enum Content<'v> {
+    Scalar(&'v Value),
+    /// Block YAML, unindented, each line ending in a line break.
+    Block(&'v str),
+}
+
+/// The replacements that write `content` at `path`; none when a scalar is already written so.
 pub(crate) fn plan(
     text: &str,
     tree: &Tree,
     path: &Path,
-    value: &Value,
+    content: Content<'_>,
 ) -> Result<Vec<Splice>, Error> {
     let segments = path.segments();
     if segments.is_empty() {
@@ -31,7 +39,7 @@ pub(crate) fn plan(
         text,
         tree,
         path,
-        value,
+        content,
         eol: line_ending(text),
         step: tree
             .root
@@ -140,7 +148,7 @@ struct Planner<'a> {
     text: &'a str,
     tree: &'a Tree,
     path: &'a Path,
-    value: &'a Value,
+    content: Content<'a>,
     eol: &'static str,
     /// How far a nested block mapping is indented from its parent.
     step: usize,
@@ -168,6 +176,10 @@ impl Planner<'_> {
     }
 
     fn replace(&self, node: &Node, slot: Slot<'_>, context: Context) -> Result<Vec<Splice>, Error> {
+        let value = match self.content {
+            Content::Scalar(value) => value,
+            Content::Block(block) => return self.replace_by_block(node, slot, context, block),
+        };
         let Kind::Scalar {
             value: current,
             style,
@@ -181,7 +193,7 @@ impl Planner<'_> {
             });
         };
         if let Some(tag) = &node.tag
-            && !(tag == "!!str" && matches!(self.value, Value::Str(_)))
+            && !(tag == "!!str" && matches!(value, Value::Str(_)))
         {
             return Err(Error::Tagged {
                 path: self.path.clone(),
@@ -189,39 +201,40 @@ impl Planner<'_> {
                 tag: tag.clone(),
             });
         }
-        if self.already_written(node, current, *style, context) {
+        if self.already_written(value, node, current, *style, context) {
             return Ok(Vec::new());
         }
         if let Some(block) = block {
-            return Ok(self.replace_block(block, *style));
+            return Ok(self.replace_block(value, block, *style));
         }
         if node.content.is_empty() {
             self.ensure_after_indicator(node, slot)?;
             return Ok(vec![Splice {
                 range: node.content.clone(),
-                text: format!(" {}", emit::scalar(self.value, ScalarStyle::Plain, context)),
+                text: format!(" {}", emit::scalar(value, ScalarStyle::Plain, context)),
             }]);
         }
         Ok(vec![Splice {
             range: node.content.clone(),
-            text: emit::scalar(self.value, *style, context),
+            text: emit::scalar(value, *style, context),
         }])
     }
 
     /// Whether the scalar already reads as the value, for YAML 1.1 readers too.
     fn already_written(
         &self,
+        value: &Value,
         node: &Node,
         current: &str,
         style: ScalarStyle,
         context: Context,
     ) -> bool {
         let plain_untagged = style == ScalarStyle::Plain && node.tag.is_none();
-        match self.value {
+        match value {
             Value::Str(text) => {
                 current == text
                     && (style != ScalarStyle::Plain
-                        || emit::scalar(self.value, ScalarStyle::Plain, context) == *text)
+                        || emit::scalar(value, ScalarStyle::Plain, context) == *text)
             }
             Value::Bool(true) => plain_untagged && matches!(current, "true" | "True" | "TRUE"),
             Value::Bool(false) => plain_untagged && matches!(current, "false" | "False" | "FALSE"),
@@ -232,14 +245,14 @@ impl Planner<'_> {
 
     /// A block scalar stays one when the value fits (keeping the comment on its header line);
     /// otherwise the value takes the header's place and the body goes.
-    fn replace_block(&self, block: &BlockScalar, style: ScalarStyle) -> Vec<Splice> {
+    fn replace_block(&self, value: &Value, block: &BlockScalar, style: ScalarStyle) -> Vec<Splice> {
         let indent = block
             .indent
             .unwrap_or_else(|| leading_spaces(self.text, block.indicator.start) + self.step);
         // Without a line break after the body, readers disagree on whether a kept final line
         // break exists, so such a value is not written as a block there.
         let ends_text = !self.text[block.body.end..].contains('\n');
-        let written = match self.value {
+        let written = match value {
             Value::Str(text) if !(ends_text && text.ends_with('\n')) => {
                 emit::block(text, style == ScalarStyle::Folded, indent, self.eol)
             }
@@ -247,7 +260,7 @@ impl Planner<'_> {
         };
         let (indicator, body) = written.unwrap_or_else(|| {
             (
-                emit::scalar(self.value, ScalarStyle::Plain, Context::Block),
+                emit::scalar(value, ScalarStyle::Plain, Context::Block),
                 String::new(),
             )
         });
@@ -370,7 +383,7 @@ impl Planner<'_> {
     /// `key: value` for the keys `rest`, nested as flow mappings.
     fn flow_entry(&self, rest: &[Segment]) -> Result<String, Error> {
         let Some((first, nested)) = rest.split_first() else {
-            return Ok(emit::scalar(self.value, ScalarStyle::Plain, Context::Flow));
+            return self.flow_scalar();
         };
         let key = self.created_key(first)?;
         Ok(format!(
@@ -382,13 +395,27 @@ impl Planner<'_> {
 
     fn flow_value(&self, rest: &[Segment]) -> Result<String, Error> {
         if rest.is_empty() {
-            return Ok(emit::scalar(self.value, ScalarStyle::Plain, Context::Flow));
+            return self.flow_scalar();
         }
         Ok(format!("{{{}}}", self.flow_entry(rest)?))
     }
 
+    /// The scalar written inside `{}` or `[]`, where a block cannot go.
+    fn flow_scalar(&self) -> Result<String, Error> {
+        match self.content {
+            Content::Scalar(value) => Ok(emit::scalar(value, ScalarStyle::Plain, Context::Flow)),
+            Content::Block(_) => Err(self.block_in_flow()),
+        }
+    }
+
+    fn block_in_flow(&self) -> Error {
+        Error::BlockInFlow {
+            path: self.path.clone(),
+        }
+    }
+
     /// Lines `key:` for each of `rest`, nested by the document's step, the last holding the
-    /// value; each line ends with the document's line ending.
+    /// content; each line ends with the document's line ending.
     fn block_lines(&self, rest: &[Segment], indent: usize) -> Result<String, Error> {
         let mut lines = String::new();
         for (depth, segment) in rest.iter().enumerate() {
@@ -397,16 +424,99 @@ impl Planner<'_> {
             lines.push_str(&emit::key(key, Context::Block));
             lines.push(':');
             if depth + 1 == rest.len() {
-                lines.push(' ');
-                lines.push_str(&emit::scalar(
-                    self.value,
-                    ScalarStyle::Plain,
-                    Context::Block,
-                ));
+                match self.content {
+                    Content::Scalar(value) => {
+                        lines.push(' ');
+                        lines.push_str(&emit::scalar(value, ScalarStyle::Plain, Context::Block));
+                    }
+                    Content::Block(block) => {
+                        lines.push_str(self.eol);
+                        lines.push_str(&self.indented(block, indent + rest.len() * self.step));
+                        continue;
+                    }
+                }
             }
             lines.push_str(self.eol);
         }
         Ok(lines)
+    }
+
+    /// `block` with `width` spaces in front of each line that is not blank, and the document's
+    /// line endings.
+    fn indented(&self, block: &str, width: usize) -> String {
+        let mut lines = String::with_capacity(block.len());
+        for line in block.lines() {
+            if !line.trim().is_empty() {
+                lines.extend(std::iter::repeat_n(' ', width));
+                lines.push_str(line);
+            }
+            lines.push_str(self.eol);
+        }
+        lines
+    }
+
+    /// Puts `block` in place of the value of a block mapping's key: where the value stands when
+    /// it is a block collection on lines of its own, else on the lines after the key.
+    fn replace_by_block(
+        &self,
+        node: &Node,
+        slot: Slot<'_>,
+        context: Context,
+        block: &str,
+    ) -> Result<Vec<Splice>, Error> {
+        if context == Context::Flow {
+            return Err(self.block_in_flow());
+        }
+        let Slot::MapValue { key } = slot else {
+            return Err(Error::Unsupported {
+                path: self.path.clone(),
+                line: node.line,
+                what: "a block in place of a sequence item or the whole document",
+            });
+        };
+        if let Some(tag) = &node.tag {
+            return Err(Error::Tagged {
+                path: self.path.clone(),
+                line: node.line,
+                tag: tag.clone(),
+            });
+        }
+        let key_column = column(self.text, key.span.start);
+        let line_start = line_start(self.text, node.span.start);
+        let own_lines = matches!(
+            node.kind,
+            Kind::Mapping { flow: false, .. } | Kind::Sequence { flow: false, .. }
+        ) && node.span.start == node.content.start
+            && self.text[line_start..node.span.start]
+                .bytes()
+                .all(|b| b == b' ');
+        let value_column = column(self.text, node.span.start);
+        if own_lines && value_column > key_column {
+            let lines = self.indented(block, value_column);
+            // The old value's first line keeps its own indentation.
+            let lines = lines.trim_start_matches(' ');
+            return Ok(vec![Splice {
+                range: node.span.clone(),
+                text: without_eol(lines, self.eol).to_owned(),
+            }]);
+        }
+        let lines = self.indented(block, key_column + self.step);
+        let lines = without_eol(&lines, self.eol);
+        if line_start > key.span.start {
+            // The value starts on a later line: what lies between stays, comments included.
+            return Ok(vec![Splice {
+                range: line_start..node.span.end,
+                text: lines.to_owned(),
+            }]);
+        }
+        // The blanks between the key's colon and the old value would otherwise trail the key.
+        let start = self.text[..node.span.start]
+            .trim_end_matches([' ', '\t'])
+            .len();
+        Ok(vec![Splice {
+            range: start..node.span.end,
+            text: format!("{}{lines}", self.eol),
+        }])
     }
 
     fn created_key<'s>(&self, segment: &'s Segment) -> Result<&'s str, Error> {
@@ -427,15 +537,27 @@ impl Planner<'_> {
         }
     }
 
-    /// Appends `lines` to the text, keeping a missing final line break missing.
+    /// Appends `lines` to the text. A missing final line break stays missing after a scalar,
+    /// whose line the author left open; a block is whole lines.
     fn append(&self, lines: &str) -> Splice {
         let end = self.text.len();
         if self.text.is_empty() || self.text.ends_with('\n') {
             return insert(end, lines.to_owned());
         }
-        let without_final = lines.strip_suffix(self.eol).unwrap_or(lines);
-        insert(end, format!("{}{without_final}", self.eol))
+        let lines = match self.content {
+            Content::Scalar(_) => without_eol(lines, self.eol),
+            Content::Block(_) => lines,
+        };
+        insert(end, format!("{}{lines}", self.eol))
     }
+}
+
+fn without_eol<'l>(lines: &'l str, eol: &str) -> &'l str {
+    lines.strip_suffix(eol).unwrap_or(lines)
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |newline| newline + 1)
 }
 
 fn insert(at: usize, text: String) -> Splice {
@@ -455,16 +577,14 @@ fn line_ending(text: &str) -> &'static str {
 /// Column of byte `at` in characters. A byte-order mark at the start of the text is no column:
 /// counting it would indent keys on the first line by one space, making them children.
 fn column(text: &str, at: usize) -> usize {
-    let line_start = text[..at].rfind('\n').map_or(0, |newline| newline + 1);
-    text[line_start..at]
+    text[line_start(text, at)..at]
         .trim_start_matches('\u{feff}')
         .chars()
         .count()
 }
 
 fn leading_spaces(text: &str, at: usize) -> usize {
-    let line_start = text[..at].rfind('\n').map_or(0, |newline| newline + 1);
-    text[line_start..]
+    text[line_start(text, at)..]
         .bytes()
         .take_while(|b| *b == b' ')
         .count()

@@ -28,6 +28,13 @@ pub(crate) fn scalar(value: &Value, style: ScalarStyle, context: Context) -> Str
     }
 }
 
+/// `text` as a YAML scalar that YAML 1.2 readers and Helm's and Kubernetes' YAML 1.1 readers all
+/// take for that same string: plain where that is safe as a block mapping value, else
+/// double-quoted. [`crate::Document::set`] writes new values so.
+pub fn quote(text: &str) -> String {
+    string(text, ScalarStyle::Plain, Context::Block, Role::Value)
+}
+
 pub(crate) fn key(key: &str, context: Context) -> String {
     string(key, ScalarStyle::Plain, context, Role::Key)
 }
@@ -78,19 +85,21 @@ pub(crate) fn block(
 
 fn string(text: &str, style: ScalarStyle, context: Context, role: Role) -> String {
     match style {
-        ScalarStyle::SingleQuoted => single_quoted(text).unwrap_or_else(|| double_quoted(text)),
-        ScalarStyle::DoubleQuoted => double_quoted(text),
+        ScalarStyle::SingleQuoted => single_quoted(text).unwrap_or_else(|| double_quote(text)),
+        ScalarStyle::DoubleQuoted => double_quote(text),
         ScalarStyle::Plain | ScalarStyle::Literal | ScalarStyle::Folded => {
             if plain_reads_back(text, context, role) {
                 text.to_owned()
             } else {
-                double_quoted(text)
+                double_quote(text)
             }
         }
     }
 }
 
-fn double_quoted(text: &str) -> String {
+/// `text` double-quoted, escaping only what a double-quoted scalar cannot hold as written: `"`,
+/// `\\`, controls and the characters YAML 1.1 takes for line breaks.
+pub fn double_quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for ch in text.chars() {
@@ -181,16 +190,27 @@ fn resolves_specially_in_yaml_1_1(text: &str) -> bool {
         && unsigned
             .chars()
             .all(|ch| ch.is_ascii_digit() || matches!(ch, '_' | ':' | '.'));
-    let binary = unsigned.strip_prefix("0b").is_some_and(|digits| {
-        !digits.is_empty() && digits.chars().all(|ch| matches!(ch, '0' | '1' | '_'))
-    });
+    // go-yaml v2 reads a number with Go's integer syntax: a leading zero makes digits octal (and
+    // failing that a float), and the base prefixes come in either case.
+    let go_integer = {
+        let digits = unsigned.replace('_', "").to_ascii_lowercase();
+        let prefixed = |prefix: &str, radix: u32| {
+            digits
+                .strip_prefix(prefix)
+                .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|ch| ch.is_digit(radix)))
+        };
+        (!digits.is_empty() && digits.chars().all(|ch| ch.is_ascii_digit()))
+            || prefixed("0x", 16)
+            || prefixed("0o", 8)
+            || prefixed("0b", 2)
+    };
     let underscored_number = text.contains('_') && {
         let joined = text.replace('_', "");
         !joined.is_empty()
             && serde_norway::from_str::<serde_norway::Value>(&joined)
                 .is_ok_and(|read| !read.is_string())
     };
-    sexagesimal || binary || underscored_number
+    sexagesimal || go_integer || underscored_number
 }
 
 #[cfg(test)]

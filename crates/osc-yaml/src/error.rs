@@ -97,6 +97,14 @@ pub enum Error {
         what: &'static str,
     },
     #[error(
+        "path `{path}` is inside a flow collection (`{{...}}` or `[...]`), where a block cannot go; rewrite that collection in block style"
+    )]
+    BlockInFlow { path: Path },
+    #[error(
+        "path `{path}`: the block to write is not usable: {reason}; pass unindented block YAML"
+    )]
+    InvalidBlock { path: Path, reason: String },
+    #[error(
         "path `{path}`: the edit did not read back as intended ({detail}); the text was left unchanged, edit it by hand and report this"
     )]
     Verification { path: Path, detail: String },

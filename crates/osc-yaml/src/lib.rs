@@ -1,6 +1,12 @@
 //! Edits YAML text at key paths, changing only the bytes the edit needs, so the comments, key
 //! order, quoting, anchors, indentation and line endings of everything else stay as written.
 //!
+//! This crate is where helm-osc reads and writes YAML as text, so that every file follows one
+//! set of rules: [`Document`] finds nodes with their spans and styles and edits them
+//! ([`Document::set`] for scalars, [`Document::set_block`] for whole blocks),
+//! [`split_documents`] splits multi-document streams, [`quote`] writes a string as a scalar,
+//! and [`handlebars`] lets templates write values the same way.
+//!
 //! ```
 //! use osc_yaml::{Document, Path};
 //!
@@ -16,15 +22,20 @@
 mod edit;
 mod emit;
 mod error;
+pub mod handlebars;
 mod path;
+mod split;
 mod tree;
 mod verify;
 
 use std::ops::Range;
 
+pub use crate::emit::{double_quote, quote};
 pub use crate::error::Error;
 pub use crate::path::{Path, Segment};
+pub use crate::split::{DocumentSpan, split_documents};
 
+use crate::edit::Content;
 use crate::tree::{Kind, Node, Tree};
 
 /// A single-document YAML text with the spans of its nodes, edited in place by [`Document::set`].
@@ -46,7 +57,7 @@ pub enum Value {
 }
 
 /// How a scalar is written in the source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum ScalarStyle {
     Plain,
     SingleQuoted,
@@ -121,7 +132,52 @@ impl Document {
     /// does not, the document is left as it was and an error returned.
     pub fn set(&mut self, path: &Path, value: impl Into<Value>) -> Result<(), Error> {
         let value = value.into();
-        let splices = edit::plan(&self.text, &self.tree, path, &value)?;
+        self.edit(path, Content::Scalar(&value), value.to_serde())
+    }
+
+    /// Writes `block`, YAML text such as a block mapping, as the whole value of the mapping key
+    /// at `path`, creating missing mapping keys on the way; `block` is unindented and its lines
+    /// end in line breaks.
+    ///
+    /// An existing block collection on lines of its own is replaced where it stands, at its
+    /// indentation; any other value (a scalar, a null, a flow collection) is replaced by the
+    /// block on the lines after its key, indented one step (the document's) deeper than the key.
+    /// A missing key goes after the last entry of its mapping, and the lines added end in line
+    /// breaks even at the end of a text that had none. Every other byte stays, and the edit is
+    /// checked as [`Document::set`]'s are.
+    ///
+    /// ```
+    /// use osc_yaml::{Document, Path};
+    ///
+    /// let mut csd = Document::parse("spec:\n  role: serviceEntity # 角色\n")?;
+    /// let block = "mode: tag\ntags:\n  - \"1.0\"\n";
+    /// csd.set_block(&Path::parse("spec.versionDefinition")?, block)?;
+    /// assert_eq!(
+    ///     csd.text(),
+    ///     "spec:\n  role: serviceEntity # 角色\n  versionDefinition:\n    mode: tag\n    tags:\n      - \"1.0\"\n"
+    /// );
+    /// # Ok::<(), osc_yaml::Error>(())
+    /// ```
+    pub fn set_block(&mut self, path: &Path, block: &str) -> Result<(), Error> {
+        let invalid = |reason: String| Error::InvalidBlock {
+            path: path.clone(),
+            reason,
+        };
+        if block.trim().is_empty() {
+            return Err(invalid("it is empty".to_owned()));
+        }
+        let wanted = serde_norway::from_str(block)
+            .map_err(|error| invalid(format!("it does not parse: {error}")))?;
+        self.edit(path, Content::Block(block), wanted)
+    }
+
+    fn edit(
+        &mut self,
+        path: &Path,
+        content: Content<'_>,
+        wanted: serde_norway::Value,
+    ) -> Result<(), Error> {
+        let splices = edit::plan(&self.text, &self.tree, path, content)?;
         if splices.is_empty() {
             return Ok(());
         }
@@ -130,16 +186,12 @@ impl Document {
             path: path.clone(),
             detail: format!("the edited text does not parse: {error}"),
         })?;
-        verify::check(
-            &self.meaning,
-            &edited.meaning,
-            path.segments(),
-            value.to_serde(),
-        )
-        .map_err(|detail| Error::Verification {
-            path: path.clone(),
-            detail,
-        })?;
+        verify::check(&self.meaning, &edited.meaning, path.segments(), wanted).map_err(
+            |detail| Error::Verification {
+                path: path.clone(),
+                detail,
+            },
+        )?;
         *self = edited;
         Ok(())
     }
@@ -155,6 +207,14 @@ impl<'d> NodeRef<'d> {
     /// 1-based line where the node starts.
     pub fn line(&self) -> usize {
         self.node.line
+    }
+
+    /// Whether the node is a collection written in flow style, `{...}` or `[...]`.
+    pub fn is_flow(&self) -> bool {
+        matches!(
+            self.node.kind,
+            Kind::Mapping { flow: true, .. } | Kind::Sequence { flow: true, .. }
+        )
     }
 
     pub fn kind(&self) -> NodeKind<'d> {

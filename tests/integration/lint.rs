@@ -700,7 +700,7 @@ fn a_source_that_cannot_be_read_is_an_error_not_a_report() {
     let output = helm_osc(&["lint", "/nonexistent/chart"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("/nonexistent/chart: no such file or directory: give a chart"),
+        stderr(&output).contains("/nonexistent/chart: no such file or folder: give a chart"),
         "{}",
         stderr(&output)
     );

@@ -405,7 +405,7 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
                 vec![s(chart)]
             },
             exit: 1,
-            want: &["Chart.yaml", "missing"],
+            want: &["neither a chart (no Chart.yaml)", "point at the folder"],
         },
         Case {
             name: "archive path outside",
@@ -491,4 +491,38 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
             case.name
         );
     }
+}
+
+/// `package` analyses the chart once: key discovery's renders (the default one included) serve
+/// lint, the traps and the fixes; beyond those it may render once more, to prove the fixed chart.
+#[test]
+fn package_renders_no_more_than_images_plus_one_proof() {
+    let helm = LoggingHelm::new();
+    let chart = example("etcd");
+    let (images, image_calls) = helm.run(&["images", chart.to_str().unwrap()]);
+    assert_success(&images);
+    let dist = tempfile::tempdir().unwrap();
+    let (packaged, package_calls) = helm.run(&[
+        "package",
+        chart.to_str().unwrap(),
+        "--images",
+        example("etcd-images").to_str().unwrap(),
+        "-d",
+        dist.path().to_str().unwrap(),
+    ]);
+    assert_success(&packaged);
+    let renders = |calls: &[String]| calls.iter().filter(|call| *call == "template").count();
+    assert!(
+        renders(&image_calls) > 0,
+        "images rendered nothing: {image_calls:?}"
+    );
+    assert!(
+        renders(&package_calls) <= renders(&image_calls) + 1,
+        "package rendered {} times, images {}: {package_calls:?}",
+        renders(&package_calls),
+        renders(&image_calls)
+    );
+    // lint's own `helm lint` runs once, as `helm osc lint` runs it.
+    let lints = package_calls.iter().filter(|call| *call == "lint").count();
+    assert_eq!(lints, 1, "{package_calls:?}");
 }

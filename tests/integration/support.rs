@@ -144,3 +144,57 @@ pub fn redact(text: &str) -> String {
     text.replace(helm().to_str().unwrap(), "[HELM]")
         .replace(repo_root().to_str().unwrap(), "[REPO]")
 }
+
+/// A `helm` that logs each call's arguments, one line per call, then runs the real Helm: for
+/// counting how often a command renders.
+pub struct LoggingHelm {
+    _dir: tempfile::TempDir,
+    pub bin: PathBuf,
+    pub log: PathBuf,
+}
+
+impl LoggingHelm {
+    pub fn new() -> LoggingHelm {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("helm");
+        let log = dir.path().join("calls.log");
+        std::fs::write(
+            &bin,
+            format!(
+                "#!/bin/sh\necho \"$1\" >> '{}'\nexec '{}' \"$@\"\n",
+                log.display(),
+                helm().display()
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        LoggingHelm {
+            _dir: dir,
+            bin,
+            log,
+        }
+    }
+
+    /// Runs `helm-osc ARGS` with this helm, and returns its output and the helm subcommands it ran.
+    pub fn run(&self, args: &[&str]) -> (Output, Vec<String>) {
+        let _ = std::fs::remove_file(&self.log);
+        let output = Command::new(env!("CARGO_BIN_EXE_helm-osc"))
+            .args(args)
+            .env("HELM_BIN", &self.bin)
+            .env_remove("HELM_DEBUG")
+            .env_remove("HELM_NAMESPACE")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let calls = std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        (output, calls)
+    }
+}

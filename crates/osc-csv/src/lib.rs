@@ -29,7 +29,7 @@ mod skip_range;
 mod source;
 mod yaml;
 
-pub use check::check;
+pub use check::{check, looks_like_email};
 pub use edit::{CsvEditor, RelatedImageKey};
 pub use error::{AlmError, EditError, Error};
 pub use files::bundle_files;

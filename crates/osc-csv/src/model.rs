@@ -44,6 +44,27 @@ pub struct Bundle {
     pub files: osc_archive::Tree,
 }
 
+impl Bundle {
+    /// The name OSC gives the service: the package's name, else the CSV's `metadata.name`
+    /// without the version OLM's naming puts after it (`etcdoperator.v0.9.4` → `etcdoperator`).
+    pub fn service_name(&self) -> String {
+        self.package_name
+            .clone()
+            .unwrap_or_else(|| csv_name_without_version(&self.csv.name))
+    }
+}
+
+fn csv_name_without_version(csv_name: &str) -> String {
+    let starts_with_digit = |rest: &str| rest.starts_with(|c: char| c.is_ascii_digit());
+    match csv_name.split_once(".v") {
+        Some((base, rest)) if starts_with_digit(rest) => base.to_owned(),
+        _ => match csv_name.split_once('.') {
+            Some((base, rest)) if starts_with_digit(rest) => base.to_owned(),
+            _ => csv_name.to_owned(),
+        },
+    }
+}
+
 /// Where the bundle was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Root {
@@ -300,4 +321,21 @@ fn ordered_map<S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_map(pairs.iter().map(|(key, value)| (key, value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_names_lose_their_version() {
+        for (name, want) in [
+            ("etcdoperator.v0.9.4", "etcdoperator"),
+            ("kvstore-operator.1.0.0", "kvstore-operator"),
+            ("plain", "plain"),
+            ("a.vb", "a.vb"),
+        ] {
+            assert_eq!(csv_name_without_version(name), want, "{name}");
+        }
+    }
 }

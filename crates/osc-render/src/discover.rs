@@ -31,7 +31,7 @@ use crate::discover::probe::{Candidate, Findings, Prober};
 use crate::discover::values::{Scalar, Values};
 use osc_imageref::ImageRef;
 
-use crate::{Helm, ImageUse, RenderError, RenderRequest, find_images};
+use crate::{Helm, ImageUse, RenderError, RenderRequest, Rendered, find_images};
 
 /// Helm renders one discovery may cost, the default render included: enough to isolate a
 /// handful of keys whose markers break the chart among hundreds.
@@ -49,8 +49,11 @@ pub struct DiscoverRequest<'a> {
 }
 
 /// What discovery found.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Discovery {
+    /// The chart rendered with the request's values and nothing else: what the checks of pods,
+    /// traps and images read, so no caller renders it again.
+    pub rendered: Rendered,
     /// One per distinct reference the chart renders with the request's values, in the order
     /// of [`find_images`].
     pub images: Vec<FoundImage>,
@@ -187,6 +190,19 @@ impl fmt::Display for AddressPart {
 /// Finds, for each image the chart deploys with the request's values, the values keys that
 /// make up its reference and the part each holds.
 pub fn discover(helm: &Helm, request: &DiscoverRequest<'_>) -> Result<Discovery, DiscoverError> {
+    let chart = osc_chart::Chart::load(request.chart).map_err(|source| DiscoverError::Chart {
+        chart: request.chart.to_owned(),
+        source,
+    })?;
+    discover_loaded(helm, request, &chart)
+}
+
+/// [`discover`] for a chart the caller has loaded from `request.chart` already.
+pub fn discover_loaded(
+    helm: &Helm,
+    request: &DiscoverRequest<'_>,
+    chart: &osc_chart::Chart,
+) -> Result<Discovery, DiscoverError> {
     let render_request = RenderRequest {
         chart: request.chart,
         release: request.release,
@@ -197,7 +213,7 @@ pub fn discover(helm: &Helm, request: &DiscoverRequest<'_>) -> Result<Discovery,
     let rendered = helm.template(&render_request)?;
     let uses = find_images(&rendered);
     let default_positions: Vec<_> = uses.iter().map(ImageUse::position).collect();
-    let values = coalesced_values(request)?;
+    let values = coalesced_values(request, chart)?;
     let (set_keys, unset_keys): (Vec<Candidate>, Vec<Candidate>) = values
         .leaves
         .iter()
@@ -217,6 +233,7 @@ pub fn discover(helm: &Helm, request: &DiscoverRequest<'_>) -> Result<Discovery,
     let mut fragile = findings.fragile;
     fragile.sort_by_key(|(leaf, _)| *leaf);
     Ok(Discovery {
+        rendered,
         images: found_images(uses, &values, findings.parts),
         guard: prober.guard.map(|(_, guard)| guard),
         fragile: fragile
@@ -231,11 +248,10 @@ pub fn discover(helm: &Helm, request: &DiscoverRequest<'_>) -> Result<Discovery,
 }
 
 /// The chart's values with its subcharts' and the request's values files.
-fn coalesced_values(request: &DiscoverRequest<'_>) -> Result<Values, DiscoverError> {
-    let chart = osc_chart::Chart::load(request.chart).map_err(|source| DiscoverError::Chart {
-        chart: request.chart.to_owned(),
-        source,
-    })?;
+fn coalesced_values(
+    request: &DiscoverRequest<'_>,
+    chart: &osc_chart::Chart,
+) -> Result<Values, DiscoverError> {
     let mut user_files = Vec::new();
     for file in &request.values_files {
         let invalid = |message: String| DiscoverError::Values {
@@ -245,7 +261,7 @@ fn coalesced_values(request: &DiscoverRequest<'_>) -> Result<Values, DiscoverErr
         let bytes = std::fs::read(file).map_err(|error| invalid(error.to_string()))?;
         user_files.push(values::parse_values(&bytes).map_err(invalid)?);
     }
-    Values::collect(&chart, &user_files).map_err(|invalid| DiscoverError::Values {
+    Values::collect(chart, &user_files).map_err(|invalid| DiscoverError::Values {
         file: format!("{}: {}", request.chart.display(), invalid.file),
         message: invalid.message,
     })

@@ -3,13 +3,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use osc_versiondef::{Diagnostic, Severity, Target, VersionDefinition};
+use osc_versiondef::{Diagnostic, Severity, VersionDefinition};
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::cli::{ConvertArgs, VersionDefinitionArgs};
-use crate::commands::mapping::write_atomically;
-use crate::commands::package::Source;
 use crate::output::{Format, Output};
 
 #[derive(Serialize)]
@@ -29,55 +27,12 @@ pub fn version_definition(args: &VersionDefinitionArgs, output: &Output) -> Resu
         tags: args.tags.clone(),
         description: None,
     };
-    let findings = match Source::load(&args.source)? {
-        Source::Chart(chart) => {
-            let values =
-                String::from_utf8_lossy(chart.values_yaml().unwrap_or_default()).into_owned();
-            osc_versiondef::validate(
-                &definition,
-                &Target::Values {
-                    values_yaml: &values,
-                },
-                "--path",
-            )
-        }
-        Source::Bundle(bundle) => {
-            let examples = match &bundle.csv.alm_examples {
-                Some(alm) => alm
-                    .examples
-                    .as_ref()
-                    .map_err(|error| {
-                        anyhow::anyhow!("{}: alm-examples: {error}", bundle.csv_file.display())
-                    })?
-                    .clone(),
-                None => Vec::new(),
-            };
-            let example = match &args.kind {
-                Some(kind) => examples.iter().find(|example| example.get("kind").and_then(|k| k.as_str()) == Some(kind.as_str())),
-                None => examples.first(),
-            }
-            .with_context(|| {
-                format!(
-                    "{}: alm-examples has no {}: the path is a field of the custom resource users create from it",
-                    bundle.csv_file.display(),
-                    args.kind.as_deref().map(|kind| format!("example of kind {kind}")).unwrap_or_else(|| "example".to_string())
-                )
-            })?;
-            let kind = example
-                .get("kind")
-                .and_then(|k| k.as_str())
-                .unwrap_or_default()
-                .to_string();
-            osc_versiondef::validate(
-                &definition,
-                &Target::Operator {
-                    kind: &kind,
-                    example,
-                },
-                "--path",
-            )
-        }
-    };
+    let findings = osc_pipeline::check_version_definition(
+        &args.source,
+        &definition,
+        args.kind.as_deref(),
+        "--path",
+    )?;
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -98,7 +53,7 @@ pub fn version_definition(args: &VersionDefinitionArgs, output: &Output) -> Resu
         let csd = osc_versiondef::write_into_csd(existing.as_deref(), &definition)?;
         match &args.out {
             Some(path) => {
-                write_atomically(path, csd.as_bytes())?;
+                osc_archive::write_file(path, csd.as_bytes())?;
                 output.status(
                     "Wrote",
                     format_args!("versionDefinition into {}", path.display()),
@@ -170,10 +125,7 @@ pub fn run(args: &ConvertArgs, output: &Output) -> Result<Outcome> {
         scenes: non_empty(&args.scenes),
         format,
     };
-    let package = match Source::load(&args.source)? {
-        Source::Chart(chart) => osc_format::convert_chart(&chart, &options)?,
-        Source::Bundle(bundle) => osc_format::convert_bundle(&bundle, &options)?,
-    };
+    let package = osc_pipeline::convert(&args.source, &options)?;
     for warning in &package.warnings {
         output.warn(warning);
     }
@@ -216,7 +168,7 @@ fn write_package(
         .with_context(|| format!("-o {}: cannot create {}", out.display(), parent.display()))?;
     match format {
         osc_format::ArchiveFormat::Dir => {
-            crate::commands::write_new_dir(out, |dir| Ok(package.write_dir(dir)?))?;
+            osc_archive::write_new_dir(out, |dir| -> Result<()> { Ok(package.write_dir(dir)?) })?;
         }
         osc_format::ArchiveFormat::Zip => {
             let bytes = package

@@ -1,46 +1,26 @@
-//! `helm osc images SOURCE`: every image the chart deploys and the values keys that produce it.
+//! `helm osc images SOURCE`: every image the chart or bundle deploys, and what makes it up.
 
 use anyhow::Result;
-use serde::Serialize;
+use osc_pipeline::{ChartImages, ImagesReport, OperatorImages, UseReport};
 
 use crate::Outcome;
 use crate::cli::ImagesArgs;
-use crate::commands::discovery::{self, ImageReport};
 use crate::env::HelmEnv;
 use crate::output::{BOLD, DIM, Format, Output};
 
-#[derive(Serialize)]
-struct Report {
-    chart: String,
-    images: Vec<ImageReport>,
-    hard_coded: usize,
-    guard: Option<String>,
-    fragile: Vec<String>,
-    renders: usize,
-}
-
 pub fn run(args: &ImagesArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    if let Some(bundle) = crate::commands::package::Source::bundle(&args.source)? {
-        return crate::commands::operator::images(&bundle, &args.source, output);
-    }
-    let found = discovery::discover(&args.source, &args.render, env, output)?;
-    let images: Vec<ImageReport> = found.images.iter().map(discovery::image_report).collect();
-    let report = Report {
-        chart: args.source.display().to_string(),
-        hard_coded: images.iter().filter(|image| image.hard_coded).count(),
-        images,
-        guard: found.guard.as_ref().map(|guard| guard.key.clone()),
-        fragile: found.fragile.iter().map(|key| key.path.clone()).collect(),
-        renders: found.renders,
-    };
-    match output.format() {
-        Format::Text => print_text(&report, output),
-        Format::Json | Format::Yaml => output.structured(&report),
+    let inputs = super::inputs(Some(&args.render), env);
+    let analysis = super::analyse(&args.source, &inputs, output)?;
+    let report = osc_pipeline::images(&analysis)?;
+    match (output.format(), &report) {
+        (Format::Text, ImagesReport::Chart(chart)) => print_chart(chart, output),
+        (Format::Text, ImagesReport::Operator(operator)) => print_operator(operator, output),
+        (Format::Json | Format::Yaml, _) => output.structured(&report),
     }
     Ok(Outcome::Clean)
 }
 
-fn print_text(report: &Report, output: &Output) {
+fn print_chart(report: &ChartImages, output: &Output) {
     for image in &report.images {
         output.text(format_args!("{BOLD}{}{BOLD:#}", image.reference));
         if image.hard_coded {
@@ -65,10 +45,7 @@ fn print_text(report: &Report, output: &Output) {
             output.text(format_args!("  keys:  {}", keys.join(", ")));
         }
         for use_ in &image.uses {
-            output.text(format_args!(
-                "  {DIM}used:{DIM:#}  {}",
-                discovery::use_line(use_)
-            ));
+            output.text(format_args!("  {DIM}used:{DIM:#}  {}", use_line(use_)));
         }
     }
     output.text(format_args!(
@@ -76,5 +53,39 @@ fn print_text(report: &Report, output: &Output) {
         report.images.len(),
         report.hard_coded,
         report.renders
+    ));
+}
+
+/// `etcd/templates/statefulset.yaml: StatefulSet/release-name-etcd, container etcd`
+fn use_line(use_: &UseReport) -> String {
+    let field = if use_.field == "image" {
+        String::new()
+    } else {
+        format!(", {}", use_.field)
+    };
+    format!(
+        "{}: {}/{}, {} {}{field}",
+        use_.template, use_.kind, use_.object, use_.container_type, use_.container
+    )
+}
+
+fn print_operator(report: &OperatorImages, output: &Output) {
+    for image in &report.images {
+        output.text(format_args!("{BOLD}{}{BOLD:#}", image.reference));
+        for use_ in &image.uses {
+            output.text(format_args!("  {DIM}used:{DIM:#}  {use_}"));
+        }
+    }
+    for unmovable in &report.unmovable {
+        output.text(format_args!(
+            "{BOLD}cannot move{BOLD:#}: {}: {}\n  {}",
+            unmovable.place, unmovable.text, unmovable.reason
+        ));
+    }
+    output.text(format_args!(
+        "{} images, {} that cannot move ({})",
+        report.images.len(),
+        report.unmovable.len(),
+        report.csv
     ));
 }

@@ -1,49 +1,14 @@
 //! `helm osc mapping SOURCE`: write mapping.yaml from what `images` finds, or check a hand-written one.
 
-use std::path::Path;
-
-use anyhow::{Context, Result};
-use osc_mapping::{Diagnostic, Severity};
+use anyhow::Result;
+use osc_pipeline::{Diagnostic, Severity};
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::cli::MappingArgs;
-use crate::commands::discovery;
+use crate::commands::report_traps;
 use crate::env::HelmEnv;
 use crate::output::{Format, Output};
-
-pub fn run(args: &MappingArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    if let Some(bundle) = crate::commands::package::Source::bundle(&args.source)? {
-        return crate::commands::operator::mapping(
-            &bundle,
-            args.images.as_deref(),
-            args.out.as_deref(),
-            args.check.as_deref(),
-            output,
-        );
-    }
-    let chart = osc_chart::Chart::load(&args.source)?;
-    // The mapping names keys of the values.yaml the package carries: the one with the traps fixed.
-    let analysed = discovery::analyse(&args.source, &chart, &args.render, env, output)?;
-    discovery::report_traps(&analysed.traps, output);
-    let tars = discovery::tars(args.images.as_deref())?;
-    match &args.check {
-        Some(file) => check(
-            file,
-            &analysed.discovery.images,
-            &analysed.fixed_values,
-            &tars,
-            output,
-        ),
-        None => generate(
-            args,
-            chart.name(),
-            &analysed.discovery.images,
-            &tars,
-            output,
-        ),
-    }
-}
 
 #[derive(Serialize)]
 struct Generated {
@@ -60,14 +25,39 @@ struct Unmatched {
     reason: String,
 }
 
+#[derive(Serialize)]
+struct Checked {
+    ok: bool,
+    mapping_file: String,
+    errors: usize,
+    warnings: usize,
+    findings: Vec<Diagnostic>,
+}
+
+pub fn run(args: &MappingArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
+    let mut inputs = super::inputs(Some(&args.render), env);
+    inputs.images = args.images.clone();
+    let analysis = super::analyse(&args.source, &inputs, output)?;
+    // The mapping names keys of the values.yaml the package carries: the one with the traps fixed.
+    if let Some(Ok(rendering)) = analysis.chart().and_then(|chart| chart.rendering.as_ref()) {
+        report_traps(&rendering.traps.fixes, &rendering.traps.unmovable, output);
+    }
+    match &args.check {
+        Some(file) => {
+            let findings = osc_pipeline::check_mapping(&analysis, &inputs, file)?;
+            Ok(report_checked(file.display().to_string(), findings, output))
+        }
+        None => generate(args, &analysis, &inputs, output),
+    }
+}
+
 fn generate(
     args: &MappingArgs,
-    chart: &str,
-    images: &[osc_render::FoundImage],
-    tars: &[osc_mapping::Tar],
+    analysis: &osc_pipeline::Analysis,
+    inputs: &osc_pipeline::Inputs,
     output: &Output,
 ) -> Result<Outcome> {
-    let generated = osc_mapping::generate(chart, images, tars);
+    let generated = osc_pipeline::generate_mapping(analysis, inputs)?;
     for image in &generated.unmatched_images {
         output.warn(format_args!(
             "{image}: no tar in --images holds this image; its entry has no `package`"
@@ -83,16 +73,13 @@ fn generate(
         };
         output.warn(format_args!("{what}: not mapped: {}", unmappable.reason));
     }
+    let entries = generated.mapping.instance.len() + generated.mapping.lifecycle.len();
     match &args.out {
         Some(path) => {
-            write_atomically(path, generated.text.as_bytes())?;
+            osc_archive::write_file(path, generated.text.as_bytes())?;
             output.status(
                 "Wrote",
-                format_args!(
-                    "{} ({} entries)",
-                    path.display(),
-                    generated.mapping.instance.len()
-                ),
+                format_args!("{} ({entries} entries)", path.display()),
             );
         }
         None if output.format() == Format::Text => output.text(generated.text.trim_end()),
@@ -101,7 +88,7 @@ fn generate(
     if output.format() != Format::Text {
         output.structured(&Generated {
             mapping_file: args.out.as_ref().map(|path| path.display().to_string()),
-            entries: generated.mapping.instance.len(),
+            entries,
             unmatched_images: generated.unmatched_images.clone(),
             unmatched_tars: generated
                 .unmatched_tars
@@ -124,36 +111,9 @@ fn generate(
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize)]
-struct Checked {
-    ok: bool,
-    mapping_file: String,
-    errors: usize,
-    warnings: usize,
-    findings: Vec<Diagnostic>,
-}
-
-fn check(
-    file: &Path,
-    images: &[osc_render::FoundImage],
-    values: &str,
-    tars: &[osc_mapping::Tar],
-    output: &Output,
-) -> Result<Outcome> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("--check {}", file.display()))?;
-    let shown = file.display().to_string();
-    let mapping = osc_mapping::Mapping::parse(&text, &shown)?;
-    let findings = osc_mapping::check(&shown, &mapping, images, values, tars);
-    Ok(report_checked(shown, findings, output))
-}
-
 /// The findings of `mapping --check`, for a chart or a bundle; Findings when any is an error.
-pub fn report_checked(shown: String, findings: Vec<Diagnostic>, output: &Output) -> Outcome {
-    let errors = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
+fn report_checked(shown: String, findings: Vec<Diagnostic>, output: &Output) -> Outcome {
+    let errors = osc_diagnostic::count(&findings, Severity::Error);
     let checked = Checked {
         ok: errors == 0,
         mapping_file: shown,
@@ -162,7 +122,20 @@ pub fn report_checked(shown: String, findings: Vec<Diagnostic>, output: &Output)
         findings,
     };
     match output.format() {
-        Format::Text => print_findings(&checked, output),
+        Format::Text => {
+            if !checked.findings.is_empty() {
+                output.diagnostics(&checked.findings);
+            }
+            output.text(format_args!(
+                "{}: {}",
+                checked.mapping_file,
+                if checked.findings.is_empty() {
+                    "ok: every image is covered and every entry reaches its image".to_string()
+                } else {
+                    format!("{} errors, {} warnings", checked.errors, checked.warnings)
+                }
+            ));
+        }
         Format::Json | Format::Yaml => output.structured(&checked),
     }
     if checked.ok {
@@ -170,24 +143,4 @@ pub fn report_checked(shown: String, findings: Vec<Diagnostic>, output: &Output)
     } else {
         Outcome::Findings
     }
-}
-
-fn print_findings(checked: &Checked, output: &Output) {
-    if !checked.findings.is_empty() {
-        output.diagnostics(&checked.findings);
-    }
-    output.text(format_args!(
-        "{}: {}",
-        checked.mapping_file,
-        if checked.findings.is_empty() {
-            "ok: every image is covered and every entry reaches its image".to_string()
-        } else {
-            format!("{} errors, {} warnings", checked.errors, checked.warnings)
-        }
-    ));
-}
-
-/// A temp file beside the target, renamed over it: a failure never leaves half a file.
-pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
-    Ok(osc_archive::write_file(path, data)?)
 }

@@ -1,13 +1,15 @@
 pub mod convert;
-pub mod discovery;
 pub mod images;
 pub mod lint;
 pub mod mapping;
-pub mod operator;
 pub mod package;
 pub mod rewrite;
 pub mod verify;
 pub mod version;
+
+use crate::cli::RenderArgs;
+use crate::env::HelmEnv;
+use crate::output::Output;
 
 /// `1234567` → `1.2 MiB`, for people.
 pub fn human_bytes(bytes: u64) -> String {
@@ -25,15 +27,73 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// Builds a folder beside `out` and renames it into place: `out` must not exist (not even as a
-/// link), so nothing of the user's is overwritten, and a failure part-way leaves nothing behind.
-pub fn write_new_dir(
-    out: &std::path::Path,
-    fill: impl FnOnce(&std::path::Path) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    osc_archive::write_new_dir(out, |staged| {
-        fill(staged).with_context(|| format!("writing {}", out.display()))
-    })
-    .with_context(|| format!("-o {}", out.display()))
+/// What a command renders with: the flags, Helm's environment, the helm it found.
+pub fn inputs(render: Option<&RenderArgs>, env: &HelmEnv) -> osc_pipeline::Inputs {
+    let namespace = render
+        .and_then(|render| render.namespace.clone())
+        .or_else(|| env.namespace.clone())
+        .unwrap_or_else(|| "default".to_string());
+    osc_pipeline::Inputs {
+        images: None,
+        mapping: None,
+        values_files: render
+            .map(|render| render.values.clone())
+            .unwrap_or_default(),
+        namespace,
+        helm: env.helm().map(osc_pipeline::Helm::new),
+    }
+}
+
+/// Analyses a source, saying what renders with what: key discovery can take a while.
+pub fn analyse(
+    source: &std::path::Path,
+    inputs: &osc_pipeline::Inputs,
+    output: &Output,
+) -> anyhow::Result<osc_pipeline::Analysis> {
+    if let Some(helm) = &inputs.helm {
+        output.status(
+            "Rendering",
+            format_args!("{} with {}", source.display(), helm.bin().display()),
+        );
+    }
+    let analysis = osc_pipeline::analyse(source, inputs)?;
+    if let Some(Ok(rendering)) = analysis.chart().and_then(|chart| chart.rendering.as_ref()) {
+        let discovery = &rendering.discovery;
+        output.debug(format_args!(
+            "discovery took {} helm renders",
+            discovery.renders
+        ));
+        if let Some(guard) = &discovery.guard {
+            output.warn(format_args!(
+                "the chart refuses to render when its images move unless `{}` is true: the platform's rewrite will fail to install it; `helm osc package` sets it in the packaged values.yaml",
+                guard.key
+            ));
+        }
+    }
+    Ok(analysis)
+}
+
+/// Tells the provider each fix (file, key, before → after, why) and each image that cannot move.
+pub fn report_traps(fixes: &[osc_traps::Fix], unmovable: &[osc_traps::Unmovable], output: &Output) {
+    for fix in fixes {
+        output.status(
+            "Fixing",
+            format_args!(
+                "values.yaml `{}`: {} → {} ({})",
+                fix.path,
+                fix.before
+                    .as_deref()
+                    .map(|before| format!("{before:?}"))
+                    .unwrap_or_else(|| "absent".to_string()),
+                fix.after,
+                fix.why
+            ),
+        );
+    }
+    for unmovable in unmovable {
+        output.warn(format_args!(
+            "{} cannot move: {} {} in {}: {}",
+            unmovable.image, unmovable.object, unmovable.field, unmovable.source, unmovable.help
+        ));
+    }
 }

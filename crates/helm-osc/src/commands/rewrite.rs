@@ -1,156 +1,75 @@
-//! `helm osc rewrite SOURCE --registry HOST/ORG`: the chart as the platform deploys it after it
-//! pushes the images to its registry and rewrites values.yaml as mapping.yaml directs.
+//! `helm osc rewrite SOURCE --registry HOST/ORG`: the chart or bundle as the platform deploys it
+//! after it pushes the images to its registry and rewrites values.yaml or the CSV as mapping.yaml
+//! directs.
 
-use anyhow::{Context, Result, bail};
-use serde::Serialize;
+use anyhow::Result;
 
 use crate::Outcome;
 use crate::cli::RewriteArgs;
-use crate::commands::discovery;
+use crate::commands::report_traps;
 use crate::env::HelmEnv;
 use crate::output::{BOLD, Format, Output};
 
-#[derive(Serialize)]
-struct Report {
-    ok: bool,
-    registry: String,
-    mapping: String,
-    fixes: Vec<osc_traps::Fix>,
-    changes: Vec<osc_mapping::Change>,
-    unmovable: Vec<osc_traps::Unmovable>,
-    images: Vec<RenderedImage>,
-    not_moved: usize,
-    out: Option<String>,
-}
-
-#[derive(Serialize)]
-struct RenderedImage {
-    reference: String,
-    moved: bool,
-    uses: Vec<String>,
-}
-
 pub fn run(args: &RewriteArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let registry = args.registry.trim_end_matches('/').to_string();
-    if !registry.contains('/') {
-        bail!(
-            "--registry {registry}: give the registry and the organisation, HOST/ORG (e.g. swr.cn-east-3.myhuaweicloud.com/my-org)"
-        );
-    }
-    if let Some(bundle) = crate::commands::package::Source::bundle(&args.source)? {
-        return crate::commands::operator::rewrite(
-            &bundle,
-            &registry,
-            args.mapping.as_deref(),
-            args.out.as_deref(),
-            output,
-        );
-    }
-    let mut chart = osc_chart::Chart::load(&args.source)?;
-    // The platform starts from our package: the chart with its traps fixed.
-    let analysed = discovery::analyse(&args.source, &chart, &args.render, env, output)?;
-    discovery::report_traps(&analysed.traps, output);
-    let (mapping, mapping_from) = match &args.mapping {
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("--mapping {}", file.display()))?;
-            (
-                osc_mapping::Mapping::parse(&text, &file.display().to_string())?,
-                file.display().to_string(),
-            )
-        }
-        None => {
-            let generated = osc_mapping::generate(chart.name(), &analysed.discovery.images, &[]);
-            (
-                generated.mapping,
-                "generated (as `helm osc mapping` writes it)".to_string(),
-            )
-        }
+    let inputs = super::inputs(Some(&args.render), env);
+    let analysis = super::analyse(&args.source, &inputs, output)?;
+    let options = osc_pipeline::RewriteOptions {
+        registry: args.registry.clone(),
+        mapping: args.mapping.clone(),
+        out: args.out.clone(),
     };
-    let values = analysed.values;
-    let applied =
-        osc_mapping::apply(&analysed.fixed_values, &mapping, &registry).context("values.yaml")?;
-    chart.set_file("values.yaml", applied.text.clone().into_bytes());
-
-    // Render the rewritten chart exactly as the platform would install it.
-    let scratch = tempfile::tempdir().context("creating a temporary folder")?;
-    let rewritten = scratch.path().join(chart.name());
-    chart
-        .write_dir(&rewritten)
-        .context("writing the rewritten chart")?;
-    let helm = discovery::helm(env)?;
-    let namespace = discovery::namespace(&args.render, env);
-    let mut request = osc_render::RenderRequest::new(&rewritten);
-    request.namespace = &namespace;
-    request.values_files = args.render.values.clone();
-    output.status(
-        "Rendering",
-        format_args!("the rewritten chart with {}", helm.bin().display()),
-    );
-    let rendered = helm.template(&request)?;
-    let prefix = format!("{registry}/");
-    let mut images: Vec<RenderedImage> = Vec::new();
-    for use_ in osc_render::find_images(&rendered) {
-        let reference = use_.reference.to_string();
-        let line = format!(
-            "{}: {}/{}, {} {}",
-            use_.source, use_.kind, use_.object, use_.container_type, use_.container
-        );
-        match images.iter_mut().find(|image| image.reference == reference) {
-            Some(image) => image.uses.push(line),
-            None => images.push(RenderedImage {
-                moved: reference.starts_with(&prefix) && use_.reference.digest().is_none(),
-                reference,
-                uses: vec![line],
-            }),
-        }
-    }
-    let not_moved = images.iter().filter(|image| !image.moved).count();
-
-    let out = match &args.out {
-        Some(dir) => {
-            crate::commands::write_new_dir(dir, |staged| Ok(chart.write_dir(staged)?))?;
-            Some(dir.display().to_string())
-        }
-        None => None,
-    };
-
-    let report = Report {
-        ok: not_moved == 0,
-        registry,
-        mapping: mapping_from,
-        fixes: analysed.traps.fixes,
-        changes: applied.changes,
-        unmovable: analysed.traps.unmovable,
-        images,
-        not_moved,
-        out,
-    };
+    let rewritten = osc_pipeline::rewrite(&analysis, &inputs, &options)?;
+    report_traps(&rewritten.fixes, &[], output);
     match output.format() {
-        Format::Text => print_text(&report, &values, &applied.text, output),
-        Format::Json | Format::Yaml => output.structured(&report),
+        Format::Text => print_text(&rewritten, analysis.bundle().is_some(), output),
+        Format::Json | Format::Yaml => output.structured(&rewritten),
     }
-    Ok(if report.ok {
+    Ok(if rewritten.ok {
         Outcome::Clean
     } else {
         Outcome::Findings
     })
 }
 
-fn print_text(report: &Report, before: &str, after: &str, output: &Output) {
-    output.text(format_args!(
-        "{BOLD}values.yaml as the platform rewrites it: {} fixes in the package, then the mapping ({}){BOLD:#}",
-        report.fixes.len(),
-        report.mapping
-    ));
-    let diff = similar::TextDiff::from_lines(before, after);
-    output.text(
-        diff.unified_diff()
-            .context_radius(1)
+fn print_text(report: &osc_pipeline::Rewritten, operator: bool, output: &Output) {
+    if operator {
+        output.text(format_args!(
+            "{BOLD}{} as the platform rewrites it{BOLD:#}",
+            report.file
+        ));
+    } else {
+        output.text(format_args!(
+            "{BOLD}values.yaml as the platform rewrites it: {} fixes in the package, then the mapping ({}){BOLD:#}",
+            report.fixes.len(),
+            report.mapping
+        ));
+    }
+    let diff = similar::TextDiff::from_lines(&report.before, &report.after);
+    let mut unified = diff.unified_diff();
+    let unified = unified.context_radius(1);
+    let diff = if operator {
+        unified.to_string()
+    } else {
+        unified
             .header("values.yaml", "values.yaml (rewritten)")
             .to_string()
-            .trim_end(),
-    );
+    };
+    output.text(diff.trim_end());
+    if operator {
+        for not_moved in &report.not_moved_in_csv {
+            output.text(format_args!(
+                "  NOT MOVED  {}: {}\n             {}",
+                not_moved.place, not_moved.text, not_moved.reason
+            ));
+        }
+        if report.ok {
+            output.text(format_args!(
+                "every image of the CSV is under {}",
+                report.registry
+            ));
+        }
+        return;
+    }
     output.text(format_args!(
         "{BOLD}images the rewritten chart deploys{BOLD:#}"
     ));

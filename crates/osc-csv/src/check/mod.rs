@@ -3,6 +3,8 @@
 
 mod bundle;
 mod csv;
+
+pub use csv::looks_like_email;
 mod package;
 
 use std::path::Path;

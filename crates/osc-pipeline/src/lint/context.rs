@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{Helm, LintRequest};
+use crate::{Helm, Inputs};
 
 /// The inputs and naming of one lint.
 pub(crate) struct Context<'a> {
@@ -48,13 +48,9 @@ pub(crate) const MAPPING_FILE: &str = "mapping.yaml";
 impl<'a> Context<'a> {
     /// For a source the user gave: files named relative to it, mapping.yaml taken from the
     /// images folder when not given, csd.yaml taken from a source folder.
-    pub fn for_source(request: &'a LintRequest<'a>) -> Context<'a> {
-        let mapping = request.mapping.map(Input::as_given).or_else(|| {
-            let beside = request.images?.join(MAPPING_FILE);
-            beside.is_file().then(|| Input::as_given(&beside))
-        });
-        let csd = request.source.is_dir().then(|| {
-            let path = request.source.join(CSD_FILE);
+    pub fn for_source(source: &Path, inputs: &'a Inputs) -> Context<'a> {
+        let csd = source.is_dir().then(|| {
+            let path = source.join(CSD_FILE);
             path.is_file().then_some(Input {
                 path,
                 shown: CSD_FILE.to_owned(),
@@ -62,19 +58,19 @@ impl<'a> Context<'a> {
         });
         Context {
             prefix: String::new(),
-            root: request.source.display().to_string(),
+            root: source.display().to_string(),
             built: false,
-            images: request.images.map(Input::as_given),
-            mapping,
+            images: inputs.images.as_deref().map(Input::as_given),
+            mapping: inputs.mapping_file().as_deref().map(Input::as_given),
             csd: csd.flatten(),
-            values_files: &request.values_files,
-            namespace: request.namespace,
-            helm: request.helm,
+            values_files: &inputs.values_files,
+            namespace: &inputs.namespace,
+            helm: inputs.helm.as_ref(),
         }
     }
 
     /// For the deployable of a built package, unpacked from the zip entry `entry`.
-    pub fn for_deployable(request: &'a LintRequest<'a>, entry: &str) -> Context<'a> {
+    pub fn for_deployable(inputs: &'a Inputs, entry: &str) -> Context<'a> {
         Context {
             prefix: format!("{entry}/"),
             root: entry.to_owned(),
@@ -82,9 +78,9 @@ impl<'a> Context<'a> {
             images: None,
             mapping: None,
             csd: None,
-            values_files: &request.values_files,
-            namespace: request.namespace,
-            helm: request.helm,
+            values_files: &inputs.values_files,
+            namespace: &inputs.namespace,
+            helm: inputs.helm.as_ref(),
         }
     }
 

@@ -5,8 +5,9 @@ use osc_chart::Chart;
 use osc_csv::Bundle;
 use osc_package::rules::{self, RuleError};
 
-use crate::context::Context;
-use crate::{Finding, Severity, finding};
+use super::Context;
+use super::finding;
+use crate::{Diagnostic as Finding, Severity};
 
 const DEVICES: [&str; 3] = ["CPU", "GPU", "NPU"];
 const LOGO_FILES: [&str; 4] = ["logo.png", "logo.jpg", "logo.jpeg", "logo.svg"];
@@ -82,11 +83,7 @@ pub(crate) fn chart(chart: &Chart, context: &Context, findings: &mut Vec<Finding
 fn chart_maintainers(chart: &Chart, file: &str, findings: &mut Vec<Finding>) {
     let maintainers = &chart.metadata().maintainers;
     let example = "add\n  maintainers:\n    - name: Your Team\n      email: team@example.com";
-    let has_contact = maintainers.iter().any(|maintainer| {
-        !maintainer.name.trim().is_empty()
-            && (!maintainer.email.trim().is_empty() || !maintainer.url.trim().is_empty())
-    });
-    if !has_contact {
+    if !crate::contact::chart_has_contact(chart) {
         let why = if maintainers.is_empty() {
             "missing"
         } else {
@@ -126,7 +123,7 @@ fn chart_maintainers(chart: &Chart, file: &str, findings: &mut Vec<Finding>) {
                 "missing: the catalog shows an email for each maintainer",
                 "write an address where users can reach the maintainer",
             ));
-        } else if !looks_like_email(email) {
+        } else if !osc_csv::looks_like_email(email) {
             findings.push(finding(
                 "metadata-maintainer",
                 Severity::Warning,
@@ -174,14 +171,14 @@ pub(crate) fn operator(bundle: &Bundle, context: &Context, findings: &mut Vec<Fi
             "add `description: <one sentence on what the service does>` under metadata.annotations",
         ));
     }
-    if !operator_has_contact(csv) {
+    if !crate::contact::operator_has_contact(csv) {
         findings.push(finding(
             "metadata-contact",
             Severity::Error,
             csv_file.clone(),
             Some("spec.maintainers".to_owned()),
-            "no maintainer has an email and spec.provider has no url or email: OSC refuses to \
-             publish a service without a maintainer or provider contact",
+            "no maintainer has an email, and spec.provider has no name with a url or email: OSC \
+             refuses to publish a service without a maintainer or provider contact",
             "add\n  maintainers:\n    - name: Your Team\n      email: team@example.com",
         ));
     }
@@ -220,7 +217,7 @@ fn service_name_of_bundle(bundle: &Bundle, context: &Context, findings: &mut Vec
             (name.clone(), slash_path(&package.file), "packageName")
         }
         _ => (
-            csv_name_without_version(&bundle.csv.name),
+            bundle.service_name(),
             slash_path(&bundle.csv_file),
             "metadata.name",
         ),
@@ -238,29 +235,6 @@ fn service_name_of_bundle(bundle: &Bundle, context: &Context, findings: &mut Vec
             broken.help,
         ));
     }
-}
-
-/// `etcdoperator.v0.9.4` → `etcdoperator`: OLM names CSVs `<package>.v<version>`.
-fn csv_name_without_version(csv_name: &str) -> String {
-    let starts_with_digit = |rest: &str| rest.starts_with(|c: char| c.is_ascii_digit());
-    match csv_name.split_once(".v") {
-        Some((base, rest)) if starts_with_digit(rest) => base.to_owned(),
-        _ => match csv_name.split_once('.') {
-            Some((base, rest)) if starts_with_digit(rest) => base.to_owned(),
-            _ => csv_name.to_owned(),
-        },
-    }
-}
-
-fn operator_has_contact(csv: &osc_csv::Csv) -> bool {
-    let filled = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.trim().is_empty());
-    csv.maintainers
-        .iter()
-        .any(|maintainer| filled(&maintainer.email))
-        || csv
-            .provider
-            .as_ref()
-            .is_some_and(|provider| filled(&provider.url) || filled(&provider.email))
 }
 
 /// The catalog annotations: categories, the value sets of architecture, scenes, devices and
@@ -373,39 +347,10 @@ fn split_list(value: &str) -> impl Iterator<Item = &str> {
         .filter(|item| !item.is_empty())
 }
 
-fn looks_like_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.contains('@')
-                && !email.contains(char::is_whitespace)
-        }
-        None => false,
-    }
-}
-
 /// `/`-separated whatever the platform, as paths inside bundles and zips are.
 pub(crate) fn slash_path(path: &std::path::Path) -> String {
     path.components()
         .map(|component| component.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_names_lose_their_version() {
-        for (name, want) in [
-            ("etcdoperator.v0.9.4", "etcdoperator"),
-            ("kvstore-operator.1.0.0", "kvstore-operator"),
-            ("plain", "plain"),
-            ("a.vb", "a.vb"),
-        ] {
-            assert_eq!(csv_name_without_version(name), want, "{name}");
-        }
-    }
 }

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use zip::ZipArchive;
 
-use crate::context::{Context, Input};
-use crate::detect::detect;
-use crate::{Finding, LintError, LintRequest, Severity, SourceKind, chart, finding, operator};
+use super::context::{Context, Input};
+use super::finding;
+use crate::{Diagnostic as Finding, Error, Inputs, Severity};
 
 /// Rules of the deployable's lint that verify already applies to the package: a tar the
 /// mapping names but images/ lacks is verify's `mapping-missing-tar`.
@@ -18,11 +18,7 @@ const COVERED_BY_VERIFY: [&str; 1] = ["tar-missing"];
 /// verify's rule for a deployable it cannot look into; linting it would say the same again.
 const DEPLOYABLE_UNREADABLE: &str = "deployable-unreadable";
 
-pub(crate) fn lint(
-    request: &LintRequest<'_>,
-    findings: &mut Vec<Finding>,
-) -> Result<(), LintError> {
-    let zip = request.source;
+pub(crate) fn lint(zip: &Path, outer: &Context, findings: &mut Vec<Finding>) -> Result<(), Error> {
     let sha256 = PathBuf::from(format!("{}.sha256", zip.display()));
     let verified = osc_package::verify(zip, sha256.is_file().then_some(sha256.as_path()))?;
     findings.extend(verified.findings.iter().cloned());
@@ -44,7 +40,12 @@ pub(crate) fn lint(
     let unpacked = tempfile::Builder::new()
         .prefix("osc-lint-")
         .tempdir()
-        .map_err(|source| LintError::TempDir { source })?;
+        .map_err(|source| {
+            Error::io(
+                std::env::temp_dir(),
+                format!("cannot make a folder to unpack the package into: {source}"),
+            )
+        })?;
     let mut archive = open(zip)?;
     let deployable_name = deployable_entry.rsplit('/').next().unwrap_or("deployable");
     let Some(deployable) = inside(unpacked.path(), deployable_name) else {
@@ -55,11 +56,18 @@ pub(crate) fn lint(
         return Ok(());
     }
 
-    let mut context = Context::for_deployable(request, deployable_entry);
+    let inputs = Inputs {
+        images: None,
+        mapping: None,
+        values_files: outer.values_files.to_vec(),
+        namespace: outer.namespace.to_string(),
+        helm: outer.helm.cloned(),
+    };
+    let mut context = Context::for_deployable(&inputs, deployable_entry);
     if let Some(top) = &verified.name {
         if !verified.images.is_empty() {
             let dir = unpacked.path().join("images");
-            std::fs::create_dir(&dir).map_err(|source| LintError::TempDir { source })?;
+            std::fs::create_dir(&dir).map_err(|source| Error::io(&dir, source))?;
             for entry in verified
                 .images
                 .iter()
@@ -76,9 +84,9 @@ pub(crate) fn lint(
                 shown: format!("{top}/images"),
             });
         }
-        let csd_entry = format!("{top}/extends/{}", crate::context::CSD_FILE);
+        let csd_entry = format!("{top}/extends/{}", super::context::CSD_FILE);
         if archive.index_for_name(&csd_entry).is_some() {
-            let path = unpacked.path().join(crate::context::CSD_FILE);
+            let path = unpacked.path().join(super::context::CSD_FILE);
             if extract(&mut archive, &csd_entry, &path).is_ok() {
                 context.csd = Some(Input {
                     path,
@@ -88,7 +96,7 @@ pub(crate) fn lint(
         }
     }
     if let (Some(entry), false) = (&verified.mapping, mapping_invalid) {
-        let path = unpacked.path().join(crate::context::MAPPING_FILE);
+        let path = unpacked.path().join(super::context::MAPPING_FILE);
         if extract(&mut archive, entry, &path).is_ok() {
             context.mapping = Some(Input {
                 path,
@@ -98,7 +106,7 @@ pub(crate) fn lint(
     }
 
     let mut inner = Vec::new();
-    if let Err(error) = lint_deployable(&deployable, &context, &mut inner) {
+    if let Err(error) = lint_deployable(&deployable, &inputs, &context, &mut inner) {
         findings.push(finding(
             DEPLOYABLE_UNREADABLE,
             Severity::Error,
@@ -116,27 +124,25 @@ pub(crate) fn lint(
     Ok(())
 }
 
+/// The deployable analysed as a source is (its content says what it is), then linted.
 fn lint_deployable(
     deployable: &Path,
+    inputs: &Inputs,
     context: &Context,
     findings: &mut Vec<Finding>,
-) -> Result<(), LintError> {
-    match detect(deployable)? {
-        SourceKind::Chart => chart::lint(deployable, context, findings),
-        SourceKind::Operator | SourceKind::Package => operator::lint(deployable, context, findings),
-        SourceKind::OscFormat => crate::osc_format_findings(deployable, context, findings),
+) -> Result<(), Error> {
+    let mut analysis = crate::analyse(deployable, inputs)?;
+    // A service package inside a package is no deployable the platform takes.
+    if analysis.kind() == crate::Kind::Package {
+        analysis.subject = crate::Subject::Bundle(Box::new(osc_csv::load(deployable)?));
     }
+    super::lint_subject(&analysis, context, findings)
 }
 
-fn open(zip: &Path) -> Result<ZipArchive<BufReader<File>>, LintError> {
-    let file = File::open(zip).map_err(|source| LintError::Io {
-        path: zip.to_owned(),
-        source,
-    })?;
-    ZipArchive::new(BufReader::new(file)).map_err(|error| LintError::Zip {
-        path: zip.to_owned(),
-        message: error.to_string(),
-    })
+fn open(zip: &Path) -> Result<ZipArchive<BufReader<File>>, Error> {
+    let file = File::open(zip).map_err(|source| Error::io(zip, source))?;
+    ZipArchive::new(BufReader::new(file))
+        .map_err(|error| Error::io(zip, format!("not a readable zip: {error}")))
 }
 
 /// `dir/name` for a name verify accepted, checked once more: a file out of a package lands only

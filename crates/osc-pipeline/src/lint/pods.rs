@@ -5,8 +5,9 @@ use osc_csv::Bundle;
 use osc_render::Rendered;
 use serde_norway::Value;
 
-use crate::context::Context;
-use crate::{Finding, Severity, finding};
+use super::Context;
+use super::finding;
+use crate::{Diagnostic as Finding, Severity};
 
 const RULE: &str = "pull-secret-missing";
 const SECRET: &str = "default-secret";

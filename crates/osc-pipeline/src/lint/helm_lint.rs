@@ -4,8 +4,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::context::Context;
-use crate::{Finding, Helm, Severity, finding};
+use super::Context;
+use super::finding;
+use crate::{Diagnostic as Finding, Helm, Severity};
 
 const RULE: &str = "helm-lint";
 

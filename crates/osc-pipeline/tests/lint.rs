@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use osc_lint::{LintError, LintRequest, Severity, SourceKind};
+use osc_pipeline::{Error, Inputs, Kind, Report, Severity};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -11,22 +11,18 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn request(source: &Path) -> LintRequest<'_> {
-    LintRequest {
-        source,
-        images: None,
-        mapping: None,
-        values_files: Vec::new(),
-        namespace: "default",
-        helm: None,
-    }
+/// Lint without Helm: what the files alone show.
+fn lint(source: &Path) -> Result<Report, Error> {
+    let inputs = Inputs::default();
+    let analysis = osc_pipeline::analyse(source, &inputs)?;
+    osc_pipeline::lint(&analysis, &inputs)
 }
 
 #[test]
 fn a_chart_without_helm_is_linted_from_its_files() {
     let source = fixture("untidy");
-    let report = osc_lint::lint(&request(&source)).unwrap();
-    assert_eq!(report.kind, SourceKind::Chart);
+    let report = lint(&source).unwrap();
+    assert_eq!(report.kind, Kind::Chart);
     let findings: Vec<_> = report
         .findings
         .into_iter()
@@ -40,7 +36,7 @@ fn a_chart_without_helm_is_linted_from_its_files() {
 
 #[test]
 fn findings_come_sorted_by_file_then_severity_then_rule() {
-    let report = osc_lint::lint(&request(&fixture("untidy"))).unwrap();
+    let report = lint(&fixture("untidy")).unwrap();
     let keys: Vec<(&str, Severity, &str)> = report
         .findings
         .iter()
@@ -55,7 +51,7 @@ fn findings_come_sorted_by_file_then_severity_then_rule() {
 
 #[test]
 fn a_finding_displays_as_its_rule_place_and_help() {
-    let report = osc_lint::lint(&request(&fixture("untidy"))).unwrap();
+    let report = lint(&fixture("untidy")).unwrap();
     let contact = report
         .findings
         .iter()
@@ -72,11 +68,16 @@ fn a_finding_displays_as_its_rule_place_and_help() {
 
 #[test]
 fn only_an_unreadable_source_is_an_error() {
-    let missing = osc_lint::lint(&request(Path::new("/nonexistent/chart"))).unwrap_err();
-    assert!(matches!(missing, LintError::NotFound { .. }), "{missing}");
-    let not_a_chart = osc_lint::lint(&request(&fixture("untidy/templates"))).unwrap_err();
+    let missing = lint(Path::new("/nonexistent/chart")).unwrap_err();
     assert!(
-        not_a_chart.to_string().contains("Chart.yaml: missing"),
+        matches!(&missing, Error::Source(error) if matches!(**error, osc_source::Error::NotFound(_))),
+        "{missing}"
+    );
+    let not_a_chart = lint(&fixture("untidy/templates")).unwrap_err();
+    assert!(
+        not_a_chart
+            .to_string()
+            .contains("neither a chart (no Chart.yaml)"),
         "{not_a_chart}"
     );
 }

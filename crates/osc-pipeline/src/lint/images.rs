@@ -4,11 +4,12 @@
 use std::collections::BTreeSet;
 
 use osc_mapping::{Generated, Mapping, Package, Tar};
-use osc_render::{AddressPart, Discovery, FoundImage, FragileKey, Rendered};
+use osc_render::{AddressPart, FoundImage, FragileKey};
 
-use crate::context::{Context, Input};
-use crate::pods::without_chart_folder;
-use crate::{Finding, Severity, finding};
+use super::context::{Context, Input};
+use super::finding;
+use super::pods::without_chart_folder;
+use crate::{Diagnostic as Finding, Rendering, Severity};
 
 /// The image tars of the images folder, inspected; misnamed and unreadable ones are findings
 /// (a misnamed tar is still inspected, so the other checks see it).
@@ -112,13 +113,14 @@ fn mapping_invalid(input: &Input, message: String) -> Finding {
 /// leave out.
 pub(crate) fn chart(
     chart: &osc_chart::Chart,
-    discovery: &Discovery,
-    rendered: &Rendered,
+    rendering: &Rendering,
     mapping: Option<&Mapping>,
     tars: &[Tar],
     context: &Context,
     findings: &mut Vec<Finding>,
 ) {
+    let discovery = &rendering.discovery;
+    let traps = &rendering.traps;
     let values_file = context.file("values.yaml");
     if discovery.images.is_empty() {
         findings.push(finding(
@@ -130,8 +132,6 @@ pub(crate) fn chart(
             "lint again with -f values that deploy the service, as its users will install it",
         ));
     }
-    let values_yaml = String::from_utf8_lossy(chart.values_yaml().unwrap_or_default()).into_owned();
-    let traps = osc_traps::find(discovery, rendered, &values_yaml);
     for unmovable in &traps.unmovable {
         findings.push(unmovable_finding(unmovable, context));
     }
@@ -145,15 +145,15 @@ pub(crate) fn chart(
         Some(mapping) => {
             // What the package will hold: `helm osc package` applies the fixes first.
             let shipped = if context.built {
-                values_yaml
+                &rendering.values
             } else {
-                osc_traps::apply(&values_yaml, &traps.fixes).unwrap_or(values_yaml)
+                &rendering.fixed_values
             };
             let file = context
                 .mapping
                 .as_ref()
                 .map_or("mapping.yaml", |input| &input.shown);
-            let checked = osc_mapping::check(file, mapping, &discovery.images, &shipped, tars)
+            let checked = osc_mapping::check(file, mapping, &discovery.images, shipped, tars)
                 .into_iter()
                 .filter(|found| !COVERED_BY_TRAPS.contains(&found.rule));
             mapping_findings(checked, file, context, findings);

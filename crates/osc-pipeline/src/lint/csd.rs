@@ -3,8 +3,9 @@
 
 use osc_versiondef::Target;
 
-use crate::context::Input;
-use crate::{Finding, Severity, finding};
+use super::context::Input;
+use super::finding;
+use crate::{Diagnostic as Finding, Severity};
 
 /// `target` gets csd.yaml's text, for an operator to find the custom resource it addresses.
 pub(crate) fn check<'t>(

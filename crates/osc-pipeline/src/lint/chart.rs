@@ -5,24 +5,22 @@ use std::io;
 use std::path::Path;
 
 use osc_chart::Chart;
-use osc_render::{DiscoverRequest, Helm, RenderRequest};
 
-use crate::context::Context;
-use crate::{Finding, LintError, Severity, finding, helm_lint, images, metadata, pods};
-
-const RELEASE: &str = "release-name";
+use super::{Context, finding, helm_lint, images, metadata, one_line, pods};
+use crate::{ChartAnalysis, Diagnostic as Finding, Severity};
 
 pub(crate) fn lint(
     path: &Path,
+    analysis: &ChartAnalysis,
     context: &Context,
     findings: &mut Vec<Finding>,
-) -> Result<(), LintError> {
-    let chart = Chart::load(path)?;
-    metadata::chart(&chart, context, findings);
+) {
+    let chart = &analysis.chart;
+    metadata::chart(chart, context, findings);
     if !context.built {
-        size(&chart, context, findings);
+        size(chart, context, findings);
     }
-    version_definition(&chart, context, findings);
+    version_definition(chart, context, findings);
     let tars = images::tars(context, findings);
     let mapping = images::mapping(context, findings);
     let Some(helm) = context.helm else {
@@ -35,7 +33,7 @@ pub(crate) fn lint(
              checks were skipped",
             "run as `helm osc lint`, or set HELM_BIN or put helm on PATH",
         ));
-        return Ok(());
+        return;
     };
     helm_lint::lint(helm, path, context, findings);
     if chart.metadata().chart_type == "library" {
@@ -48,18 +46,16 @@ pub(crate) fn lint(
              so the platform cannot deploy it as a service (and nothing renders to check)",
             "package the application chart that uses it; the library goes in as its subchart",
         ));
-        return Ok(());
+        return;
     }
-    render(
-        helm,
-        path,
-        &chart,
-        mapping.as_ref(),
-        &tars,
-        context,
-        findings,
-    );
-    Ok(())
+    match &analysis.rendering {
+        Some(Ok(rendering)) => {
+            pods::rendered(&rendering.discovery.rendered, context, findings);
+            images::chart(chart, rendering, mapping.as_ref(), &tars, context, findings);
+        }
+        Some(Err(error)) => findings.push(render_failed(error, context)),
+        None => {}
+    }
 }
 
 /// The chart as `helm package` writes it, against the platform's limit for `package/`.
@@ -96,48 +92,7 @@ impl io::Write for ByteCounter {
     }
 }
 
-/// The rendered pods, then the images with their keys.
-fn render(
-    helm: &Helm,
-    path: &Path,
-    chart: &Chart,
-    mapping: Option<&osc_mapping::Mapping>,
-    tars: &[osc_mapping::Tar],
-    context: &Context,
-    findings: &mut Vec<Finding>,
-) {
-    let request = RenderRequest {
-        chart: path,
-        release: RELEASE,
-        namespace: context.namespace,
-        values_files: context.values_files.to_vec(),
-        set: Vec::new(),
-    };
-    let rendered = match helm.template(&request) {
-        Ok(rendered) => rendered,
-        Err(error) => {
-            findings.push(render_failed(error.to_string(), context));
-            return;
-        }
-    };
-    pods::rendered(&rendered, context, findings);
-    let request = DiscoverRequest {
-        chart: path,
-        release: RELEASE,
-        namespace: context.namespace,
-        values_files: context.values_files.to_vec(),
-    };
-    match osc_render::discover(helm, &request) {
-        Ok(discovery) => {
-            images::chart(
-                chart, &discovery, &rendered, mapping, tars, context, findings,
-            );
-        }
-        Err(error) => findings.push(render_failed(error.to_string(), context)),
-    }
-}
-
-fn render_failed(error: String, context: &Context) -> Finding {
+fn render_failed(error: &str, context: &Context) -> Finding {
     finding(
         "render-failed",
         Severity::Error,
@@ -145,20 +100,10 @@ fn render_failed(error: String, context: &Context) -> Finding {
         None,
         format!(
             "{}; the image and pull-secret checks were skipped",
-            one_line(&error)
+            one_line(error)
         ),
         "make `helm template` succeed with these values: the platform installs the chart with them",
     )
-}
-
-/// helm's errors run over several lines, with a `--debug` hint that does not apply here.
-fn one_line(error: &str) -> String {
-    error
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with("Use --debug flag"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A csd.yaml beside the chart: its versionDefinition against values.yaml.
@@ -168,5 +113,5 @@ fn version_definition(chart: &Chart, context: &Context, findings: &mut Vec<Findi
     let target = |_: &str| osc_versiondef::Target::Values {
         values_yaml: &values_yaml,
     };
-    crate::csd::check(csd, target, findings);
+    super::csd::check(csd, target, findings);
 }

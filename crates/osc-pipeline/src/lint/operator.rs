@@ -1,45 +1,38 @@
 //! Linting an operator bundle: OLM's bundle rules (osc-csv), the catalog metadata, the size of
 //! the zip that goes into `package/`, the pods of the CSV's deployments, and its images.
 
-use std::path::Path;
-
 use osc_csv::Bundle;
 
-use crate::context::Context;
-use crate::metadata::slash_path;
-use crate::{Finding, LintError, Severity, csd, finding, images, metadata, pods};
+use super::Context;
+use super::metadata::slash_path;
+use super::{csd, finding, images, metadata, pods};
+use crate::{Diagnostic as Finding, Severity};
 
 /// OLM keeps a bundle's manifests in a ConfigMap, gzipped and base64-encoded, under 1 MiB.
 const OLM_BUNDLE_LIMIT: u64 = 1024 * 1024;
 
-pub(crate) fn lint(
-    path: &Path,
-    context: &Context,
-    findings: &mut Vec<Finding>,
-) -> Result<(), LintError> {
-    let bundle = osc_csv::load(path)?;
+pub(crate) fn lint(bundle: &Bundle, context: &Context, findings: &mut Vec<Finding>) {
     let csv_file = context.file(&slash_path(&bundle.csv_file));
-    for mut found in osc_csv::check(&bundle) {
+    for mut found in osc_csv::check(bundle) {
         found.file = context.file(&found.file);
         findings.push(found);
     }
-    metadata::operator(&bundle, context, findings);
-    size(&bundle, context, findings);
-    pods::csv(&bundle, &csv_file, findings);
+    metadata::operator(bundle, context, findings);
+    size(bundle, context, findings);
+    pods::csv(bundle, &csv_file, findings);
     if let Some(csd) = &context.csd {
-        csd::check(csd, |text| csd::operator_target(text, &bundle), findings);
+        csd::check(csd, |text| csd::operator_target(text, bundle), findings);
     }
     let tars = images::tars(context, findings);
     let mapping = images::mapping(context, findings);
     images::operator(
-        &bundle,
+        bundle,
         &csv_file,
         mapping.as_ref(),
         &tars,
         context,
         findings,
     );
-    Ok(())
 }
 
 /// The bundle zipped as `helm osc package` zips it: against the platform's 4 MB (a built

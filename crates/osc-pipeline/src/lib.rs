@@ -1,0 +1,92 @@
+//! helm-osc's commands as library functions. A source is analysed once ([`analyse`]: loaded,
+//! rendered with Helm, its images found with their keys, its platform traps found and their
+//! fixes planned); [`lint`] reports on that analysis, [`package()`] lints it and builds the
+//! service package from it, [`rewrite()`] shows what the platform makes of it. Every rule has
+//! one implementation, so `lint` and `package` cannot disagree.
+//!
+//! ```no_run
+//! use std::path::Path;
+//!
+//! let inputs = osc_pipeline::Inputs {
+//!     helm: Some(osc_pipeline::Helm::new("helm")),
+//!     images: Some(Path::new("images").to_path_buf()),
+//!     ..osc_pipeline::Inputs::default()
+//! };
+//! let analysis = osc_pipeline::analyse(Path::new("redis"), &inputs)?;
+//! let report = osc_pipeline::lint(&analysis, &inputs)?;
+//! for finding in &report.findings {
+//!     eprintln!("{finding}");
+//! }
+//! # Ok::<(), osc_pipeline::Error>(())
+//! ```
+//!
+//! The rules of the other crates keep their ids (`olm-*` from osc-csv, mapping.yaml's from
+//! osc-mapping, `layout-*`/`name-*`/`source-isv`/`mapping-*` from osc-package's verify,
+//! `versiondef-*` from osc-versiondef); the rules lint adds are listed in the README.
+
+mod analysis;
+mod contact;
+mod convert;
+mod error;
+mod images;
+mod lint;
+mod mapping;
+mod package;
+mod rewrite;
+
+use std::path::PathBuf;
+
+pub use osc_diagnostic::{Diagnostic, Severity};
+pub use osc_render::Helm;
+pub use osc_source::Kind;
+
+pub use crate::analysis::{Analysis, ChartAnalysis, Rendering, Subject, analyse};
+pub use crate::convert::{check_version_definition, convert};
+pub use crate::error::Error;
+pub use crate::images::{
+    ChartImages, ImageReport, ImagesReport, KeyReport, OperatorImage, OperatorImages,
+    OperatorUnmovable, UseReport, images, tars,
+};
+pub use crate::lint::{Report, lint};
+pub use crate::mapping::{check_mapping, generate_mapping};
+pub use crate::package::{DeployableReport, PackageOptions, Packaged, Plan, package, plan, write};
+pub use crate::rewrite::{RewriteOptions, Rewritten, RewrittenImage, rewrite};
+
+/// What a command is given besides the source.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    /// The folder of image tars that go into `images/`; a `mapping.yaml` there is used when
+    /// `mapping` is not given.
+    pub images: Option<PathBuf>,
+    pub mapping: Option<PathBuf>,
+    /// Values files for rendering a chart, in precedence order.
+    pub values_files: Vec<PathBuf>,
+    pub namespace: String,
+    /// Without Helm, the checks that render a chart are skipped and an info finding says so.
+    pub helm: Option<Helm>,
+}
+
+impl Default for Inputs {
+    fn default() -> Inputs {
+        Inputs {
+            images: None,
+            mapping: None,
+            values_files: Vec::new(),
+            namespace: "default".to_string(),
+            helm: None,
+        }
+    }
+}
+
+impl Inputs {
+    /// mapping.yaml as given, else the one beside the tars.
+    pub fn mapping_file(&self) -> Option<PathBuf> {
+        self.mapping.clone().or_else(|| {
+            let beside = self.images.as_ref()?.join("mapping.yaml");
+            beside.is_file().then_some(beside)
+        })
+    }
+}
+
+/// The release name charts are rendered with, as `helm template` names it by default.
+pub const RELEASE: &str = "release-name";

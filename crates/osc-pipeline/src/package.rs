@@ -1,0 +1,537 @@
+//! `package`: lint the analysed source, refuse on what the user must fix, then build the
+//! deployable (the chart with its traps fixed and its catalog annotations, or the bundle with
+//! its CSV marked) and write the service package.
+
+use std::path::{Path, PathBuf};
+
+use osc_chart::Chart;
+use osc_csv::Bundle;
+use osc_package::{Deployable, DeployableSource, PackageSpec, Progress, Written, rules};
+use serde::Serialize;
+
+use crate::{Analysis, Diagnostic, Error, Inputs, Severity, Subject, lint};
+
+/// What the user asked `package` to settle.
+#[derive(Clone, Debug, Default)]
+pub struct PackageOptions {
+    /// The service name; the chart's name or the bundle's package name by default.
+    pub name: Option<String>,
+    /// The service version; the chart's or CSV's version by default.
+    pub version: Option<String>,
+    pub category: Option<String>,
+    pub arch: Vec<String>,
+    pub scenes: Vec<String>,
+    /// The `source` annotation: `ISV` unless told otherwise.
+    pub provider_source: String,
+    pub destination: PathBuf,
+    /// A csd.yaml whose versionDefinition makes the deployable an OSC-format package.
+    pub version_definition: Option<PathBuf>,
+    /// Refuse instead of fixing the platform traps in the packaged values.yaml.
+    pub no_fix: bool,
+    pub allow_unmovable: bool,
+}
+
+/// A package ready to write: everything checked, the deployable built in memory.
+#[derive(Debug)]
+pub struct Plan {
+    pub name: String,
+    pub version: String,
+    pub deployable: DeployableReport,
+    pub annotations: Vec<(String, String)>,
+    pub fixes: Vec<osc_traps::Fix>,
+    pub unmovable: Vec<osc_traps::Unmovable>,
+    /// Image tars, sorted by name.
+    pub images: Vec<PathBuf>,
+    /// Things the user should know that stop nothing (files in --images that are no tars, a
+    /// mapping.yaml found beside the tars).
+    pub notes: Vec<String>,
+    spec: PackageSpec,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DeployableReport {
+    /// `chart`, `operator`, or either `(OSC format)`.
+    pub kind: &'static str,
+    pub name: String,
+    pub version: String,
+    /// The file name in `package/`.
+    pub archive: String,
+}
+
+/// A written package.
+#[derive(Debug)]
+pub struct Packaged {
+    pub plan: Plan,
+    pub written: Written,
+}
+
+impl Plan {
+    /// Bytes of image tars to copy, for a progress bar.
+    pub fn image_bytes(&self) -> u64 {
+        self.images
+            .iter()
+            .filter_map(|tar| tar.metadata().ok())
+            .map(|meta| meta.len())
+            .sum()
+    }
+}
+
+/// Lints, checks and builds everything the package holds, writing nothing: the refusals come
+/// before any file is touched.
+pub fn plan(analysis: &Analysis, inputs: &Inputs, options: &PackageOptions) -> Result<Plan, Error> {
+    refuse_on_lint_errors(analysis, inputs, options)?;
+    refuse_destination_inside_source(&analysis.source, &options.destination)?;
+    let annotations = annotations(options);
+    let pairs: Vec<(&str, &str)> = annotations
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let built = match &analysis.subject {
+        Subject::Chart(chart) => build_chart(analysis, chart, options, &pairs)?,
+        Subject::Bundle(bundle) => build_bundle(bundle, options, &pairs)?,
+        Subject::OscFormat(_) | Subject::Package => {
+            return Err(Error::Usage {
+                what: analysis.source.display().to_string(),
+                message: format!(
+                    "is {} {}, not a chart or an operator bundle: `package` builds a service package from the chart or bundle itself",
+                    if analysis.kind() == crate::Kind::Package {
+                        "a built"
+                    } else {
+                        "an"
+                    },
+                    match analysis.kind() {
+                        crate::Kind::Package => "service package",
+                        _ =>
+                            "OSC-format package (`helm osc convert` makes those from a chart or bundle)",
+                    }
+                ),
+            });
+        }
+    };
+    rules::deployable_size(&built.deployable.archive, built.bytes.len() as u64)?;
+
+    let mut notes = Vec::new();
+    if let Subject::Chart(chart) = &analysis.subject
+        && chart.rendering.is_none()
+        && chart.chart.metadata().chart_type != "library"
+    {
+        notes.push("no helm found (set HELM_BIN or put helm on PATH): the chart's images and platform traps are not checked".to_string());
+    }
+    let images = image_tars(inputs.images.as_deref(), &mut notes)?;
+    let mapping_file = inputs.mapping_file();
+    if let (Some(path), None) = (&mapping_file, &inputs.mapping) {
+        notes.push(format!("using {} (found in --images)", path.display()));
+    }
+    let mapping = match &mapping_file {
+        Some(path) => Some(read_mapping(path)?),
+        None => None,
+    };
+    let spec = PackageSpec {
+        name: built.name.clone(),
+        version: built.version.clone(),
+        deployable: Deployable {
+            file_name: built.deployable.archive.clone(),
+            source: DeployableSource::Bytes(built.bytes),
+        },
+        images: images.clone(),
+        mapping,
+        extends: Vec::new(),
+    };
+    Ok(Plan {
+        name: built.name,
+        version: built.version,
+        deployable: built.deployable,
+        annotations,
+        fixes: built.fixes,
+        unmovable: built.unmovable,
+        images,
+        notes,
+        spec,
+    })
+}
+
+/// Writes a planned package into its destination; `progress` hears of the bytes copied.
+pub fn write(
+    plan: Plan,
+    destination: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Packaged, Error> {
+    let written = osc_package::write(&plan.spec, destination, progress)?;
+    Ok(Packaged { plan, written })
+}
+
+/// [`plan`] then [`write`].
+pub fn package(
+    analysis: &Analysis,
+    inputs: &Inputs,
+    options: &PackageOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Packaged, Error> {
+    let plan = plan(analysis, inputs, options)?;
+    write(plan, &options.destination, progress)
+}
+
+/// `package` refuses what lint calls an error, less what its own flags settle: `--name` the
+/// service name, `--version` the version, `--category` the categories, `--arch`/`--scenes`
+/// those annotations, `--allow-unmovable` the images the platform cannot move. The platform
+/// traps are warnings of a source, since `package` fixes them.
+fn refuse_on_lint_errors(
+    analysis: &Analysis,
+    inputs: &Inputs,
+    options: &PackageOptions,
+) -> Result<(), Error> {
+    let report = lint(analysis, inputs)?;
+    let settled_by_flags = |finding: &Diagnostic| match finding.rule {
+        "name-service" => options.name.is_some(),
+        "name-version" => options.version.is_some(),
+        "name-category" | "category-missing" => options.category.is_some(),
+        "image-hard-coded" | "image-unmovable" => options.allow_unmovable,
+        "metadata-annotation" => {
+            let location = finding.location.as_deref().unwrap_or_default();
+            (location.ends_with(".architecture") && !options.arch.is_empty())
+                || (location.ends_with(".scenes") && !options.scenes.is_empty())
+        }
+        _ => false,
+    };
+    let mut errors: Vec<Diagnostic> = report
+        .findings
+        .into_iter()
+        .filter(|finding| finding.severity == Severity::Error && !settled_by_flags(finding))
+        .collect();
+    for error in &mut errors {
+        if matches!(error.rule, "image-hard-coded" | "image-unmovable") {
+            error.help.push_str(
+                "; or pass --allow-unmovable to package anyway (that image then keeps pulling from its old registry)",
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Refused {
+            input: analysis.source.clone(),
+            errors,
+        })
+    }
+}
+
+/// A package written inside the chart folder would be packaged into the chart the next time.
+fn refuse_destination_inside_source(source: &Path, destination: &Path) -> Result<(), Error> {
+    if !source.is_dir() {
+        return Ok(());
+    }
+    let (Ok(source), Ok(destination)) = (source.canonicalize(), std::path::absolute(destination))
+    else {
+        return Ok(());
+    };
+    if destination.starts_with(&source) {
+        return Err(Error::Usage {
+            what: format!("-d {}", destination.display()),
+            message: format!(
+                "lies inside the source folder {}: the package would be packaged into the chart or bundle the next time; write it to a folder outside",
+                source.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The deployable and the names a package is built from.
+struct Built {
+    name: String,
+    version: String,
+    deployable: DeployableReport,
+    bytes: Vec<u8>,
+    fixes: Vec<osc_traps::Fix>,
+    unmovable: Vec<osc_traps::Unmovable>,
+}
+
+fn service_name_and_version(
+    options: &PackageOptions,
+    default_name: &str,
+    name_from: &str,
+    default_version: &str,
+    version_from: &str,
+) -> Result<(String, String), Error> {
+    let (name, name_from) = match &options.name {
+        Some(name) => (name.clone(), "--name"),
+        None => (default_name.to_string(), name_from),
+    };
+    rules::service_name(&name).map_err(|error| Error::Usage {
+        what: format!("{name_from}: service name `{name}`"),
+        message: error.to_string(),
+    })?;
+    let (version, version_from) = match &options.version {
+        Some(version) => (version.clone(), "--version"),
+        None => (default_version.to_string(), version_from),
+    };
+    rules::version(&version).map_err(|error| Error::Usage {
+        what: format!("{version_from}: version `{version}`"),
+        message: error.to_string(),
+    })?;
+    Ok((name, version))
+}
+
+fn build_chart(
+    analysis: &Analysis,
+    chart_analysis: &crate::ChartAnalysis,
+    options: &PackageOptions,
+    annotations: &[(&str, &str)],
+) -> Result<Built, Error> {
+    let mut chart: Chart = chart_analysis.chart.clone();
+    let (name, version) = service_name_and_version(
+        options,
+        chart.name(),
+        "Chart.yaml `name`",
+        chart.version(),
+        "Chart.yaml `version`",
+    )?;
+    let (fixes, unmovable) = match &chart_analysis.rendering {
+        Some(Ok(rendering)) => {
+            if let Some(error) = &rendering.fix_error {
+                return Err(Error::Usage {
+                    what: analysis.source.join("values.yaml").display().to_string(),
+                    message: format!(
+                        "{error}: fix the key by hand, or package with --no-fix to see the list"
+                    ),
+                });
+            }
+            let traps = &rendering.traps;
+            if options.no_fix && !traps.fixes.is_empty() {
+                let list: Vec<String> = traps
+                    .fixes
+                    .iter()
+                    .map(|fix| {
+                        format!(
+                            "  values.yaml `{}`: {} → {}: {}",
+                            fix.path,
+                            fix.before.as_deref().unwrap_or("absent"),
+                            fix.after,
+                            fix.why
+                        )
+                    })
+                    .collect();
+                return Err(Error::Usage {
+                    what: analysis.source.display().to_string(),
+                    message: format!(
+                        "the chart would break once the platform rewrites its images (--no-fix):\n{}\nfix these in values.yaml, or drop --no-fix to have them fixed in the package",
+                        list.join("\n")
+                    ),
+                });
+            }
+            if rendering.fixed_values != rendering.values {
+                chart.set_file("values.yaml", rendering.fixed_values.clone().into_bytes());
+            }
+            (traps.fixes.clone(), traps.unmovable.clone())
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    chart.set_annotations(annotations)?;
+    let _ = analysis;
+    let source_name = chart.name().to_string();
+    let source_version = chart.version().to_string();
+    if let Some(bytes) = osc_format_deployable(options, |convert| {
+        osc_format::convert_chart(&chart, convert)
+    })? {
+        return Ok(Built {
+            deployable: DeployableReport {
+                kind: "chart (OSC format)",
+                name: source_name,
+                version: source_version,
+                archive: format!("{name}-{version}.zip"),
+            },
+            name,
+            version,
+            bytes,
+            fixes,
+            unmovable,
+        });
+    }
+    let bytes = chart.write_archive(Vec::new()).map_err(|error| {
+        Error::io(
+            &analysis.source,
+            format!("writing the chart archive: {error}"),
+        )
+    })?;
+    Ok(Built {
+        deployable: DeployableReport {
+            kind: "chart",
+            name: source_name,
+            version: source_version,
+            archive: chart.archive_file_name(),
+        },
+        name,
+        version,
+        bytes,
+        fixes,
+        unmovable,
+    })
+}
+
+fn build_bundle(
+    bundle: &Bundle,
+    options: &PackageOptions,
+    annotations: &[(&str, &str)],
+) -> Result<Built, Error> {
+    let csv = &bundle.csv;
+    let csv_file = bundle.csv_file.display().to_string();
+    let name_from = if bundle.package_name.is_some() {
+        "the bundle's package name"
+    } else {
+        "the CSV's `metadata.name`"
+    };
+    let (name, version) = service_name_and_version(
+        options,
+        &bundle.service_name(),
+        name_from,
+        &csv.version,
+        &format!("{csv_file}: `spec.version`"),
+    )?;
+    let mut editor = osc_csv::CsvEditor::new(bundle);
+    for (key, value) in annotations {
+        editor.set_annotation(key, value)?;
+    }
+    let deployable = |kind| DeployableReport {
+        kind,
+        name: csv.name.clone(),
+        version: csv.version.clone(),
+        archive: format!("{name}-{version}.zip"),
+    };
+    let bytes = match osc_format_deployable(options, |convert| {
+        osc_format::convert_bundle(bundle, convert)
+    })? {
+        Some(bytes) => {
+            return Ok(Built {
+                deployable: deployable("operator (OSC format)"),
+                name: name.clone(),
+                version: version.clone(),
+                bytes,
+                fixes: Vec::new(),
+                unmovable: Vec::new(),
+            });
+        }
+        None => {
+            let files = osc_csv::bundle_files(bundle, editor.text())?;
+            osc_package::zip_files(&name, &files).map_err(|error| {
+                Error::io(&bundle.csv_file, format!("zipping the bundle: {error}"))
+            })?
+        }
+    };
+    Ok(Built {
+        deployable: deployable("operator"),
+        name,
+        version,
+        bytes,
+        fixes: Vec::new(),
+        unmovable: Vec::new(),
+    })
+}
+
+/// With `--version-definition`, the deployable is the OSC-format package carrying it (a
+/// versionDefinition lives in the CSD, which only that format has: docs/version-definition.md).
+fn osc_format_deployable(
+    options: &PackageOptions,
+    convert: impl FnOnce(
+        &osc_format::ConvertOptions,
+    ) -> Result<osc_format::OscPackage, osc_format::ConvertError>,
+) -> Result<Option<Vec<u8>>, Error> {
+    let Some(file) = &options.version_definition else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| Error::io(file, format!("--version-definition: {error}")))?;
+    let definition = osc_versiondef::read_from_csd(&text)?.ok_or_else(|| {
+        Error::io(
+            file,
+            "no `versionDefinition` in it; write one with `helm osc version-definition`",
+        )
+    })?;
+    let non_empty = |values: &Vec<String>| (!values.is_empty()).then(|| values.clone());
+    let convert_options = osc_format::ConvertOptions {
+        version_definition: Some(definition),
+        source: Some(options.provider_source.clone()),
+        categories: options.category.clone().map(|category| vec![category]),
+        architecture: non_empty(&options.arch),
+        scenes: non_empty(&options.scenes),
+        ..Default::default()
+    };
+    let package = convert(&convert_options)?;
+    let zip = package
+        .write_zip(std::io::Cursor::new(Vec::new()))
+        .map_err(|error| Error::io(file, format!("writing the OSC-format package: {error}")))?;
+    Ok(Some(zip.into_inner()))
+}
+
+/// The tars in `--images`, sorted; other files there are noted and left out. Only regular
+/// files count: a FIFO named `x.tar` is refused, never opened.
+fn image_tars(dir: Option<&Path>, notes: &mut Vec<String>) -> Result<Vec<PathBuf>, Error> {
+    let Some(dir) = dir else {
+        return Ok(Vec::new());
+    };
+    let entries = std::fs::read_dir(dir)
+        .map_err(|error| Error::io(dir, format!("--images: cannot read the folder: {error}")))?;
+    let mut tars = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|error| Error::io(dir, format!("--images: {error}")))?
+            .path();
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.ends_with(".tar") {
+            rules::image_tar_name(&name).map_err(|error| Error::io(&path, error))?;
+            if !path.is_file() {
+                return Err(Error::io(
+                    &path,
+                    "not a regular file (a folder, FIFO or device): image tars are `docker save` archives",
+                ));
+            }
+            tars.push(path);
+        } else if name != "mapping.yaml" && !name.starts_with('.') {
+            notes.push(format!(
+                "{}: not a .tar, left out of the package (image tars are `docker save` archives named *.tar)",
+                path.display()
+            ));
+        }
+    }
+    tars.sort();
+    Ok(tars)
+}
+
+fn read_mapping(path: &Path) -> Result<Vec<u8>, Error> {
+    let bytes =
+        osc_archive::read_regular_file(path, path, osc_archive::Limits::DEPLOYABLE.file_bytes)?;
+    serde_norway::from_slice::<serde_norway::Value>(&bytes).map_err(|error| {
+        Error::io(
+            path,
+            format!("not valid YAML ({error}); fix it or generate one with `helm osc mapping`"),
+        )
+    })?;
+    Ok(bytes)
+}
+
+/// The annotations the deployable carries: the source mark always, the rest when given.
+fn annotations(options: &PackageOptions) -> Vec<(String, String)> {
+    let mut pairs = vec![("source".to_string(), options.provider_source.clone())];
+    if let Some(category) = &options.category {
+        pairs.push(("categories".to_string(), category.clone()));
+    }
+    if !options.arch.is_empty() {
+        pairs.push(("architecture".to_string(), dedup(&options.arch).join(",")));
+    }
+    if !options.scenes.is_empty() {
+        pairs.push(("scenes".to_string(), dedup(&options.scenes).join(",")));
+    }
+    pairs
+}
+
+fn dedup(values: &[String]) -> Vec<String> {
+    let mut seen = Vec::new();
+    for value in values {
+        if !seen.contains(value) {
+            seen.push(value.clone());
+        }
+    }
+    seen
+}

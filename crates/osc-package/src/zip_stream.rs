@@ -77,6 +77,9 @@ const POOL_BUFFERS: usize = 8;
 /// The pre-pass reads in pieces this small so that each is still in the CPU cache when the CRC
 /// reads it back.
 const PREPASS_BYTES: usize = 256 * 1024;
+/// While fewer bytes of files than this come before a file, its pre-pass has nothing to overlap
+/// with, so it reads the file's two halves on two threads.
+const ALONE_UNDER_BYTES: u64 = 64 * 1024 * 1024;
 /// Progress is reported at most once per this many bytes.
 const PROGRESS_STEP: u64 = 4 * 1024 * 1024;
 
@@ -250,10 +253,15 @@ fn prepass(
     stop: &AtomicBool,
 ) {
     let mut buffer = vec![0; PREPASS_BYTES];
+    let mut before = 0;
     for &(path, size) in files {
-        let Some(result) = prepare(path, size, &mut buffer, stop) else {
+        // While little comes before it, the writer and the hashing thread both wait for this
+        // file's CRC: two threads read it then.
+        let alone = before < ALONE_UNDER_BYTES;
+        let Some(result) = prepare(path, size, &mut buffer, alone, stop) else {
             return;
         };
+        before += size;
         let failed = result.is_err();
         if to_writer.send(result).is_err() || failed {
             return;
@@ -266,46 +274,92 @@ fn prepare(
     path: &Path,
     size: u64,
     buffer: &mut [u8],
+    two_threads: bool,
     stop: &AtomicBool,
 ) -> Option<Result<Prepared, Error>> {
-    let read_error = |cause| Error::Read {
-        path: path.to_owned(),
-        cause,
-    };
     let opened = File::open(path).and_then(|file| {
         let metadata = file.metadata()?;
         Ok((file, Stamp::of(&metadata)))
     });
     let (file, before) = match opened {
         Ok(opened) => opened,
-        Err(cause) => return Some(Err(read_error(cause))),
+        Err(cause) => {
+            return Some(Err(Error::Read {
+                path: path.to_owned(),
+                cause,
+            }));
+        }
     };
     if before.size != size {
         return Some(Err(size_changed(path, size, before.size)));
     }
+    let crc = if two_threads && size >= 2 * PREPASS_BYTES as u64 {
+        let middle = size / 2;
+        thread::scope(|scope| {
+            let second = scope.spawn(|| {
+                let mut buffer = vec![0; PREPASS_BYTES];
+                crc_of_range(&file, path, middle..size, size, &mut buffer, stop)
+            });
+            let first = crc_of_range(&file, path, 0..middle, size, buffer, stop);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok(match (first?, second?) {
+                (Some(mut first), Some(second)) => {
+                    first.combine(&second);
+                    Some(first)
+                }
+                _ => None,
+            })
+        })
+    } else {
+        crc_of_range(&file, path, 0..size, size, buffer, stop)
+    };
+    match crc {
+        Ok(Some(crc)) => Some(Ok(Prepared {
+            file,
+            before,
+            crc32: crc.finalize(),
+        })),
+        Ok(None) => None,
+        Err(error) => Some(Err(error)),
+    }
+}
+
+/// The CRC-32 state of `file`'s bytes in `range`, read in pieces the size of `buffer`; `None`
+/// when `stop` was set first. `size` is what the file should hold, for the error when it holds less.
+fn crc_of_range(
+    file: &File,
+    path: &Path,
+    range: std::ops::Range<u64>,
+    size: u64,
+    buffer: &mut [u8],
+    stop: &AtomicBool,
+) -> Result<Option<crc32fast::Hasher>, Error> {
     let mut crc = crc32fast::Hasher::new();
-    let mut done = 0;
-    while done < size {
+    let mut at = range.start;
+    while at < range.end {
         if stop.load(Ordering::Relaxed) {
-            return None;
+            return Ok(None);
         }
         let want = buffer
             .len()
-            .min(usize::try_from(size - done).unwrap_or(usize::MAX));
-        match read_at_retrying(&file, &mut buffer[..want], done) {
-            Ok(0) => return Some(Err(size_changed(path, size, done))),
+            .min(usize::try_from(range.end - at).unwrap_or(usize::MAX));
+        match read_at_retrying(file, &mut buffer[..want], at) {
+            Ok(0) => return Err(size_changed(path, size, at)),
             Ok(n) => {
                 crc.update(&buffer[..n]);
-                done += n as u64;
+                at += n as u64;
             }
-            Err(cause) => return Some(Err(read_error(cause))),
+            Err(cause) => {
+                return Err(Error::Read {
+                    path: path.to_owned(),
+                    cause,
+                });
+            }
         }
     }
-    Some(Ok(Prepared {
-        file,
-        before,
-        crc32: crc.finalize(),
-    }))
+    Ok(Some(crc))
 }
 
 /// Copies the prepared file into the sink, then makes sure that what was copied is the file as it
@@ -1060,6 +1114,31 @@ mod tests {
                 assert!(what.contains("CRC-32"), "{what}");
             }
             other => panic!("expected a changed-file error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn prepass_on_one_or_two_threads_finds_the_same_crc() {
+        let dir = tempfile::tempdir().unwrap();
+        let (big, path) = sample_entries(dir.path());
+        let stop = AtomicBool::new(false);
+        let mut buffer = vec![0; PREPASS_BYTES];
+        let crcs: Vec<u32> = [false, true]
+            .into_iter()
+            .map(|two_threads| {
+                let prepared = prepare(&path, big.len() as u64, &mut buffer, two_threads, &stop);
+                prepared.unwrap().unwrap().crc32
+            })
+            .collect();
+        assert_eq!(crcs, [crc32fast::hash(&big); 2]);
+        // A file that is not the size it was checked to be is refused before it is read.
+        for two_threads in [false, true] {
+            let claimed = big.len() as u64 + 1;
+            let error = match prepare(&path, claimed, &mut buffer, two_threads, &stop) {
+                Some(Err(error)) => error,
+                _ => panic!("a size mismatch went unnoticed"),
+            };
+            assert!(matches!(error, Error::Changed { .. }), "{error}");
         }
     }
 

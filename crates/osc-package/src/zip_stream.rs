@@ -6,16 +6,22 @@
 //! pre-pass computes it on its own thread, one file ahead of the copy, so that it mostly overlaps
 //! the copy of the file before and reads from the page cache the copy is about to read from.
 //!
-//! The output is written once and never read back: its SHA-256 is computed on a second thread
-//! from the very buffers that are written, which circulate between the copy loop and the hashing
-//! thread over channels, so copying and hashing overlap with no allocation per chunk.
+//! The zip is written once and never read back. Headers and small entries go through a small pool
+//! of buffers; a file's bytes are copied by the kernel (`copy_file_range`, page cache to page
+//! cache, no copy through this process) where it can, through a buffer where it cannot. A hashing
+//! thread computes the SHA-256 of the zip in the order it is written: the buffers as they are
+//! written, and each range of a file read from that file just after the kernel copied it. The
+//! writer reads each copied range too, for its CRC-32 to check against the pre-pass's. Copying
+//! and hashing overlap, and the hashing thread, whose work cannot be split, does nothing else:
+//! on two cores packaging takes about as long as hashing alone.
 //!
-//! A file that changes while it is packaged is refused rather than shipped with a CRC that does not
-//! match its bytes: see [`Stamp`] for how that is noticed.
+//! A file that changes while it is packaged is refused rather than shipped with a CRC or SHA-256
+//! that does not match its bytes: see [`Stamp`] for how that is noticed.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
@@ -69,14 +75,18 @@ pub(crate) struct ZipSummary {
     pub bytes: u64,
 }
 
-/// Size of each buffer that circulates between the copy loop and the hashing thread.
+/// Size of each buffer that circulates between the writer and the hashing thread.
 const CHUNK_BYTES: usize = 1024 * 1024;
-/// Buffers in circulation: enough slack that the copy loop does not stall while the hashing
-/// thread waits a scheduler tick for its core, few enough that memory stays small.
+/// Buffers in circulation: enough slack that the writer does not stall while the hashing thread
+/// waits a scheduler tick for its core, few enough that memory stays small.
 const POOL_BUFFERS: usize = 8;
-/// The pre-pass reads in pieces this small so that each is still in the CPU cache when the CRC
-/// reads it back.
-const PREPASS_BYTES: usize = 256 * 1024;
+/// The kernel copies a file this much at a time; each range then goes to the hashing thread.
+const COPY_BYTES: usize = 4 * 1024 * 1024;
+/// Pieces the hashing thread reads not to exceed [`COPY_BYTES`] of copied ranges it lags behind by.
+const PIECES_AHEAD: usize = 8;
+/// Files are read at most this much at a time, into a buffer small enough that the bytes are still
+/// in the CPU cache when they are CRC'd and hashed.
+const READ_BYTES: usize = 256 * 1024;
 /// While fewer bytes of files than this come before a file, its pre-pass has nothing to overlap
 /// with, so it reads the file's two halves on two threads.
 const ALONE_UNDER_BYTES: u64 = 64 * 1024 * 1024;
@@ -105,8 +115,32 @@ const FILE_ATTRIBUTES: u32 = 0o100_644 << 16;
 /// Unix `drwxr-xr-x` plus the MS-DOS directory bit.
 const DIR_ATTRIBUTES: u32 = (0o040_755 << 16) | 0x10;
 
+/// Where a zip goes: any writer, and a file the kernel can copy into.
+pub(crate) trait ZipOutput: Write {
+    /// The output as a file, for `copy_file_range`; `None` copies through memory.
+    fn as_file(&self) -> Option<&File>;
+}
+
+impl ZipOutput for &mut File {
+    fn as_file(&self) -> Option<&File> {
+        Some(self)
+    }
+}
+
+impl ZipOutput for &mut Vec<u8> {
+    fn as_file(&self) -> Option<&File> {
+        None
+    }
+}
+
+impl ZipOutput for io::Sink {
+    fn as_file(&self) -> Option<&File> {
+        None
+    }
+}
+
 /// Writes `entries`, in order, as a STORED zip to `out`; `out_path` only names the output in errors.
-pub(crate) fn write_stored_zip<W: Write>(
+pub(crate) fn write_stored_zip<W: ZipOutput>(
     out: W,
     out_path: &Path,
     entries: &[ZipEntry<'_>],
@@ -122,29 +156,23 @@ pub(crate) fn write_stored_zip<W: Write>(
         .collect();
     let stop = AtomicBool::new(false);
     thread::scope(|scope| {
-        let (to_hasher, hasher_inbox) = mpsc::channel::<(Vec<u8>, usize)>();
-        let (hasher_outbox, from_hasher) = mpsc::channel::<Vec<u8>>();
-        let hasher = scope.spawn(move || {
-            let mut sha = Sha256::new();
-            for _ in 0..POOL_BUFFERS {
-                // A failed send means the writer gave up; it then stops sending too.
-                let _ = hasher_outbox.send(vec![0; CHUNK_BYTES]);
-            }
-            for (buffer, filled) in hasher_inbox {
-                sha.update(&buffer[..filled]);
-                let _ = hasher_outbox.send(buffer);
-            }
-            sha.finalize()
-        });
+        let (to_hasher, hasher_inbox) = mpsc::sync_channel(PIECES_AHEAD);
+        let (to_pool, pool) = mpsc::channel();
+        let (to_writer, file_ends) = mpsc::channel();
+        for _ in 0..POOL_BUFFERS {
+            // Cannot fail: `pool` is right here.
+            let _ = to_pool.send(vec![0; CHUNK_BYTES]);
+        }
+        let hasher = scope.spawn(move || hash_pieces(hasher_inbox, &to_pool, &to_writer));
         // A rendezvous channel: the pre-pass runs one file ahead of the copy, no further, so the
         // file it has read is still in the page cache when the copy reads it.
-        let (to_writer, prepared) = mpsc::sync_channel(0);
+        let (to_copy, prepared) = mpsc::sync_channel(0);
         let stop = &stop;
-        scope.spawn(move || prepass(&files, &to_writer, stop));
+        scope.spawn(move || prepass(&files, &to_copy, stop));
         // Whichever way the writer leaves, the pre-pass stops at its next piece.
         let _stop = StopOnDrop(stop);
 
-        let mut sink = HashingSink::new(out, out_path, to_hasher, from_hasher)?;
+        let mut sink = HashingSink::new(out, out_path, to_hasher, pool, file_ends)?;
         let mut reporter = ProgressReporter::new(entries, progress);
         let mut records = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -178,6 +206,71 @@ pub(crate) fn write_stored_zip<W: Write>(
     })
 }
 
+/// What the writer hands the hashing thread, in the zip's order.
+enum Piece {
+    /// Zip bytes in a pool buffer, written.
+    Written { buffer: Vec<u8>, filled: usize },
+    /// A range of a file that the kernel has just copied into the zip.
+    Copied {
+        file: Arc<File>,
+        offset: u64,
+        len: u64,
+    },
+    /// A file's data is all handed over: answer once it is hashed, with the error reading it if
+    /// there was one.
+    FileEnd,
+}
+
+/// The hashing thread: the SHA-256 of every piece, in order.
+fn hash_pieces(
+    inbox: Receiver<Piece>,
+    to_pool: &Sender<Vec<u8>>,
+    to_writer: &Sender<io::Result<()>>,
+) -> sha2::digest::Output<Sha256> {
+    let mut sha = Sha256::new();
+    let mut failed = None;
+    let mut piece = vec![0; READ_BYTES];
+    // Failed sends below mean the writer gave up; it then stops sending too.
+    for next in inbox {
+        match next {
+            Piece::Written { buffer, filled } => {
+                sha.update(&buffer[..filled]);
+                let _ = to_pool.send(buffer);
+            }
+            Piece::Copied { file, offset, len } if failed.is_none() => {
+                let mut at = offset;
+                while at < offset + len {
+                    let want = piece
+                        .len()
+                        .min(usize::try_from(offset + len - at).unwrap_or(usize::MAX));
+                    match read_at_retrying(&file, &mut piece[..want], at) {
+                        Ok(0) => {
+                            failed = Some(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "it got shorter during the copy",
+                            ));
+                            break;
+                        }
+                        Ok(n) => {
+                            sha.update(&piece[..n]);
+                            at += n as u64;
+                        }
+                        Err(error) => {
+                            failed = Some(error);
+                            break;
+                        }
+                    }
+                }
+            }
+            Piece::Copied { .. } => {}
+            Piece::FileEnd => {
+                let _ = to_writer.send(failed.take().map_or(Ok(()), Err));
+            }
+        }
+    }
+    sha.finalize()
+}
+
 struct StopOnDrop<'a>(&'a AtomicBool);
 
 impl Drop for StopOnDrop<'_> {
@@ -195,7 +288,7 @@ struct CentralRecord {
     offset: u64,
 }
 
-fn write_entry<W: Write>(
+fn write_entry<W: ZipOutput>(
     sink: &mut HashingSink<'_, W>,
     entry: &ZipEntry<'_>,
     limits: Zip64Limits,
@@ -239,7 +332,7 @@ fn write_entry<W: Write>(
 
 /// A file opened, stamped and CRC'd by the pre-pass, ready to be copied.
 struct Prepared {
-    file: File,
+    file: Arc<File>,
     /// The file as it was before the pre-pass read it.
     before: Stamp,
     crc32: u32,
@@ -252,7 +345,7 @@ fn prepass(
     to_writer: &SyncSender<Result<Prepared, Error>>,
     stop: &AtomicBool,
 ) {
-    let mut buffer = vec![0; PREPASS_BYTES];
+    let mut buffer = vec![0; READ_BYTES];
     let mut before = 0;
     for &(path, size) in files {
         // While little comes before it, the writer and the hashing thread both wait for this
@@ -293,11 +386,11 @@ fn prepare(
     if before.size != size {
         return Some(Err(size_changed(path, size, before.size)));
     }
-    let crc = if two_threads && size >= 2 * PREPASS_BYTES as u64 {
+    let crc = if two_threads && size >= 2 * READ_BYTES as u64 {
         let middle = size / 2;
         thread::scope(|scope| {
             let second = scope.spawn(|| {
-                let mut buffer = vec![0; PREPASS_BYTES];
+                let mut buffer = vec![0; READ_BYTES];
                 crc_of_range(&file, path, middle..size, size, &mut buffer, stop)
             });
             let first = crc_of_range(&file, path, 0..middle, size, buffer, stop);
@@ -317,7 +410,7 @@ fn prepare(
     };
     match crc {
         Ok(Some(crc)) => Some(Ok(Prepared {
-            file,
+            file: Arc::new(file),
             before,
             crc32: crc.finalize(),
         })),
@@ -365,19 +458,19 @@ fn crc_of_range(
 /// Copies the prepared file into the sink, then makes sure that what was copied is the file as it
 /// stands now: the same stamp as before the pre-pass, and the same CRC-32 as the pre-pass found
 /// (which the local header already carries).
-fn copy_prepared<W: Write>(
+///
+/// The CRC-32 compared is that of the bytes written when the copy goes through memory; when the
+/// kernel copies, it is that of each range of the file read right after the kernel copied it,
+/// since the bytes written are not seen without reading the zip back. A write to the file in
+/// between would change its stamp.
+fn copy_prepared<W: ZipOutput>(
     sink: &mut HashingSink<'_, W>,
-    mut prepared: Prepared,
+    prepared: Prepared,
     path: &Path,
     size: u64,
     reporter: &mut ProgressReporter<'_>,
 ) -> Result<(), Error> {
-    use std::io::Seek as _;
-    prepared.file.rewind().map_err(|cause| Error::Read {
-        path: path.to_owned(),
-        cause,
-    })?;
-    let copied_crc = copy_file(sink, &mut prepared.file, path, size, reporter)?;
+    let copied_crc = sink.copy_file(&prepared.file, path, size, reporter)?;
     let changed = |what: String| Error::Changed {
         path: path.to_owned(),
         what,
@@ -404,39 +497,6 @@ fn copy_prepared<W: Write>(
         )));
     }
     Ok(())
-}
-
-/// Copies exactly `size` bytes of `file` into the sink and returns their CRC-32; refuses a file
-/// that turns out shorter or longer than `size`.
-fn copy_file<W: Write>(
-    sink: &mut HashingSink<'_, W>,
-    file: &mut File,
-    path: &Path,
-    size: u64,
-    reporter: &mut ProgressReporter<'_>,
-) -> Result<u32, Error> {
-    let mut crc = crc32fast::Hasher::new();
-    let mut copied = 0;
-    while copied < size {
-        let chunk = sink.read_from(file, path, size - copied)?;
-        if chunk.is_empty() {
-            return Err(size_changed(path, size, copied));
-        }
-        crc.update(chunk);
-        let len = chunk.len() as u64;
-        copied += len;
-        reporter.advance(len);
-    }
-    let read_error = |cause| Error::Read {
-        path: path.to_owned(),
-        cause,
-    };
-    let mut probe = [0; 1];
-    if read_retrying(file, &mut probe).map_err(read_error)? != 0 {
-        let actual = size + 1 + io::copy(file, &mut io::sink()).map_err(read_error)?;
-        return Err(size_changed(path, size, actual));
-    }
-    Ok(crc.finalize())
 }
 
 fn size_changed(path: &Path, expected: u64, actual: u64) -> Error {
@@ -513,7 +573,7 @@ impl Stamp {
     }
 }
 
-fn write_central_directory<W: Write>(
+fn write_central_directory<W: ZipOutput>(
     sink: &mut HashingSink<'_, W>,
     records: &[CentralRecord],
     limits: Zip64Limits,
@@ -671,8 +731,9 @@ impl LittleEndian {
     }
 }
 
-/// Everything the zip is made of passes through here: it fills pool buffers, writes each full
-/// buffer to the output and hands it to the hashing thread, which hands it back once hashed.
+/// Everything the zip is made of passes through here, in order: bytes fill pool buffers, which
+/// are written and handed to the hashing thread, which returns them to the pool; files are copied
+/// by the kernel where it can, and each copied range handed to the hashing thread to read.
 struct HashingSink<'a, W> {
     out: W,
     out_path: &'a Path,
@@ -680,16 +741,21 @@ struct HashingSink<'a, W> {
     filled: usize,
     /// Bytes put so far, i.e. the zip offset of the next byte.
     position: u64,
-    to_hasher: Sender<(Vec<u8>, usize)>,
-    from_hasher: Receiver<Vec<u8>>,
+    to_hasher: SyncSender<Piece>,
+    pool: Receiver<Vec<u8>>,
+    /// The hashing thread's answers to [`Piece::FileEnd`].
+    file_ends: Receiver<io::Result<()>>,
+    /// Where the writer reads back what the kernel copied, for its CRC-32.
+    scratch: Vec<u8>,
 }
 
-impl<'a, W: Write> HashingSink<'a, W> {
+impl<'a, W: ZipOutput> HashingSink<'a, W> {
     fn new(
         out: W,
         out_path: &'a Path,
-        to_hasher: Sender<(Vec<u8>, usize)>,
-        from_hasher: Receiver<Vec<u8>>,
+        to_hasher: SyncSender<Piece>,
+        pool: Receiver<Vec<u8>>,
+        file_ends: Receiver<io::Result<()>>,
     ) -> Result<Self, Error> {
         let mut sink = Self {
             out,
@@ -698,7 +764,9 @@ impl<'a, W: Write> HashingSink<'a, W> {
             filled: 0,
             position: 0,
             to_hasher,
-            from_hasher,
+            pool,
+            file_ends,
+            scratch: Vec::new(),
         };
         sink.buffer = sink.next_buffer()?;
         Ok(sink)
@@ -718,55 +786,205 @@ impl<'a, W: Write> HashingSink<'a, W> {
         Ok(())
     }
 
-    /// Reads at most `limit` bytes of `file` straight into the buffer and returns them; empty at
-    /// end of file.
-    fn read_from(&mut self, file: &mut File, path: &Path, limit: u64) -> Result<&[u8], Error> {
+    /// Copies exactly `size` bytes of `file` into the zip and returns their CRC-32, once the
+    /// hashing thread has hashed them; refuses a file that turns out shorter than `size` (a longer
+    /// one has another stamp).
+    fn copy_file(
+        &mut self,
+        file: &Arc<File>,
+        path: &Path,
+        size: u64,
+        reporter: &mut ProgressReporter<'_>,
+    ) -> Result<u32, Error> {
+        // The kernel appends at the output's position: what is buffered goes first.
+        self.flush_buffer()?;
+        let mut kernel_copies = self.out.as_file().is_some();
+        let mut crc = crc32fast::Hasher::new();
+        let mut done = 0;
+        while done < size {
+            let left = size - done;
+            let copied = if kernel_copies {
+                match self.kernel_copy(file, done, left) {
+                    Ok(n) => {
+                        self.crc_copied(&mut crc, file, path, done, n)?;
+                        n
+                    }
+                    Err(error) if done == 0 && cannot_kernel_copy(&error) => {
+                        kernel_copies = false;
+                        continue;
+                    }
+                    Err(error) => return Err(self.copy_error(path, error)),
+                }
+            } else {
+                self.read_into_buffer(&mut crc, file, path, done, left)?
+            };
+            if copied == 0 {
+                return Err(size_changed(path, size, done));
+            }
+            done += copied;
+            self.position += copied;
+            reporter.advance(copied);
+        }
+        self.flush_buffer()?;
+        self.to_hasher
+            .send(Piece::FileEnd)
+            .map_err(|_| self.stopped())?;
+        match self.file_ends.recv() {
+            Ok(Ok(())) => Ok(crc.finalize()),
+            Ok(Err(error)) if error.kind() == io::ErrorKind::UnexpectedEof => Err(Error::Changed {
+                path: path.to_owned(),
+                what: error.to_string(),
+            }),
+            Ok(Err(cause)) => Err(Error::Read {
+                path: path.to_owned(),
+                cause,
+            }),
+            Err(_) => Err(self.stopped()),
+        }
+    }
+
+    /// Has the kernel append up to [`COPY_BYTES`] of `file` from `offset` to the output, and hands
+    /// the range to the hashing thread; 0 at end of file.
+    #[cfg(target_os = "linux")]
+    fn kernel_copy(&mut self, file: &Arc<File>, offset: u64, left: u64) -> io::Result<u64> {
+        let Some(out) = self.out.as_file() else {
+            return Err(io::ErrorKind::Unsupported.into());
+        };
+        let want = COPY_BYTES.min(usize::try_from(left).unwrap_or(usize::MAX));
+        let mut from = offset;
+        let copied = loop {
+            match rustix::fs::copy_file_range(&**file, Some(&mut from), out, None, want) {
+                Err(rustix::io::Errno::INTR) => continue,
+                result => break result? as u64,
+            }
+        };
+        if copied > 0 {
+            self.to_hasher
+                .send(Piece::Copied {
+                    file: Arc::clone(file),
+                    offset,
+                    len: copied,
+                })
+                .map_err(|_| io::Error::other("the hashing thread stopped"))?;
+        }
+        Ok(copied)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn kernel_copy(&mut self, _file: &Arc<File>, _offset: u64, _left: u64) -> io::Result<u64> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// Reads the `len` bytes of `file` at `offset` that the kernel just copied, into `crc`.
+    fn crc_copied(
+        &mut self,
+        crc: &mut crc32fast::Hasher,
+        file: &File,
+        path: &Path,
+        offset: u64,
+        len: u64,
+    ) -> Result<(), Error> {
+        if self.scratch.is_empty() {
+            self.scratch = vec![0; READ_BYTES];
+        }
+        let mut at = offset;
+        while at < offset + len {
+            let want = self
+                .scratch
+                .len()
+                .min(usize::try_from(offset + len - at).unwrap_or(usize::MAX));
+            let n = read_at_retrying(file, &mut self.scratch[..want], at).map_err(|cause| {
+                Error::Read {
+                    path: path.to_owned(),
+                    cause,
+                }
+            })?;
+            if n == 0 {
+                return Err(Error::Changed {
+                    path: path.to_owned(),
+                    what: "it got shorter during the copy".into(),
+                });
+            }
+            crc.update(&self.scratch[..n]);
+            at += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Reads up to [`READ_BYTES`] of `file` from `offset` into the buffer and `crc`; 0 at end of
+    /// file.
+    fn read_into_buffer(
+        &mut self,
+        crc: &mut crc32fast::Hasher,
+        file: &File,
+        path: &Path,
+        offset: u64,
+        left: u64,
+    ) -> Result<u64, Error> {
         if self.filled == self.buffer.len() {
             self.flush_buffer()?;
         }
-        let spare =
-            (self.buffer.len() - self.filled).min(usize::try_from(limit).unwrap_or(usize::MAX));
         let start = self.filled;
-        let n = read_retrying(file, &mut self.buffer[start..start + spare]).map_err(|cause| {
-            Error::Read {
+        let want = (self.buffer.len() - start)
+            .min(READ_BYTES)
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = read_at_retrying(file, &mut self.buffer[start..start + want], offset).map_err(
+            |cause| Error::Read {
                 path: path.to_owned(),
                 cause,
-            }
-        })?;
+            },
+        )?;
+        crc.update(&self.buffer[start..start + n]);
         self.filled += n;
-        self.position += n as u64;
-        Ok(&self.buffer[start..start + n])
+        Ok(n as u64)
     }
 
+    /// The kernel's copy failed: the output when it says the disk is full, else the file.
+    fn copy_error(&self, path: &Path, error: io::Error) -> Error {
+        use io::ErrorKind::{FileTooLarge, QuotaExceeded, StorageFull};
+        if matches!(error.kind(), StorageFull | QuotaExceeded | FileTooLarge) {
+            self.write_error(error)
+        } else {
+            Error::Read {
+                path: path.to_owned(),
+                cause: error,
+            }
+        }
+    }
+
+    /// Writes what is buffered and hands it to the hashing thread.
     fn flush_buffer(&mut self) -> Result<(), Error> {
+        if self.filled == 0 {
+            return Ok(());
+        }
         self.out
             .write_all(&self.buffer[..self.filled])
             .map_err(|cause| self.write_error(cause))?;
         let next = self.next_buffer()?;
         let full = std::mem::replace(&mut self.buffer, next);
         self.to_hasher
-            .send((full, self.filled))
-            .map_err(|_| self.write_error(io::Error::other("the hashing thread stopped")))?;
+            .send(Piece::Written {
+                buffer: full,
+                filled: self.filled,
+            })
+            .map_err(|_| self.stopped())?;
         self.filled = 0;
         Ok(())
     }
 
     fn next_buffer(&self) -> Result<Vec<u8>, Error> {
-        self.from_hasher
-            .recv()
-            .map_err(|_| self.write_error(io::Error::other("the hashing thread stopped")))
+        self.pool.recv().map_err(|_| self.stopped())
     }
 
     /// Writes out what is buffered; dropping the sink then lets the hashing thread finish.
     fn finish(mut self) -> Result<u64, Error> {
-        self.out
-            .write_all(&self.buffer[..self.filled])
-            .and_then(|()| self.out.flush())
-            .map_err(|cause| self.write_error(cause))?;
-        self.to_hasher
-            .send((std::mem::take(&mut self.buffer), self.filled))
-            .map_err(|_| self.write_error(io::Error::other("the hashing thread stopped")))?;
+        self.flush_buffer()?;
+        self.out.flush().map_err(|cause| self.write_error(cause))?;
         Ok(self.position)
+    }
+
+    fn stopped(&self) -> Error {
+        self.write_error(io::Error::other("the hashing thread stopped"))
     }
 
     fn write_error(&self, cause: io::Error) -> Error {
@@ -777,27 +995,25 @@ impl<'a, W: Write> HashingSink<'a, W> {
     }
 }
 
-fn read_retrying(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match reader.read(buffer) {
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            result => return result,
-        }
-    }
+/// Errors that say the kernel cannot copy between these two files (another file system, a kernel
+/// without `copy_file_range`, a file system or sandbox that refuses it), so the copy goes through
+/// memory.
+fn cannot_kernel_copy(error: &io::Error) -> bool {
+    use io::ErrorKind::{CrossesDevices, InvalidInput, PermissionDenied, Unsupported};
+    matches!(
+        error.kind(),
+        CrossesDevices | InvalidInput | PermissionDenied | Unsupported
+    )
 }
 
-/// Reads at `offset`; the copy rewinds the file before it reads.
+/// Reads at `offset`, retrying when a signal interrupts.
 fn read_at_retrying(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
     loop {
         #[cfg(unix)]
         let result = std::os::unix::fs::FileExt::read_at(file, buffer, offset);
-        #[cfg(not(unix))]
-        let result = {
-            use std::io::Seek as _;
-            let mut file = file;
-            file.seek(io::SeekFrom::Start(offset))
-                .and_then(|_| file.read(buffer))
-        };
+        // Positional too (it moves the cursor, which nothing here uses).
+        #[cfg(windows)]
+        let result = std::os::windows::fs::FileExt::seek_read(file, buffer, offset);
         match result {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             result => return result,
@@ -864,7 +1080,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::io::{Cursor, Read as _};
+    use std::io::{Cursor, Read as _, Seek as _};
 
     use super::*;
 
@@ -911,6 +1127,28 @@ mod tests {
             &mut |_| {},
         )
         .unwrap();
+        // Into a file the kernel copies the tar, into memory it cannot: the same zip either way.
+        let mut file = tempfile::tempfile().unwrap();
+        let from_file = write_stored_zip(
+            &mut file,
+            Path::new("out.zip"),
+            &entries,
+            limits,
+            &mut |_| {},
+        )
+        .unwrap();
+        let mut copied = Vec::new();
+        file.rewind().unwrap();
+        file.read_to_end(&mut copied).unwrap();
+        assert!(copied == out, "the kernel's copy gave other bytes");
+        assert_eq!(
+            (
+                from_file.sha256.as_str(),
+                from_file.bytes,
+                &from_file.entries
+            ),
+            (summary.sha256.as_str(), summary.bytes, &summary.entries)
+        );
         (out, summary, big)
     }
 
@@ -1097,17 +1335,24 @@ mod tests {
         let file = File::open(&path).unwrap();
         let prepared = Prepared {
             before: Stamp::of(&file.metadata().unwrap()),
-            file,
+            file: Arc::new(file),
             crc32: crc32fast::hash(&bytes) ^ 1,
         };
-        let (to_hasher, _hasher_inbox) = mpsc::channel();
-        let (hasher_outbox, from_hasher) = mpsc::channel();
-        hasher_outbox.send(vec![0; CHUNK_BYTES]).unwrap();
+        let (to_hasher, hasher_inbox) = mpsc::sync_channel(PIECES_AHEAD);
+        let (to_pool, pool) = mpsc::channel();
+        let (to_writer, file_ends) = mpsc::channel();
+        for _ in 0..2 {
+            to_pool.send(vec![0; CHUNK_BYTES]).unwrap();
+        }
+        let hasher = thread::spawn(move || hash_pieces(hasher_inbox, &to_pool, &to_writer));
+        let mut out = Vec::new();
         let mut sink =
-            HashingSink::new(io::sink(), Path::new("out.zip"), to_hasher, from_hasher).unwrap();
+            HashingSink::new(&mut out, Path::new("out.zip"), to_hasher, pool, file_ends).unwrap();
         let mut callback = |_| {};
         let mut reporter = ProgressReporter::new(&[], &mut callback);
         let error = copy_prepared(&mut sink, prepared, &path, 1000, &mut reporter).unwrap_err();
+        drop(sink);
+        hasher.join().unwrap();
         match error {
             Error::Changed { path: named, what } => {
                 assert_eq!(named, path);
@@ -1122,7 +1367,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (big, path) = sample_entries(dir.path());
         let stop = AtomicBool::new(false);
-        let mut buffer = vec![0; PREPASS_BYTES];
+        let mut buffer = vec![0; READ_BYTES];
         let crcs: Vec<u32> = [false, true]
             .into_iter()
             .map(|two_threads| {
@@ -1139,6 +1384,59 @@ mod tests {
                 _ => panic!("a size mismatch went unnoticed"),
             };
             assert!(matches!(error, Error::Changed { .. }), "{error}");
+        }
+    }
+
+    /// An output that takes so many bytes, then fails as a full disk does.
+    struct FullAfter(usize);
+
+    impl ZipOutput for FullAfter {
+        fn as_file(&self) -> Option<&File> {
+            None
+        }
+    }
+
+    impl Write for FullAfter {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            if bytes.len() > self.0 {
+                return Err(io::Error::other("no space left"));
+            }
+            self.0 -= bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_output_is_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (big, path) = sample_entries(dir.path());
+        let entries = [ZipEntry {
+            name: "big.tar".into(),
+            data: EntryData::File {
+                path: &path,
+                size: big.len() as u64,
+            },
+        }];
+        let error = write_stored_zip(
+            FullAfter(CHUNK_BYTES),
+            Path::new("out.zip"),
+            &entries,
+            Zip64Limits::FORMAT,
+            &mut |_| {},
+        )
+        .err()
+        .unwrap();
+        match error {
+            Error::Write { path, cause } => {
+                assert_eq!(
+                    (path.as_path(), cause.to_string().as_str()),
+                    (Path::new("out.zip"), "no space left")
+                );
+            }
+            other => panic!("expected a write error, got {other}"),
         }
     }
 

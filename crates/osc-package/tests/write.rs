@@ -373,7 +373,7 @@ fn a_tar_that_grows_during_the_copy_is_refused() {
     let size = 12 * 1024 * 1024;
     assert!(
         message.contains(&format!(
-            "{size} bytes when checked, {} bytes when copied",
+            "{size} bytes before the copy, {} bytes after it",
             size + 4
         )),
         "{message}"

@@ -3,6 +3,11 @@
 //! them (`openssl dgst -sha256`). Packaging does both at once on two cores, so its aim is the
 //! slower of the two: the bench prints medians of several rounds, the ratio of packaging to
 //! max(cp, openssl), and packaging's peak RSS at each size.
+//!
+//! It also prints each command's CPU time (user + system, all threads). On a machine whose cores
+//! other work keeps busy, each session gets its share of them (the kernel's autogroups), so a
+//! command's wall time follows its CPU time whatever its threads: the CPU ratio is then the one
+//! that tells what changed.
 
 use std::path::Path;
 use std::process::Command;
@@ -112,12 +117,13 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
             ("openssl dgst -sha256", &report.openssl),
         ] {
             println!(
-                "  {:<22} {:>7.3} s ({:.3}-{:.3})  {:>5.2}x max(cp, openssl)  peak RSS {:>5} MiB",
+                "  {:<22} {:>7.3} s ({:.3}-{:.3})  {:>5.2}x max(cp, openssl)  CPU {:>6.3} s  peak RSS {:>5} MiB",
                 name,
                 stats.median.as_secs_f64(),
                 stats.min.as_secs_f64(),
                 stats.max.as_secs_f64(),
                 stats.median.as_secs_f64() / aim.as_secs_f64(),
+                stats.cpu.as_secs_f64(),
                 stats.peak_rss_kib / 1024,
             );
         }
@@ -136,6 +142,8 @@ struct Stats {
     median: Duration,
     min: Duration,
     max: Duration,
+    /// The median CPU time.
+    cpu: Duration,
     /// The highest of the runs' peaks.
     peak_rss_kib: i64,
 }
@@ -144,18 +152,24 @@ impl Stats {
     fn of(runs: &[Run]) -> Self {
         let mut elapsed: Vec<Duration> = runs.iter().map(|run| run.elapsed).collect();
         elapsed.sort();
-        let middle = elapsed.len() / 2;
-        let median = if elapsed.len() % 2 == 1 {
-            elapsed[middle]
-        } else {
-            (elapsed[middle - 1] + elapsed[middle]) / 2
-        };
+        let mut cpu: Vec<Duration> = runs.iter().map(|run| run.cpu).collect();
+        cpu.sort();
         Self {
-            median,
+            median: median(&elapsed),
             min: elapsed[0],
             max: elapsed[elapsed.len() - 1],
+            cpu: median(&cpu),
             peak_rss_kib: runs.iter().map(|run| run.max_rss_kib).max().unwrap_or(0),
         }
+    }
+}
+
+fn median(sorted: &[Duration]) -> Duration {
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[middle]
+    } else {
+        (sorted[middle - 1] + sorted[middle]) / 2
     }
 }
 
@@ -181,10 +195,12 @@ fn write_tars(images: &Path, mib: usize) -> Result<()> {
 struct Run {
     elapsed: Duration,
     max_rss_kib: i64,
+    cpu: Duration,
 }
 
-/// Runs a command to completion; its wall time, and its peak RSS (the kernel's VmHWM for the
-/// process, sampled while it runs: rusage would count the pages a fork copied from this process).
+/// Runs a command to completion; its wall time, its peak RSS (the kernel's VmHWM for the process,
+/// sampled while it runs: rusage would count the pages a fork copied from this process) and its
+/// CPU time (sampled too, so the last few milliseconds may be missing).
 fn time(command: &mut Command) -> Result<Run> {
     // Each command writes or reads GiBs: flush the previous one's dirty pages first, or it pays for them.
     Command::new("sync").status().context("running sync")?;
@@ -194,13 +210,21 @@ fn time(command: &mut Command) -> Result<Run> {
         .spawn()
         .with_context(|| format!("starting {command:?}"))?;
     let status_file = format!("/proc/{}/status", child.id());
+    let stat_file = format!("/proc/{}/stat", child.id());
     let mut max_rss_kib = 0;
+    let mut cpu = Duration::ZERO;
     let status = loop {
         if let Some(hwm) = std::fs::read_to_string(&status_file)
             .ok()
             .and_then(|status| vm_hwm_kib(&status))
         {
             max_rss_kib = max_rss_kib.max(hwm);
+        }
+        if let Some(time) = std::fs::read_to_string(&stat_file)
+            .ok()
+            .and_then(|stat| cpu_time(&stat))
+        {
+            cpu = cpu.max(time);
         }
         if let Some(status) = child.try_wait()? {
             break status;
@@ -214,7 +238,17 @@ fn time(command: &mut Command) -> Result<Run> {
     Ok(Run {
         elapsed,
         max_rss_kib,
+        cpu,
     })
+}
+
+/// utime + stime of /proc/PID/stat, in the kernel's USER_HZ ticks of 10 ms.
+fn cpu_time(stat: &str) -> Option<Duration> {
+    // The command name, in parentheses, may hold spaces: count fields after its closing one.
+    let mut fields = stat.get(stat.rfind(')')? + 2..)?.split_whitespace();
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 fn vm_hwm_kib(status: &str) -> Option<i64> {

@@ -82,7 +82,8 @@ const CHUNK_BYTES: usize = 1024 * 1024;
 const POOL_BUFFERS: usize = 8;
 /// The kernel copies a file this much at a time; each range then goes to the hashing thread.
 const COPY_BYTES: usize = 4 * 1024 * 1024;
-/// Pieces the hashing thread reads not to exceed [`COPY_BYTES`] of copied ranges it lags behind by.
+/// Pieces the writer may hand over before the hashing thread takes them: enough that the writer
+/// seldom waits, few enough that the ranges the hashing thread reads were copied moments ago.
 const PIECES_AHEAD: usize = 8;
 /// Files are read at most this much at a time, into a buffer small enough that the bytes are still
 /// in the CPU cache when they are CRC'd and hashed.

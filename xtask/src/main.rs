@@ -6,12 +6,15 @@
 //!   verify every example, then deploy them to a kind cluster
 //! - `helm`: install the Helm adapter and print the path of its `helm`
 //! - `example-images [--check]`: (re)build the example image tars reproducibly
-//! - `bench-package [--mib N]`: time `helm osc package` against `cp`, `sha256sum` and `zip -0`
+//! - `bench-package [--mib N]... [--runs N]`: time `helm osc package` against `cp` and
+//!   `openssl dgst -sha256` (medians, ratios, peak RSS), at 1 and 4 GiB by default
+//! - `zip-readers [--gib N]`: a package with more than N GiB of tars, read by Java, Python and unzip
 
 mod bench;
 mod e2e;
 mod images;
 mod registry;
+mod zip_readers;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +36,7 @@ fn main() -> Result<()> {
         }
         "example-images" => images::run(&sh, &rest),
         "bench-package" => bench::run(&sh, &rest),
+        "zip-readers" => zip_readers::run(&sh, &rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
@@ -41,7 +45,8 @@ fn main() -> Result<()> {
                  e2e [--no-cluster]     plugin install, package + verify the examples, deploy to kind\n  \
                  helm                   install the Helm adapter when no helm is on PATH; print helm's path\n  \
                  example-images [--check]  rebuild the example image tars (or check they are up to date)\n  \
-                 bench-package [--mib N]   time `helm osc package` on N MiB of tars against cp, sha256sum, zip -0"
+                 bench-package [--mib N]... [--runs N]  time `helm osc package` on N MiB of tars against cp, openssl\n  \
+                 zip-readers [--gib N]     a package with over N GiB of tars, read by Java, Python and unzip -t"
             );
             std::process::exit(2);
         }

@@ -1,6 +1,7 @@
-//! Packages OSC_BENCH_MIB MiB (default 256) of image tars and compares that with `std::fs::copy`
-//! of the same files, the speed to aim for (within 1.2x). It also prints how long SHA-256 alone
-//! takes over the same bytes: packaging cannot be faster than that, whatever the copy costs.
+//! Packages OSC_BENCH_MIB MiB (default 256) of image tars and compares that with what it does to
+//! those bytes, each alone: `std::fs::copy` of the same files, and SHA-256 of them. Packaging does
+//! both at once, so the aim is the slower of the two (within 1.15x of it on two idle cores).
+//! `cargo xtask bench-package` measures the whole `helm osc package` against `cp` and `openssl`.
 
 use std::fs::{self, File};
 use std::io::{Read as _, Write as _};
@@ -118,12 +119,12 @@ fn bench(c: &mut Criterion) {
     let copied = best_of_three(scratch, |out| copy(&tars, out));
     let hashed = (0..3).map(|_| hash(&tars)).min().unwrap();
     println!(
-        "{mib} MiB: osc_package::write {:.3} s, std::fs::copy {:.3} s, ratio {:.2} \
-         (SHA-256 alone {:.3} s)",
+        "{mib} MiB: osc_package::write {:.3} s, std::fs::copy {:.3} s, SHA-256 alone {:.3} s: \
+         {:.2}x the slower of the two",
         packaged.as_secs_f64(),
         copied.as_secs_f64(),
-        packaged.as_secs_f64() / copied.as_secs_f64(),
         hashed.as_secs_f64(),
+        packaged.as_secs_f64() / copied.max(hashed).as_secs_f64(),
     );
 
     let mut group = c.benchmark_group(format!("{mib} MiB of image tars"));

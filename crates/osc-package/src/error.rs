@@ -52,13 +52,13 @@ pub enum Error {
     Read { path: PathBuf, cause: io::Error },
 
     #[error(
-        "{}: changed while being packaged ({expected} bytes when checked, {actual} bytes when copied): package it again once nothing writes to it",
+        "{}: changed while being packaged ({what}): wait for it to be written and run again",
         path.display()
     )]
     Changed {
         path: PathBuf,
-        expected: u64,
-        actual: u64,
+        /// What differed, e.g. the sizes when checked and when copied.
+        what: String,
     },
 
     #[error("{}: cannot write it ({cause}): check free space and permissions in the output folder", path.display())]

@@ -14,6 +14,10 @@ mod verify;
 mod write;
 mod zip_stream;
 
+#[cfg(test)]
+#[path = "../tests/common/readers.rs"]
+mod readers;
+
 pub use deployable::zip_files;
 pub use error::Error;
 pub use osc_diagnostic::{Diagnostic, Severity};

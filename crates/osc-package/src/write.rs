@@ -85,10 +85,27 @@ pub(crate) fn write_with_limits(
     let checked = check(spec)?;
     let entries = layout(spec, checked);
 
+    // A folder this write creates goes again if the write fails, so a failure leaves nothing new.
+    let created = !out_dir.exists();
     fs::create_dir_all(out_dir).map_err(|cause| Error::OutDir {
         path: out_dir.to_owned(),
         cause,
     })?;
+    let result = write_into(out_dir, spec, &entries, progress, limits);
+    if created && result.is_err() {
+        // Best effort, and only while empty: the write already failed.
+        let _ = fs::remove_dir(out_dir);
+    }
+    result
+}
+
+fn write_into(
+    out_dir: &Path,
+    spec: &PackageSpec,
+    entries: &[ZipEntry<'_>],
+    progress: &mut dyn FnMut(Progress),
+    limits: Zip64Limits,
+) -> Result<Written, Error> {
     let zip_name = format!("{}-{}.zip", spec.name, spec.version);
     let zip_path = out_dir.join(&zip_name);
     let sha256_path = out_dir.join(format!("{zip_name}.sha256"));
@@ -97,9 +114,10 @@ pub(crate) fn write_with_limits(
         move |cause| Error::Write { path, cause }
     };
 
+    remove_stale_partials(out_dir, &zip_name);
     let mut partial = temp_file(out_dir, &zip_name).map_err(write_error(&zip_path))?;
     let summary =
-        zip_stream::write_stored_zip(partial.as_file_mut(), &zip_path, &entries, limits, progress)?;
+        zip_stream::write_stored_zip(partial.as_file_mut(), &zip_path, entries, limits, progress)?;
     // A `.sha256` that is present must match the zip beside it, so an old one goes first.
     match fs::remove_file(&sha256_path) {
         Err(cause) if cause.kind() != io::ErrorKind::NotFound => {
@@ -256,25 +274,96 @@ fn layout<'a>(spec: &'a PackageSpec, checked: Checked<'a>) -> Vec<ZipEntry<'a>> 
     entries
 }
 
-/// A hidden temporary file beside the final one, so renaming it into place is atomic.
+/// How many random characters name a temporary file, between `.{final_name}.` and `.partial`.
+const TEMP_RANDOM_CHARS: usize = 6;
+const TEMP_SUFFIX: &str = ".partial";
+
+/// A hidden temporary file beside the final one, so renaming it into place is atomic:
+/// `.{final_name}.XXXXXX.partial`, locked for as long as this process holds it open, which tells
+/// [`remove_stale_partials`] of another run that it is not stale.
 fn temp_file(out_dir: &Path, final_name: &str) -> io::Result<tempfile::NamedTempFile> {
     let prefix = format!(".{final_name}.");
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".partial");
+    builder
+        .prefix(&prefix)
+        .rand_bytes(TEMP_RANDOM_CHARS)
+        .suffix(TEMP_SUFFIX);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         // Like any new file: 0644 less the umask, rather than tempfile's private 0600.
         builder.permissions(fs::Permissions::from_mode(0o644));
     }
-    builder.tempfile_in(out_dir)
+    let file = builder.tempfile_in(out_dir)?;
+    #[cfg(unix)]
+    {
+        // Best effort: without the lock (a file system without flock) a concurrent run of the
+        // same package could take this file for stale, and this run's rename would then fail.
+        let _ = rustix::fs::flock(
+            file.as_file(),
+            rustix::fs::FlockOperation::NonBlockingLockExclusive,
+        );
+    }
+    Ok(file)
+}
+
+/// Whether `file_name` is one of [`temp_file`]'s for `final_name`, and nothing else.
+fn is_own_temp_file(file_name: &str, final_name: &str) -> bool {
+    file_name
+        .strip_prefix('.')
+        .and_then(|rest| rest.strip_prefix(final_name))
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+        .is_some_and(|random| {
+            random.len() == TEMP_RANDOM_CHARS
+                && random.bytes().all(|byte| byte.is_ascii_alphanumeric())
+        })
+}
+
+/// Removes the temporary files that killed runs writing `zip_name` left in `out_dir`, so that
+/// they do not pile up: a killed run then leaves at most one until the next run. Only regular
+/// files named exactly as [`temp_file`] names them go, and only when no process holds them
+/// locked (a run still writing does; the kernel drops the lock of a killed one).
+fn remove_stale_partials(out_dir: &Path, zip_name: &str) {
+    #[cfg(unix)]
+    {
+        // Best effort throughout: a stale file that cannot be removed costs space, not correctness.
+        let Ok(listing) = fs::read_dir(out_dir) else {
+            return;
+        };
+        for entry in listing.flatten() {
+            let is_own = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| is_own_temp_file(name, zip_name));
+            if !is_own || !entry.file_type().is_ok_and(|kind| kind.is_file()) {
+                continue;
+            }
+            let path = entry.path();
+            let Ok(file) = fs::File::open(&path) else {
+                continue;
+            };
+            let unlocked =
+                rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+                    .is_ok();
+            if unlocked {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        // Without flock a live run's file cannot be told from a stale one: leave them all.
+        let _ = (out_dir, zip_name);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A whole package with Zip64 forced on everything past its first kilobyte still verifies.
+    /// A whole package with Zip64 forced on everything past its first kilobyte still verifies, and
+    /// every reader reads it: Zip64 extras in local and central headers, a Zip64 end record.
     #[test]
     fn forced_zip64_package_verifies() {
         let inputs = tempfile::tempdir().unwrap();
@@ -302,5 +391,18 @@ mod tests {
         let report = crate::verify(&written.zip, Some(&written.sha256_file)).unwrap();
         assert_eq!(report.findings, []);
         assert_eq!(report.images, ["redis/images/redis-7.2.4.tar"]);
+
+        let listed = crate::readers::read_with_every_reader(&written.zip)
+            .unwrap_or_else(|error| panic!("{error}"));
+        let written: Vec<(String, u64, u32)> = written
+            .entries
+            .into_iter()
+            .map(|entry| (entry.path, entry.size, entry.crc32))
+            .collect();
+        let listed: Vec<(String, u64, u32)> = listed
+            .into_iter()
+            .map(|entry| (entry.name, entry.size, entry.crc32))
+            .collect();
+        assert_eq!(listed, written);
     }
 }

@@ -1,20 +1,29 @@
-//! A one-pass writer of STORED zips that hashes its own output as it goes.
+//! A writer of STORED zips that every reader takes, which hashes its own output as it writes it.
 //!
-//! Large files are read once: each chunk is CRC'd and written in the same loop, and the local
-//! header sets flag bit 3 so the CRC and sizes follow the data in a data descriptor; the output is
-//! never seeked back or read back. Java's streaming `ZipInputStream` refuses STORED entries with a
-//! data descriptor, but every reader that starts from the central directory (Go's archive/zip,
-//! Java's `ZipFile`, Python's zipfile, Info-ZIP unzip, libarchive, the `zip` crate) reads them, and
-//! that is how the platform and `verify` read packages.
+//! Every local header carries its entry's CRC-32 and sizes (flag bit 3 is never set), so streaming
+//! readers such as Java's `ZipInputStream` read the zip as well as those that start from the
+//! central directory. A file's CRC-32 must therefore be known before its header is written: a
+//! pre-pass computes it on its own thread, one file ahead of the copy, so that it mostly overlaps
+//! the copy of the file before and reads from the page cache the copy is about to read from.
 //!
-//! The SHA-256 of the whole zip is computed on a second thread: a small pool of buffers circulates
-//! between the copy loop and the hashing thread over channels, so copying and hashing overlap with
-//! no allocation per chunk.
+//! The zip is written once and never read back. Headers and small entries go through a small pool
+//! of buffers; a file's bytes are copied by the kernel (`copy_file_range`, page cache to page
+//! cache, no copy through this process) where it can, through a buffer where it cannot. A hashing
+//! thread computes the SHA-256 of the zip in the order it is written: the buffers as they are
+//! written, and each range of a file read from that file just after the kernel copied it. The
+//! writer reads each copied range too, for its CRC-32 to check against the pre-pass's. Copying
+//! and hashing overlap, and the hashing thread, whose work cannot be split, does nothing else:
+//! on two cores packaging takes about as long as hashing alone.
+//!
+//! A file that changes while it is packaged is refused rather than shipped with a CRC or SHA-256
+//! that does not match its bytes: see [`Stamp`] for how that is noticed.
 
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::fs::{self, File};
+use std::io::{self, Write};
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
 use sha2::{Digest, Sha256};
@@ -66,24 +75,35 @@ pub(crate) struct ZipSummary {
     pub bytes: u64,
 }
 
-/// Size of each buffer that circulates between the copy loop and the hashing thread.
+/// Size of each buffer that circulates between the writer and the hashing thread.
 const CHUNK_BYTES: usize = 1024 * 1024;
-/// Buffers in circulation: enough slack that the copy loop does not stall while the hashing
-/// thread waits a scheduler tick for its core, few enough that memory stays small.
+/// Buffers in circulation: enough slack that the writer does not stall while the hashing thread
+/// waits a scheduler tick for its core, few enough that memory stays small.
 const POOL_BUFFERS: usize = 8;
+/// The kernel copies a file this much at a time; each range then goes to the hashing thread.
+const COPY_BYTES: usize = 4 * 1024 * 1024;
+/// Pieces the writer may hand over before the hashing thread takes them: enough that the writer
+/// seldom waits, few enough that the ranges the hashing thread reads were copied moments ago.
+const PIECES_AHEAD: usize = 8;
+/// Files are read at most this much at a time, into a buffer small enough that the bytes are still
+/// in the CPU cache when they are CRC'd and hashed.
+const READ_BYTES: usize = 256 * 1024;
+/// While fewer bytes of files than this come before a file, its pre-pass has nothing to overlap
+/// with, so it reads the file's two halves on two threads.
+const ALONE_UNDER_BYTES: u64 = 64 * 1024 * 1024;
 /// Progress is reported at most once per this many bytes.
 const PROGRESS_STEP: u64 = 4 * 1024 * 1024;
 
 const LOCAL_HEADER_SIGNATURE: u32 = 0x0403_4b50;
-const DATA_DESCRIPTOR_SIGNATURE: u32 = 0x0807_4b50;
 const CENTRAL_HEADER_SIGNATURE: u32 = 0x0201_4b50;
 const ZIP64_END_SIGNATURE: u32 = 0x0606_4b50;
 const ZIP64_LOCATOR_SIGNATURE: u32 = 0x0706_4b50;
 const END_SIGNATURE: u32 = 0x0605_4b50;
 const ZIP64_EXTRA_ID: u16 = 0x0001;
 
-const FLAG_DATA_DESCRIPTOR: u16 = 1 << 3;
-const FLAG_UTF8_NAME: u16 = 1 << 11;
+/// The only general-purpose flag set: names are UTF-8. Bit 3 (data descriptor) is never set,
+/// because Java's `ZipInputStream` refuses it on STORED entries.
+const FLAGS: u16 = 1 << 11;
 const METHOD_STORED: u16 = 0;
 const VERSION_DEFAULT: u16 = 20;
 const VERSION_ZIP64: u16 = 45;
@@ -96,35 +116,74 @@ const FILE_ATTRIBUTES: u32 = 0o100_644 << 16;
 /// Unix `drwxr-xr-x` plus the MS-DOS directory bit.
 const DIR_ATTRIBUTES: u32 = (0o040_755 << 16) | 0x10;
 
+/// Where a zip goes: any writer, and a file the kernel can copy into.
+pub(crate) trait ZipOutput: Write {
+    /// The output as a file, for `copy_file_range`; `None` copies through memory.
+    fn as_file(&self) -> Option<&File>;
+}
+
+impl ZipOutput for &mut File {
+    fn as_file(&self) -> Option<&File> {
+        Some(self)
+    }
+}
+
+impl ZipOutput for &mut Vec<u8> {
+    fn as_file(&self) -> Option<&File> {
+        None
+    }
+}
+
+impl ZipOutput for io::Sink {
+    fn as_file(&self) -> Option<&File> {
+        None
+    }
+}
+
 /// Writes `entries`, in order, as a STORED zip to `out`; `out_path` only names the output in errors.
-pub(crate) fn write_stored_zip<W: Write>(
+pub(crate) fn write_stored_zip<W: ZipOutput>(
     out: W,
     out_path: &Path,
     entries: &[ZipEntry<'_>],
     limits: Zip64Limits,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ZipSummary, Error> {
+    let files: Vec<(&Path, u64)> = entries
+        .iter()
+        .filter_map(|entry| match entry.data {
+            EntryData::File { path, size } => Some((path, size)),
+            _ => None,
+        })
+        .collect();
+    let stop = AtomicBool::new(false);
     thread::scope(|scope| {
-        let (to_hasher, hasher_inbox) = mpsc::channel::<(Vec<u8>, usize)>();
-        let (hasher_outbox, from_hasher) = mpsc::channel::<Vec<u8>>();
-        let hasher = scope.spawn(move || {
-            let mut sha = Sha256::new();
-            for _ in 0..POOL_BUFFERS {
-                // A failed send means the writer gave up; it then stops sending too.
-                let _ = hasher_outbox.send(vec![0; CHUNK_BYTES]);
-            }
-            for (buffer, filled) in hasher_inbox {
-                sha.update(&buffer[..filled]);
-                let _ = hasher_outbox.send(buffer);
-            }
-            sha.finalize()
-        });
+        let (to_hasher, hasher_inbox) = mpsc::sync_channel(PIECES_AHEAD);
+        let (to_pool, pool) = mpsc::channel();
+        let (to_writer, file_ends) = mpsc::channel();
+        for _ in 0..POOL_BUFFERS {
+            // Cannot fail: `pool` is right here.
+            let _ = to_pool.send(vec![0; CHUNK_BYTES]);
+        }
+        let hasher = scope.spawn(move || hash_pieces(hasher_inbox, &to_pool, &to_writer));
+        // A rendezvous channel: the pre-pass runs one file ahead of the copy, no further, so the
+        // file it has read is still in the page cache when the copy reads it.
+        let (to_copy, prepared) = mpsc::sync_channel(0);
+        let stop = &stop;
+        scope.spawn(move || prepass(&files, &to_copy, stop));
+        // Whichever way the writer leaves, the pre-pass stops at its next piece.
+        let _stop = StopOnDrop(stop);
 
-        let mut sink = HashingSink::new(out, out_path, to_hasher, from_hasher)?;
+        let mut sink = HashingSink::new(out, out_path, to_hasher, pool, file_ends)?;
         let mut reporter = ProgressReporter::new(entries, progress);
         let mut records = Vec::with_capacity(entries.len());
         for entry in entries {
-            records.push(write_entry(&mut sink, entry, limits, &mut reporter)?);
+            records.push(write_entry(
+                &mut sink,
+                entry,
+                limits,
+                &prepared,
+                &mut reporter,
+            )?);
         }
         write_central_directory(&mut sink, &records, limits)?;
         let bytes = sink.finish()?;
@@ -148,115 +207,374 @@ pub(crate) fn write_stored_zip<W: Write>(
     })
 }
 
+/// What the writer hands the hashing thread, in the zip's order.
+enum Piece {
+    /// Zip bytes in a pool buffer, written.
+    Written { buffer: Vec<u8>, filled: usize },
+    /// A range of a file that the kernel has just copied into the zip.
+    Copied {
+        file: Arc<File>,
+        offset: u64,
+        len: u64,
+    },
+    /// A file's data is all handed over: answer once it is hashed, with the error reading it if
+    /// there was one.
+    FileEnd,
+}
+
+/// The hashing thread: the SHA-256 of every piece, in order.
+fn hash_pieces(
+    inbox: Receiver<Piece>,
+    to_pool: &Sender<Vec<u8>>,
+    to_writer: &Sender<io::Result<()>>,
+) -> sha2::digest::Output<Sha256> {
+    let mut sha = Sha256::new();
+    let mut failed = None;
+    let mut piece = vec![0; READ_BYTES];
+    // Failed sends below mean the writer gave up; it then stops sending too.
+    for next in inbox {
+        match next {
+            Piece::Written { buffer, filled } => {
+                sha.update(&buffer[..filled]);
+                let _ = to_pool.send(buffer);
+            }
+            Piece::Copied { file, offset, len } if failed.is_none() => {
+                let mut at = offset;
+                while at < offset + len {
+                    let want = piece
+                        .len()
+                        .min(usize::try_from(offset + len - at).unwrap_or(usize::MAX));
+                    match read_at_retrying(&file, &mut piece[..want], at) {
+                        Ok(0) => {
+                            failed = Some(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "it got shorter during the copy",
+                            ));
+                            break;
+                        }
+                        Ok(n) => {
+                            sha.update(&piece[..n]);
+                            at += n as u64;
+                        }
+                        Err(error) => {
+                            failed = Some(error);
+                            break;
+                        }
+                    }
+                }
+            }
+            Piece::Copied { .. } => {}
+            Piece::FileEnd => {
+                let _ = to_writer.send(failed.take().map_or(Ok(()), Err));
+            }
+        }
+    }
+    sha.finalize()
+}
+
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// What the central directory needs to know about a written entry.
 struct CentralRecord {
     name: String,
     is_dir: bool,
-    flags: u16,
     crc32: u32,
     size: u64,
     offset: u64,
 }
 
-fn write_entry<W: Write>(
+fn write_entry<W: ZipOutput>(
     sink: &mut HashingSink<'_, W>,
     entry: &ZipEntry<'_>,
     limits: Zip64Limits,
+    prepared: &Receiver<Result<Prepared, Error>>,
     reporter: &mut ProgressReporter<'_>,
 ) -> Result<CentralRecord, Error> {
     let offset = sink.position;
     let name = entry.name.as_bytes();
-    let (flags, crc32, size) = match entry.data {
+    let (crc32, size) = match entry.data {
         EntryData::Dir => {
-            sink.put(&local_header(name, FLAG_UTF8_NAME, 0, 0, limits))?;
-            (FLAG_UTF8_NAME, 0, 0)
+            sink.put(&local_header(name, 0, 0, limits))?;
+            (0, 0)
         }
         EntryData::Bytes(bytes) => {
             let crc32 = crc32fast::hash(bytes);
             let size = bytes.len() as u64;
-            sink.put(&local_header(name, FLAG_UTF8_NAME, crc32, size, limits))?;
+            sink.put(&local_header(name, crc32, size, limits))?;
             sink.put(bytes)?;
             reporter.advance(size);
-            (FLAG_UTF8_NAME, crc32, size)
+            (crc32, size)
         }
         EntryData::File { path, size } => {
-            let flags = FLAG_UTF8_NAME | FLAG_DATA_DESCRIPTOR;
-            let zip64 = size >= limits.bytes;
-            let mut file = File::open(path).map_err(|cause| Error::Read {
+            let prepared = prepared.recv().map_err(|_| Error::Read {
                 path: path.to_owned(),
-                cause,
-            })?;
-            // CRC and sizes are unknown until the data is through: zero here, as bit 3 asks.
-            let header = if zip64 {
-                local_header_zip64_streamed(name, flags)
-            } else {
-                local_header(name, flags, 0, 0, limits)
-            };
-            sink.put(&header)?;
-            let crc32 = copy_file(sink, &mut file, path, size, reporter)?;
-            let mut descriptor = LittleEndian::with_capacity(24);
-            descriptor.u32(DATA_DESCRIPTOR_SIGNATURE).u32(crc32);
-            if zip64 {
-                descriptor.u64(size).u64(size);
-            } else {
-                descriptor.u32(size as u32).u32(size as u32);
-            }
-            sink.put(&descriptor.0)?;
-            (flags, crc32, size)
+                cause: io::Error::other("the checksum thread stopped"),
+            })??;
+            sink.put(&local_header(name, prepared.crc32, size, limits))?;
+            let crc32 = prepared.crc32;
+            copy_prepared(sink, prepared, path, size, reporter)?;
+            (crc32, size)
         }
     };
     Ok(CentralRecord {
         name: entry.name.clone(),
         is_dir: matches!(entry.data, EntryData::Dir),
-        flags,
         crc32,
         size,
         offset,
     })
 }
 
-/// Copies exactly `size` bytes of `file` into the sink and returns their CRC-32; refuses a file
-/// that turns out shorter or longer than `size`.
-fn copy_file<W: Write>(
+/// A file opened, stamped and CRC'd by the pre-pass, ready to be copied.
+struct Prepared {
+    file: Arc<File>,
+    /// The file as it was before the pre-pass read it.
+    before: Stamp,
+    crc32: u32,
+}
+
+/// Opens and CRCs each file in turn and hands it to the writer, until the files run out, one
+/// fails, the writer stops listening or `stop` is set.
+fn prepass(
+    files: &[(&Path, u64)],
+    to_writer: &SyncSender<Result<Prepared, Error>>,
+    stop: &AtomicBool,
+) {
+    let mut buffer = vec![0; READ_BYTES];
+    let mut before = 0;
+    for &(path, size) in files {
+        // While little comes before it, the writer and the hashing thread both wait for this
+        // file's CRC: two threads read it then.
+        let alone = before < ALONE_UNDER_BYTES;
+        let Some(result) = prepare(path, size, &mut buffer, alone, stop) else {
+            return;
+        };
+        before += size;
+        let failed = result.is_err();
+        if to_writer.send(result).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// `None` when `stop` was set before the file was read through.
+fn prepare(
+    path: &Path,
+    size: u64,
+    buffer: &mut [u8],
+    two_threads: bool,
+    stop: &AtomicBool,
+) -> Option<Result<Prepared, Error>> {
+    let opened = File::open(path).and_then(|file| {
+        let metadata = file.metadata()?;
+        Ok((file, Stamp::of(&metadata)))
+    });
+    let (file, before) = match opened {
+        Ok(opened) => opened,
+        Err(cause) => {
+            return Some(Err(Error::Read {
+                path: path.to_owned(),
+                cause,
+            }));
+        }
+    };
+    if before.size != size {
+        return Some(Err(size_changed(path, size, before.size)));
+    }
+    let crc = if two_threads && size >= 2 * READ_BYTES as u64 {
+        let middle = size / 2;
+        thread::scope(|scope| {
+            let second = scope.spawn(|| {
+                let mut buffer = vec![0; READ_BYTES];
+                crc_of_range(&file, path, middle..size, size, &mut buffer, stop)
+            });
+            let first = crc_of_range(&file, path, 0..middle, size, buffer, stop);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok(match (first?, second?) {
+                (Some(mut first), Some(second)) => {
+                    first.combine(&second);
+                    Some(first)
+                }
+                _ => None,
+            })
+        })
+    } else {
+        crc_of_range(&file, path, 0..size, size, buffer, stop)
+    };
+    match crc {
+        Ok(Some(crc)) => Some(Ok(Prepared {
+            file: Arc::new(file),
+            before,
+            crc32: crc.finalize(),
+        })),
+        Ok(None) => None,
+        Err(error) => Some(Err(error)),
+    }
+}
+
+/// The CRC-32 state of `file`'s bytes in `range`, read in pieces the size of `buffer`; `None`
+/// when `stop` was set first. `size` is what the file should hold, for the error when it holds less.
+fn crc_of_range(
+    file: &File,
+    path: &Path,
+    range: std::ops::Range<u64>,
+    size: u64,
+    buffer: &mut [u8],
+    stop: &AtomicBool,
+) -> Result<Option<crc32fast::Hasher>, Error> {
+    let mut crc = crc32fast::Hasher::new();
+    let mut at = range.start;
+    while at < range.end {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let want = buffer
+            .len()
+            .min(usize::try_from(range.end - at).unwrap_or(usize::MAX));
+        match read_at_retrying(file, &mut buffer[..want], at) {
+            Ok(0) => return Err(size_changed(path, size, at)),
+            Ok(n) => {
+                crc.update(&buffer[..n]);
+                at += n as u64;
+            }
+            Err(cause) => {
+                return Err(Error::Read {
+                    path: path.to_owned(),
+                    cause,
+                });
+            }
+        }
+    }
+    Ok(Some(crc))
+}
+
+/// Copies the prepared file into the sink, then makes sure that what was copied is the file as it
+/// stands now: the same stamp as before the pre-pass, and the same CRC-32 as the pre-pass found
+/// (which the local header already carries).
+///
+/// The CRC-32 compared is that of the bytes written when the copy goes through memory; when the
+/// kernel copies, it is that of each range of the file read right after the kernel copied it,
+/// since the bytes written are not seen without reading the zip back. A write to the file in
+/// between would change its stamp.
+fn copy_prepared<W: ZipOutput>(
     sink: &mut HashingSink<'_, W>,
-    file: &mut File,
+    prepared: Prepared,
     path: &Path,
     size: u64,
     reporter: &mut ProgressReporter<'_>,
-) -> Result<u32, Error> {
-    let mut crc = crc32fast::Hasher::new();
-    let mut copied = 0;
-    while copied < size {
-        let chunk = sink.read_from(file, path, size - copied)?;
-        if chunk.is_empty() {
-            return Err(Error::Changed {
+) -> Result<(), Error> {
+    let copied_crc = sink.copy_file(&prepared.file, path, size, reporter)?;
+    let changed = |what: String| Error::Changed {
+        path: path.to_owned(),
+        what,
+    };
+    let after = match fs::metadata(path) {
+        Ok(metadata) => Stamp::of(&metadata),
+        Err(cause) if cause.kind() == io::ErrorKind::NotFound => {
+            return Err(changed("it was removed during the copy".into()));
+        }
+        Err(cause) => {
+            return Err(Error::Read {
                 path: path.to_owned(),
-                expected: size,
-                actual: copied,
+                cause,
             });
         }
-        crc.update(chunk);
-        let len = chunk.len() as u64;
-        copied += len;
-        reporter.advance(len);
-    }
-    let read_error = |cause| Error::Read {
-        path: path.to_owned(),
-        cause,
     };
-    let mut probe = [0; 1];
-    if read_retrying(file, &mut probe).map_err(read_error)? != 0 {
-        let actual = size + 1 + io::copy(file, &mut io::sink()).map_err(read_error)?;
-        return Err(Error::Changed {
-            path: path.to_owned(),
-            expected: size,
-            actual,
-        });
+    if let Some(what) = prepared.before.difference(&after) {
+        return Err(changed(what));
     }
-    Ok(crc.finalize())
+    if copied_crc != prepared.crc32 {
+        return Err(changed(format!(
+            "its bytes had CRC-32 {:08x} just before the copy and {copied_crc:08x} during it",
+            prepared.crc32
+        )));
+    }
+    Ok(())
 }
 
-fn write_central_directory<W: Write>(
+fn size_changed(path: &Path, expected: u64, actual: u64) -> Error {
+    Error::Changed {
+        path: path.to_owned(),
+        what: format!("{expected} bytes when checked, {actual} bytes when copied"),
+    }
+}
+
+/// What tells one state of a file from another without reading it: which file it is (device and
+/// inode, so a tar replaced by a rename is noticed), its size, and its modification and change
+/// times to the nanosecond.
+///
+/// Comparing stamps from before the pre-pass and after the copy costs one `stat`; reading the
+/// tar a third time to re-hash it would cost about as much as the copy itself. Writing a file
+/// updates its times, and since Linux 6.13 (multigrain timestamps on ext4, XFS, btrfs, tmpfs) a
+/// write after a `stat` always gets a later time than that `stat` saw. On a coarser clock a
+/// write within the same tick keeps the times; a rewrite that overlaps the pre-pass or the copy
+/// is still caught by the two CRC-32s disagreeing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl Stamp {
+    #[cfg(unix)]
+    fn of(metadata: &fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt as _;
+        Self {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            size: metadata.len(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn of(metadata: &fs::Metadata) -> Self {
+        let since_epoch = |time: io::Result<std::time::SystemTime>| {
+            time.ok()
+                .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or((0, 0), |elapsed| {
+                    (elapsed.as_secs() as i64, i64::from(elapsed.subsec_nanos()))
+                })
+        };
+        Self {
+            device: 0,
+            inode: 0,
+            size: metadata.len(),
+            modified: since_epoch(metadata.modified()),
+            changed: since_epoch(metadata.created()),
+        }
+    }
+
+    /// How `after` differs from `self`, said for the error message; `None` when it does not.
+    fn difference(&self, after: &Self) -> Option<String> {
+        if (self.device, self.inode) != (after.device, after.inode) {
+            Some("another file took its name during the copy".into())
+        } else if self.size != after.size {
+            Some(format!(
+                "{} bytes before the copy, {} bytes after it",
+                self.size, after.size
+            ))
+        } else if self != after {
+            Some("it was written to during the copy".into())
+        } else {
+            None
+        }
+    }
+}
+
+fn write_central_directory<W: ZipOutput>(
     sink: &mut HashingSink<'_, W>,
     records: &[CentralRecord],
     limits: Zip64Limits,
@@ -304,8 +622,9 @@ fn write_central_directory<W: Write>(
     sink.put(&end.0)
 }
 
-/// A local header whose CRC and sizes are known (or zero), with a Zip64 extra when the size needs it.
-fn local_header(name: &[u8], flags: u16, crc32: u32, size: u64, limits: Zip64Limits) -> Vec<u8> {
+/// A local header with the entry's CRC-32 and sizes, and a Zip64 extra holding both sizes when
+/// they do not fit 32 bits.
+fn local_header(name: &[u8], crc32: u32, size: u64, limits: Zip64Limits) -> Vec<u8> {
     let zip64 = size >= limits.bytes;
     let mut header = LittleEndian::with_capacity(30 + name.len() + 20);
     header
@@ -315,7 +634,7 @@ fn local_header(name: &[u8], flags: u16, crc32: u32, size: u64, limits: Zip64Lim
         } else {
             VERSION_DEFAULT
         })
-        .u16(flags)
+        .u16(FLAGS)
         .u16(METHOD_STORED)
         .u16(DOS_TIME)
         .u16(DOS_DATE)
@@ -328,30 +647,6 @@ fn local_header(name: &[u8], flags: u16, crc32: u32, size: u64, limits: Zip64Lim
     if zip64 {
         header.u16(ZIP64_EXTRA_ID).u16(16).u64(size).u64(size);
     }
-    header.0
-}
-
-/// The local header of a streamed Zip64 entry: sizes say "see the Zip64 extra", and the extra,
-/// which must hold both sizes, holds zeros because bit 3 puts the real ones in the descriptor.
-fn local_header_zip64_streamed(name: &[u8], flags: u16) -> Vec<u8> {
-    let mut header = LittleEndian::with_capacity(30 + name.len() + 20);
-    header
-        .u32(LOCAL_HEADER_SIGNATURE)
-        .u16(VERSION_ZIP64)
-        .u16(flags)
-        .u16(METHOD_STORED)
-        .u16(DOS_TIME)
-        .u16(DOS_DATE)
-        .u32(0)
-        .u32(0xFFFF_FFFF)
-        .u32(0xFFFF_FFFF)
-        .u16(name.len() as u16)
-        .u16(20)
-        .bytes(name)
-        .u16(ZIP64_EXTRA_ID)
-        .u16(16)
-        .u64(0)
-        .u64(0);
     header.0
 }
 
@@ -385,7 +680,7 @@ fn central_header(record: &CentralRecord, limits: Zip64Limits) -> Vec<u8> {
         .u32(CENTRAL_HEADER_SIGNATURE)
         .u16(VERSION_MADE_BY)
         .u16(needed)
-        .u16(record.flags)
+        .u16(FLAGS)
         .u16(METHOD_STORED)
         .u16(DOS_TIME)
         .u16(DOS_DATE)
@@ -437,8 +732,9 @@ impl LittleEndian {
     }
 }
 
-/// Everything the zip is made of passes through here: it fills pool buffers, writes each full
-/// buffer to the output and hands it to the hashing thread, which hands it back once hashed.
+/// Everything the zip is made of passes through here, in order: bytes fill pool buffers, which
+/// are written and handed to the hashing thread, which returns them to the pool; files are copied
+/// by the kernel where it can, and each copied range handed to the hashing thread to read.
 struct HashingSink<'a, W> {
     out: W,
     out_path: &'a Path,
@@ -446,16 +742,21 @@ struct HashingSink<'a, W> {
     filled: usize,
     /// Bytes put so far, i.e. the zip offset of the next byte.
     position: u64,
-    to_hasher: Sender<(Vec<u8>, usize)>,
-    from_hasher: Receiver<Vec<u8>>,
+    to_hasher: SyncSender<Piece>,
+    pool: Receiver<Vec<u8>>,
+    /// The hashing thread's answers to [`Piece::FileEnd`].
+    file_ends: Receiver<io::Result<()>>,
+    /// Where the writer reads back what the kernel copied, for its CRC-32.
+    scratch: Vec<u8>,
 }
 
-impl<'a, W: Write> HashingSink<'a, W> {
+impl<'a, W: ZipOutput> HashingSink<'a, W> {
     fn new(
         out: W,
         out_path: &'a Path,
-        to_hasher: Sender<(Vec<u8>, usize)>,
-        from_hasher: Receiver<Vec<u8>>,
+        to_hasher: SyncSender<Piece>,
+        pool: Receiver<Vec<u8>>,
+        file_ends: Receiver<io::Result<()>>,
     ) -> Result<Self, Error> {
         let mut sink = Self {
             out,
@@ -464,7 +765,9 @@ impl<'a, W: Write> HashingSink<'a, W> {
             filled: 0,
             position: 0,
             to_hasher,
-            from_hasher,
+            pool,
+            file_ends,
+            scratch: Vec::new(),
         };
         sink.buffer = sink.next_buffer()?;
         Ok(sink)
@@ -484,55 +787,205 @@ impl<'a, W: Write> HashingSink<'a, W> {
         Ok(())
     }
 
-    /// Reads at most `limit` bytes of `file` straight into the buffer and returns them; empty at
-    /// end of file.
-    fn read_from(&mut self, file: &mut File, path: &Path, limit: u64) -> Result<&[u8], Error> {
+    /// Copies exactly `size` bytes of `file` into the zip and returns their CRC-32, once the
+    /// hashing thread has hashed them; refuses a file that turns out shorter than `size` (a longer
+    /// one has another stamp).
+    fn copy_file(
+        &mut self,
+        file: &Arc<File>,
+        path: &Path,
+        size: u64,
+        reporter: &mut ProgressReporter<'_>,
+    ) -> Result<u32, Error> {
+        // The kernel appends at the output's position: what is buffered goes first.
+        self.flush_buffer()?;
+        let mut kernel_copies = self.out.as_file().is_some();
+        let mut crc = crc32fast::Hasher::new();
+        let mut done = 0;
+        while done < size {
+            let left = size - done;
+            let copied = if kernel_copies {
+                match self.kernel_copy(file, done, left) {
+                    Ok(n) => {
+                        self.crc_copied(&mut crc, file, path, done, n)?;
+                        n
+                    }
+                    Err(error) if done == 0 && cannot_kernel_copy(&error) => {
+                        kernel_copies = false;
+                        continue;
+                    }
+                    Err(error) => return Err(self.copy_error(path, error)),
+                }
+            } else {
+                self.read_into_buffer(&mut crc, file, path, done, left)?
+            };
+            if copied == 0 {
+                return Err(size_changed(path, size, done));
+            }
+            done += copied;
+            self.position += copied;
+            reporter.advance(copied);
+        }
+        self.flush_buffer()?;
+        self.to_hasher
+            .send(Piece::FileEnd)
+            .map_err(|_| self.stopped())?;
+        match self.file_ends.recv() {
+            Ok(Ok(())) => Ok(crc.finalize()),
+            Ok(Err(error)) if error.kind() == io::ErrorKind::UnexpectedEof => Err(Error::Changed {
+                path: path.to_owned(),
+                what: error.to_string(),
+            }),
+            Ok(Err(cause)) => Err(Error::Read {
+                path: path.to_owned(),
+                cause,
+            }),
+            Err(_) => Err(self.stopped()),
+        }
+    }
+
+    /// Has the kernel append up to [`COPY_BYTES`] of `file` from `offset` to the output, and hands
+    /// the range to the hashing thread; 0 at end of file.
+    #[cfg(target_os = "linux")]
+    fn kernel_copy(&mut self, file: &Arc<File>, offset: u64, left: u64) -> io::Result<u64> {
+        let Some(out) = self.out.as_file() else {
+            return Err(io::ErrorKind::Unsupported.into());
+        };
+        let want = COPY_BYTES.min(usize::try_from(left).unwrap_or(usize::MAX));
+        let mut from = offset;
+        let copied = loop {
+            match rustix::fs::copy_file_range(&**file, Some(&mut from), out, None, want) {
+                Err(rustix::io::Errno::INTR) => continue,
+                result => break result? as u64,
+            }
+        };
+        if copied > 0 {
+            self.to_hasher
+                .send(Piece::Copied {
+                    file: Arc::clone(file),
+                    offset,
+                    len: copied,
+                })
+                .map_err(|_| io::Error::other("the hashing thread stopped"))?;
+        }
+        Ok(copied)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn kernel_copy(&mut self, _file: &Arc<File>, _offset: u64, _left: u64) -> io::Result<u64> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// Reads the `len` bytes of `file` at `offset` that the kernel just copied, into `crc`.
+    fn crc_copied(
+        &mut self,
+        crc: &mut crc32fast::Hasher,
+        file: &File,
+        path: &Path,
+        offset: u64,
+        len: u64,
+    ) -> Result<(), Error> {
+        if self.scratch.is_empty() {
+            self.scratch = vec![0; READ_BYTES];
+        }
+        let mut at = offset;
+        while at < offset + len {
+            let want = self
+                .scratch
+                .len()
+                .min(usize::try_from(offset + len - at).unwrap_or(usize::MAX));
+            let n = read_at_retrying(file, &mut self.scratch[..want], at).map_err(|cause| {
+                Error::Read {
+                    path: path.to_owned(),
+                    cause,
+                }
+            })?;
+            if n == 0 {
+                return Err(Error::Changed {
+                    path: path.to_owned(),
+                    what: "it got shorter during the copy".into(),
+                });
+            }
+            crc.update(&self.scratch[..n]);
+            at += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Reads up to [`READ_BYTES`] of `file` from `offset` into the buffer and `crc`; 0 at end of
+    /// file.
+    fn read_into_buffer(
+        &mut self,
+        crc: &mut crc32fast::Hasher,
+        file: &File,
+        path: &Path,
+        offset: u64,
+        left: u64,
+    ) -> Result<u64, Error> {
         if self.filled == self.buffer.len() {
             self.flush_buffer()?;
         }
-        let spare =
-            (self.buffer.len() - self.filled).min(usize::try_from(limit).unwrap_or(usize::MAX));
         let start = self.filled;
-        let n = read_retrying(file, &mut self.buffer[start..start + spare]).map_err(|cause| {
-            Error::Read {
+        let want = (self.buffer.len() - start)
+            .min(READ_BYTES)
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = read_at_retrying(file, &mut self.buffer[start..start + want], offset).map_err(
+            |cause| Error::Read {
                 path: path.to_owned(),
                 cause,
-            }
-        })?;
+            },
+        )?;
+        crc.update(&self.buffer[start..start + n]);
         self.filled += n;
-        self.position += n as u64;
-        Ok(&self.buffer[start..start + n])
+        Ok(n as u64)
     }
 
+    /// The kernel's copy failed: the output when it says the disk is full, else the file.
+    fn copy_error(&self, path: &Path, error: io::Error) -> Error {
+        use io::ErrorKind::{FileTooLarge, QuotaExceeded, StorageFull};
+        if matches!(error.kind(), StorageFull | QuotaExceeded | FileTooLarge) {
+            self.write_error(error)
+        } else {
+            Error::Read {
+                path: path.to_owned(),
+                cause: error,
+            }
+        }
+    }
+
+    /// Writes what is buffered and hands it to the hashing thread.
     fn flush_buffer(&mut self) -> Result<(), Error> {
+        if self.filled == 0 {
+            return Ok(());
+        }
         self.out
             .write_all(&self.buffer[..self.filled])
             .map_err(|cause| self.write_error(cause))?;
         let next = self.next_buffer()?;
         let full = std::mem::replace(&mut self.buffer, next);
         self.to_hasher
-            .send((full, self.filled))
-            .map_err(|_| self.write_error(io::Error::other("the hashing thread stopped")))?;
+            .send(Piece::Written {
+                buffer: full,
+                filled: self.filled,
+            })
+            .map_err(|_| self.stopped())?;
         self.filled = 0;
         Ok(())
     }
 
     fn next_buffer(&self) -> Result<Vec<u8>, Error> {
-        self.from_hasher
-            .recv()
-            .map_err(|_| self.write_error(io::Error::other("the hashing thread stopped")))
+        self.pool.recv().map_err(|_| self.stopped())
     }
 
     /// Writes out what is buffered; dropping the sink then lets the hashing thread finish.
     fn finish(mut self) -> Result<u64, Error> {
-        self.out
-            .write_all(&self.buffer[..self.filled])
-            .and_then(|()| self.out.flush())
-            .map_err(|cause| self.write_error(cause))?;
-        self.to_hasher
-            .send((std::mem::take(&mut self.buffer), self.filled))
-            .map_err(|_| self.write_error(io::Error::other("the hashing thread stopped")))?;
+        self.flush_buffer()?;
+        self.out.flush().map_err(|cause| self.write_error(cause))?;
         Ok(self.position)
+    }
+
+    fn stopped(&self) -> Error {
+        self.write_error(io::Error::other("the hashing thread stopped"))
     }
 
     fn write_error(&self, cause: io::Error) -> Error {
@@ -543,9 +996,26 @@ impl<'a, W: Write> HashingSink<'a, W> {
     }
 }
 
-fn read_retrying(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+/// Errors that say the kernel cannot copy between these two files (another file system, a kernel
+/// without `copy_file_range`, a file system or sandbox that refuses it), so the copy goes through
+/// memory.
+fn cannot_kernel_copy(error: &io::Error) -> bool {
+    use io::ErrorKind::{CrossesDevices, InvalidInput, PermissionDenied, Unsupported};
+    matches!(
+        error.kind(),
+        CrossesDevices | InvalidInput | PermissionDenied | Unsupported
+    )
+}
+
+/// Reads at `offset`, retrying when a signal interrupts.
+fn read_at_retrying(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
     loop {
-        match reader.read(buffer) {
+        #[cfg(unix)]
+        let result = std::os::unix::fs::FileExt::read_at(file, buffer, offset);
+        // Positional too (it moves the cursor, which nothing here uses).
+        #[cfg(windows)]
+        let result = std::os::windows::fs::FileExt::seek_read(file, buffer, offset);
+        match result {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             result => return result,
         }
@@ -611,8 +1081,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::io::{Cursor, Read as _};
-    use std::process::Command;
+    use std::io::{Cursor, Read as _, Seek as _};
 
     use super::*;
 
@@ -659,6 +1128,28 @@ mod tests {
             &mut |_| {},
         )
         .unwrap();
+        // Into a file the kernel copies the tar, into memory it cannot: the same zip either way.
+        let mut file = tempfile::tempfile().unwrap();
+        let from_file = write_stored_zip(
+            &mut file,
+            Path::new("out.zip"),
+            &entries,
+            limits,
+            &mut |_| {},
+        )
+        .unwrap();
+        let mut copied = Vec::new();
+        file.rewind().unwrap();
+        file.read_to_end(&mut copied).unwrap();
+        assert!(copied == out, "the kernel's copy gave other bytes");
+        assert_eq!(
+            (
+                from_file.sha256.as_str(),
+                from_file.bytes,
+                &from_file.entries
+            ),
+            (summary.sha256.as_str(), summary.bytes, &summary.entries)
+        );
         (out, summary, big)
     }
 
@@ -685,27 +1176,72 @@ mod tests {
         );
     }
 
-    /// Python's zipfile and Info-ZIP's unzip, when the machine has them.
-    fn check_with_external_readers(zip: &[u8]) {
+    /// Java's ZipInputStream and ZipFile, Python's zipfile and unzip read every entry back as
+    /// the summary says it was written.
+    fn check_with_every_reader(zip: &[u8], summary: &ZipSummary) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.zip");
         std::fs::write(&path, zip).unwrap();
-        for (program, args) in [
-            ("python3", &["-m", "zipfile", "-t"][..]),
-            ("unzip", &["-t"][..]),
-        ] {
-            let Ok(output) = Command::new(program).args(args).arg(&path).output() else {
-                eprintln!("{program} is not installed; skipped");
-                continue;
-            };
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            // `python3 -m zipfile -t` exits 0 even when it names a corrupted entry.
-            assert!(
-                output.status.success() && !stdout.contains("corrupted"),
-                "{program} refused the zip:\n{stdout}{}",
-                String::from_utf8_lossy(&output.stderr)
+        let listed =
+            crate::readers::read_with_every_reader(&path).unwrap_or_else(|e| panic!("{e}"));
+        let expected: Vec<crate::readers::Listed> = summary
+            .entries
+            .iter()
+            .map(|entry| crate::readers::Listed {
+                name: entry.path.clone(),
+                size: entry.size,
+                crc32: entry.crc32,
+            })
+            .collect();
+        assert_eq!(listed, expected);
+    }
+
+    /// Walks the local headers from the central directory's offsets: each must carry its
+    /// entry's CRC-32 and sizes (from the Zip64 extra when the 32-bit fields say 0xFFFFFFFF), with
+    /// flag bit 3 clear and nothing between one entry's data and the next header.
+    fn check_local_headers(zip: &[u8]) -> usize {
+        let u16_at = |at: usize| u16::from_le_bytes([zip[at], zip[at + 1]]);
+        let u32_at = |at: usize| u32::from_le_bytes(zip[at..at + 4].try_into().unwrap());
+        let u64_at = |at: usize| u64::from_le_bytes(zip[at..at + 8].try_into().unwrap());
+        let mut archive = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
+        let mut zip64_headers = 0;
+        let mut next_header = 0;
+        for index in 0..archive.len() {
+            let entry = archive.by_index(index).unwrap();
+            let at = usize::try_from(entry.header_start()).unwrap();
+            assert_eq!(
+                at,
+                next_header,
+                "{}: not right after the previous entry",
+                entry.name()
             );
+            assert_eq!(u32_at(at), LOCAL_HEADER_SIGNATURE);
+            assert_eq!(
+                u16_at(at + 6) & (1 << 3),
+                0,
+                "{}: flag bit 3 set",
+                entry.name()
+            );
+            assert_eq!(u32_at(at + 14), entry.crc32(), "{}: CRC-32", entry.name());
+            let name_len = usize::from(u16_at(at + 26));
+            let extra_len = usize::from(u16_at(at + 28));
+            let (mut size, mut compressed) =
+                (u64::from(u32_at(at + 22)), u64::from(u32_at(at + 18)));
+            if size == 0xFFFF_FFFF || compressed == 0xFFFF_FFFF {
+                let extra = at + 30 + name_len;
+                assert_eq!((u16_at(extra), u16_at(extra + 2)), (ZIP64_EXTRA_ID, 16));
+                (size, compressed) = (u64_at(extra + 4), u64_at(extra + 12));
+                zip64_headers += 1;
+            }
+            assert_eq!(
+                (size, compressed),
+                (entry.size(), entry.size()),
+                "{}: sizes",
+                entry.name()
+            );
+            next_header = at + 30 + name_len + extra_len + usize::try_from(size).unwrap();
         }
+        zip64_headers
     }
 
     fn contains(haystack: &[u8], needle: u32) -> bool {
@@ -718,7 +1254,8 @@ mod tests {
     fn classic_zip_is_readable_and_hashed_as_written() {
         let (zip, summary, big) = write_sample(Zip64Limits::FORMAT);
         check_with_zip_crate(&zip, &big);
-        check_with_external_readers(&zip);
+        assert_eq!(check_local_headers(&zip), 0);
+        check_with_every_reader(&zip, &summary);
         assert_eq!(summary.bytes, zip.len() as u64);
         assert_eq!(summary.sha256, hex(&Sha256::digest(&zip)));
         assert!(!contains(&zip, ZIP64_END_SIGNATURE));
@@ -750,7 +1287,9 @@ mod tests {
         assert!(contains(&zip, ZIP64_END_SIGNATURE));
         assert!(contains(&zip, ZIP64_LOCATOR_SIGNATURE));
         check_with_zip_crate(&zip, &big);
-        check_with_external_readers(&zip);
+        // svc/big.tar is the one entry of 100 bytes or more.
+        assert_eq!(check_local_headers(&zip), 1);
+        check_with_every_reader(&zip, &summary);
         assert_eq!(summary.sha256, hex(&Sha256::digest(&zip)));
     }
 
@@ -777,13 +1316,128 @@ mod tests {
             .err()
             .unwrap();
             match error {
-                Error::Changed {
-                    expected,
-                    actual: seen,
-                    ..
-                } => assert_eq!((expected, seen), (claimed, actual)),
+                Error::Changed { what, .. } => assert_eq!(
+                    what,
+                    format!("{claimed} bytes when checked, {actual} bytes when copied")
+                ),
                 other => panic!("expected a changed-file error, got {other}"),
             }
+        }
+    }
+
+    /// The pre-pass CRC-32 is in the local header before the copy starts: bytes that do not match
+    /// it are refused, not shipped under a wrong CRC.
+    #[test]
+    fn refuses_copied_bytes_that_miss_the_prepass_crc() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.tar");
+        let bytes = [7; 1000];
+        std::fs::write(&path, bytes).unwrap();
+        let file = File::open(&path).unwrap();
+        let prepared = Prepared {
+            before: Stamp::of(&file.metadata().unwrap()),
+            file: Arc::new(file),
+            crc32: crc32fast::hash(&bytes) ^ 1,
+        };
+        let (to_hasher, hasher_inbox) = mpsc::sync_channel(PIECES_AHEAD);
+        let (to_pool, pool) = mpsc::channel();
+        let (to_writer, file_ends) = mpsc::channel();
+        for _ in 0..2 {
+            to_pool.send(vec![0; CHUNK_BYTES]).unwrap();
+        }
+        let hasher = thread::spawn(move || hash_pieces(hasher_inbox, &to_pool, &to_writer));
+        let mut out = Vec::new();
+        let mut sink =
+            HashingSink::new(&mut out, Path::new("out.zip"), to_hasher, pool, file_ends).unwrap();
+        let mut callback = |_| {};
+        let mut reporter = ProgressReporter::new(&[], &mut callback);
+        let error = copy_prepared(&mut sink, prepared, &path, 1000, &mut reporter).unwrap_err();
+        drop(sink);
+        hasher.join().unwrap();
+        match error {
+            Error::Changed { path: named, what } => {
+                assert_eq!(named, path);
+                assert!(what.contains("CRC-32"), "{what}");
+            }
+            other => panic!("expected a changed-file error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn prepass_on_one_or_two_threads_finds_the_same_crc() {
+        let dir = tempfile::tempdir().unwrap();
+        let (big, path) = sample_entries(dir.path());
+        let stop = AtomicBool::new(false);
+        let mut buffer = vec![0; READ_BYTES];
+        let crcs: Vec<u32> = [false, true]
+            .into_iter()
+            .map(|two_threads| {
+                let prepared = prepare(&path, big.len() as u64, &mut buffer, two_threads, &stop);
+                prepared.unwrap().unwrap().crc32
+            })
+            .collect();
+        assert_eq!(crcs, [crc32fast::hash(&big); 2]);
+        // A file that is not the size it was checked to be is refused before it is read.
+        for two_threads in [false, true] {
+            let claimed = big.len() as u64 + 1;
+            let error = match prepare(&path, claimed, &mut buffer, two_threads, &stop) {
+                Some(Err(error)) => error,
+                _ => panic!("a size mismatch went unnoticed"),
+            };
+            assert!(matches!(error, Error::Changed { .. }), "{error}");
+        }
+    }
+
+    /// An output that takes so many bytes, then fails as a full disk does.
+    struct FullAfter(usize);
+
+    impl ZipOutput for FullAfter {
+        fn as_file(&self) -> Option<&File> {
+            None
+        }
+    }
+
+    impl Write for FullAfter {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            if bytes.len() > self.0 {
+                return Err(io::Error::other("no space left"));
+            }
+            self.0 -= bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_output_is_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (big, path) = sample_entries(dir.path());
+        let entries = [ZipEntry {
+            name: "big.tar".into(),
+            data: EntryData::File {
+                path: &path,
+                size: big.len() as u64,
+            },
+        }];
+        let error = write_stored_zip(
+            FullAfter(CHUNK_BYTES),
+            Path::new("out.zip"),
+            &entries,
+            Zip64Limits::FORMAT,
+            &mut |_| {},
+        )
+        .err()
+        .unwrap();
+        match error {
+            Error::Write { path, cause } => {
+                assert_eq!(
+                    (path.as_path(), cause.to_string().as_str()),
+                    (Path::new("out.zip"), "no space left")
+                );
+            }
+            other => panic!("expected a write error, got {other}"),
         }
     }
 

@@ -1,7 +1,10 @@
 mod common;
+#[path = "common/readers.rs"]
+mod readers;
 
 use std::fmt::Write as _;
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -140,7 +143,7 @@ fn check_round_trip(spec: &PackageSpec) -> (tempfile::TempDir, Written, String) 
     assert_eq!(report.name.as_deref(), Some(spec.name.as_str()));
     assert_eq!(report.version.as_deref(), Some(spec.version.as_str()));
 
-    check_with_external_tools(out.path(), &zip_name);
+    check_with_external_tools(out.path(), &zip_name, &written);
     let mut listing = format!(
         "{zip_name}: {} bytes, sha256 {}\n",
         written.bytes, written.sha256
@@ -156,28 +159,32 @@ fn check_round_trip(spec: &PackageSpec) -> (tempfile::TempDir, Written, String) 
     (out, written, listing)
 }
 
-/// `sha256sum -c`, `python3 -m zipfile -t` and `unzip -t`, when the machine has them.
-fn check_with_external_tools(dir: &Path, zip_name: &str) {
-    let checks: [(&str, Vec<String>); 3] = [
-        ("sha256sum", vec!["-c".into(), format!("{zip_name}.sha256")]),
-        (
-            "python3",
-            vec!["-m".into(), "zipfile".into(), "-t".into(), zip_name.into()],
-        ),
-        ("unzip", vec!["-t".into(), zip_name.into()]),
-    ];
-    for (program, args) in checks {
-        let Ok(output) = Command::new(program).args(&args).current_dir(dir).output() else {
-            eprintln!("{program} is not installed; skipped");
-            continue;
-        };
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success() && !stdout.contains("corrupted"),
-            "{program} refused the package:\n{stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+/// `sha256sum -c` checks the `.sha256`, and Java's ZipInputStream and ZipFile, Python's zipfile
+/// and `unzip -t` read every entry back as `write` says it wrote it.
+fn check_with_external_tools(dir: &Path, zip_name: &str, written: &Written) {
+    let output = Command::new("sha256sum")
+        .args(["-c", &format!("{zip_name}.sha256")])
+        .current_dir(dir)
+        .output()
+        .expect("sha256sum (GNU coreutils) must be installed: apt-get install coreutils");
+    assert!(
+        output.status.success(),
+        "sha256sum -c refused the package:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listed = readers::read_with_every_reader(&dir.join(zip_name))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let expected: Vec<readers::Listed> = written
+        .entries
+        .iter()
+        .map(|entry| readers::Listed {
+            name: entry.path.clone(),
+            size: entry.size,
+            crc32: entry.crc32,
+        })
+        .collect();
+    assert_eq!(listed, expected);
 }
 
 #[test]
@@ -242,23 +249,6 @@ fn rewriting_replaces_the_old_zip_and_its_checksum() {
 }
 
 #[test]
-fn output_files_get_ordinary_permissions() {
-    use std::os::unix::fs::PermissionsExt as _;
-    let inputs = tempfile::tempdir().unwrap();
-    let written = write(
-        &helm_spec(inputs.path()),
-        &inputs.path().join("out"),
-        &mut |_| {},
-    )
-    .unwrap();
-    let ordinary: PathBuf = inputs.path().join("ordinary");
-    fs::write(&ordinary, b"").unwrap();
-    let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&written.zip), mode(&ordinary));
-    assert_eq!(mode(&written.sha256_file), mode(&ordinary));
-}
-
-#[test]
 fn sparse_image_of_64_mib_streams() {
     let inputs = tempfile::tempdir().unwrap();
     let mut spec = helm_spec(inputs.path());
@@ -289,4 +279,169 @@ fn crc32_of_zeros(len: u64) -> u32 {
         crc.update(&zeros);
     }
     crc.finalize()
+}
+
+/// Packages `spec` while `during_copy` runs once from the progress callback, after the first
+/// 4 MiB step and so in the middle of the copy of `tar`, then expects the package refused with
+/// an error naming `tar`, and nothing left in the output folder.
+fn refused_when_changed_during_copy(
+    spec: &PackageSpec,
+    tar: &Path,
+    during_copy: impl FnOnce(),
+) -> String {
+    let parent = tempfile::tempdir().unwrap();
+    let out = parent.path().join("out");
+    let mut during_copy = Some(during_copy);
+    let mut called = false;
+    let result = write(spec, &out, &mut |progress| {
+        if progress.done > 0
+            && progress.done < progress.total
+            && let Some(change) = during_copy.take()
+        {
+            change();
+            called = true;
+        }
+    });
+    assert!(called, "the progress callback never ran during the copy");
+    let error = match result {
+        Ok(written) => panic!(
+            "a tar changed during the copy, yet {} was written",
+            written.zip.display()
+        ),
+        Err(error) => error,
+    };
+    assert!(matches!(error, Error::Changed { .. }), "{error}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "{}: changed while being packaged (",
+            tar.display()
+        )) && message.ends_with("): wait for it to be written and run again"),
+        "{message}"
+    );
+    assert!(
+        !out.exists(),
+        "the output folder was left: {:?}",
+        listing(&out)
+    );
+    message
+}
+
+/// A spec with one 12 MiB tar, long enough to be in the middle of when progress first reports.
+fn spec_with_big_tar(inputs: &Path) -> (PackageSpec, PathBuf) {
+    let mut spec = helm_spec(inputs);
+    let tar = inputs.join("big-1.0.tar");
+    fs::write(&tar, common::pattern(12 * 1024 * 1024, 7)).unwrap();
+    spec.images = vec![tar.clone()];
+    (spec, tar)
+}
+
+#[test]
+fn a_tar_rewritten_in_place_during_the_copy_is_refused() {
+    let inputs = tempfile::tempdir().unwrap();
+    let (spec, tar) = spec_with_big_tar(inputs.path());
+    let message = refused_when_changed_during_copy(&spec, &tar, || {
+        // Same size, other bytes, same inode: only the bytes and the file's times tell.
+        let mut file = fs::OpenOptions::new().write(true).open(&tar).unwrap();
+        file.write_all(&common::pattern(12 * 1024 * 1024, 8))
+            .unwrap();
+    });
+    assert!(!message.contains("bytes when"), "{message}");
+}
+
+#[test]
+fn a_tar_replaced_by_a_rename_during_the_copy_is_refused() {
+    let inputs = tempfile::tempdir().unwrap();
+    let (spec, tar) = spec_with_big_tar(inputs.path());
+    let message = refused_when_changed_during_copy(&spec, &tar, || {
+        // Even with the very same bytes: the tar now on disk is not the file that was copied.
+        let replacement = inputs.path().join("replacement");
+        fs::copy(&tar, &replacement).unwrap();
+        fs::rename(&replacement, &tar).unwrap();
+    });
+    assert!(message.contains("another file took its name"), "{message}");
+}
+
+#[test]
+fn a_tar_that_grows_during_the_copy_is_refused() {
+    let inputs = tempfile::tempdir().unwrap();
+    let (spec, tar) = spec_with_big_tar(inputs.path());
+    let message = refused_when_changed_during_copy(&spec, &tar, || {
+        let mut file = fs::OpenOptions::new().append(true).open(&tar).unwrap();
+        file.write_all(b"more").unwrap();
+    });
+    let size = 12 * 1024 * 1024;
+    assert!(
+        message.contains(&format!(
+            "{size} bytes before the copy, {} bytes after it",
+            size + 4
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn stale_partials_of_this_zip_are_removed_and_nothing_else() {
+    let inputs = tempfile::tempdir().unwrap();
+    let spec = helm_spec(inputs.path());
+    let out = inputs.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let stale = ".redis-18.1.0.zip.Ab3xY9.partial";
+    let kept = [
+        // another package's
+        ".redis-18.1.1.zip.Ab3xY9.partial",
+        // not hidden
+        "redis-18.1.0.zip.Ab3xY9.partial",
+        // seven random characters
+        ".redis-18.1.0.zip.Ab3xY9z.partial",
+        // something after .partial
+        ".redis-18.1.0.zip.Ab3xY9.partial.keep",
+        // not alphanumeric
+        ".redis-18.1.0.zip.Ab-xY9.partial",
+        "notes.txt",
+    ];
+    for name in [stale].iter().chain(&kept) {
+        fs::write(out.join(name), b"left by someone").unwrap();
+    }
+    // A folder of the right name is not a file this writer made.
+    fs::create_dir(out.join(".redis-18.1.0.zip.Folder.partial")).unwrap();
+    // One still being written by another run: it holds the lock.
+    let live = ".redis-18.1.0.zip.Live01.partial";
+    let live_file = fs::File::create(out.join(live)).unwrap();
+    rustix::fs::flock(
+        &live_file,
+        rustix::fs::FlockOperation::NonBlockingLockExclusive,
+    )
+    .unwrap();
+
+    write(&spec, &out, &mut |_| {}).unwrap();
+    let mut expected: Vec<String> = kept.iter().map(|name| name.to_string()).collect();
+    expected.extend([
+        ".redis-18.1.0.zip.Folder.partial".into(),
+        live.into(),
+        "redis-18.1.0.zip".into(),
+        "redis-18.1.0.zip.sha256".into(),
+    ]);
+    expected.sort();
+    assert_eq!(listing(&out), expected);
+    drop(live_file);
+}
+
+#[test]
+fn a_failed_write_leaves_no_partial() {
+    let inputs = tempfile::tempdir().unwrap();
+    let (spec, tar) = spec_with_big_tar(inputs.path());
+    let out = inputs.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let mut truncated = false;
+    let error = write(&spec, &out, &mut |progress| {
+        if progress.done > 0 && !truncated {
+            fs::File::create(&tar).unwrap();
+            truncated = true;
+        }
+    })
+    .unwrap_err();
+    assert!(matches!(error, Error::Changed { .. }), "{error}");
+    // The folder was there before, so it stays, empty.
+    assert_eq!(listing(&out), Vec::<String>::new());
 }

@@ -107,3 +107,25 @@ fn the_install_hook_takes_a_prebuilt_binary_and_says_so() {
         stderr(&output)
     );
 }
+
+/// The Helm adapter answers a path Helm's library cannot take with helm's one-line error, not a
+/// Python traceback (its check runs before the library is loaded, so no install is needed).
+#[cfg(unix)]
+#[test]
+fn the_helm_adapter_refuses_a_non_utf8_path_in_one_line() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let adapter = repo_root().join("tools/helm-adapter/helm");
+    let path = std::ffi::OsStr::from_bytes(b"/tmp/bad\xff/chart");
+    let output = std::process::Command::new("python3")
+        .arg(&adapter)
+        .arg("template")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr(&output);
+    assert!(stderr.starts_with("Error: "), "{stderr}");
+    assert!(stderr.contains("is not valid UTF-8"), "{stderr}");
+    assert!(!stderr.contains("Traceback"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

@@ -7,9 +7,11 @@
 //! - `helm`: install the Helm adapter and print the path of its `helm`
 //! - `example-images [--check]`: (re)build the example image tars reproducibly
 //! - `bench-package [--mib N]`: time `helm osc package` against `cp`, `sha256sum` and `zip -0`
+//! - `fuzz [--time S] [--seed] [TARGET...]`: seed, build and run the fuzz targets in `fuzz/`
 
 mod bench;
 mod e2e;
+mod fuzz;
 mod images;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +34,7 @@ fn main() -> Result<()> {
         }
         "example-images" => images::run(&sh, &rest),
         "bench-package" => bench::run(&sh, &rest),
+        "fuzz" => fuzz::run(&sh, &rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
@@ -40,7 +43,8 @@ fn main() -> Result<()> {
                  e2e [--no-cluster]     plugin install, package + verify the examples, deploy to kind\n  \
                  helm                   install the Helm adapter when no helm is on PATH; print helm's path\n  \
                  example-images [--check]  rebuild the example image tars (or check they are up to date)\n  \
-                 bench-package [--mib N]   time `helm osc package` on N MiB of tars against cp, sha256sum, zip -0"
+                 bench-package [--mib N]   time `helm osc package` on N MiB of tars against cp, sha256sum, zip -0\n  \
+                 fuzz [--time S] [--seed] [TARGET...]  run the fuzz targets S seconds each (60; --seed: only make the seeds)"
             );
             std::process::exit(2);
         }

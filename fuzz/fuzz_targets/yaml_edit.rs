@@ -100,7 +100,20 @@ fuzz_target!(|data: &[u8]| {
             .is_some_and(|node| node.kind() == NodeKind::Mapping)
         && mapping_has_keys(meaning.as_ref(), &segments[..segments.len() - 1]);
     let replaced_scalar = match &target_before {
-        Some((span, NodeKind::Scalar { .. })) => Some(span.clone()),
+        Some((span, NodeKind::Scalar { style, .. })) => {
+            let header_only = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                && !text[span.clone()].contains('\n');
+            if header_only {
+                // A block scalar with no body yet spans only its header; the body it gets goes
+                // on the next line, past a comment or blanks that may end the header's line.
+                let line_end = text[span.end..]
+                    .find('\n')
+                    .map_or(text.len(), |at| span.end + at + 1);
+                Some(span.start..line_end)
+            } else {
+                Some(span.clone())
+            }
+        }
         _ => None,
     };
 
@@ -136,7 +149,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(span) = replaced_scalar {
         assert!(
             edited.starts_with(&text[..span.start]) && edited.ends_with(&text[span.end..]),
-            "setting scalar `{path}` changed bytes outside its span {span:?}\n--- before:\n{text}\n--- after:\n{edited}"
+            "setting scalar `{path}` changed bytes outside {span:?}, its span (and a bodiless block scalar's header line)\n--- before:\n{text}\n--- after:\n{edited}"
         );
     }
 });

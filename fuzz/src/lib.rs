@@ -68,7 +68,7 @@ pub fn remove_stale_scratch(base: &Path) {
     }
 }
 
-/// Set (to anything) by `cargo xtask fuzz` when it replays fuzz/open/: the targets then check even
+/// Set (to anything but the empty string) by `cargo xtask fuzz` when it replays fuzz/open/: the targets then check even
 /// what they skip for bugs that are reported and not yet fixed, so a reproducer that passes tells
 /// that its bug is gone.
 pub const STRICT_VAR: &str = "HELM_OSC_FUZZ_STRICT";
@@ -76,7 +76,7 @@ pub const STRICT_VAR: &str = "HELM_OSC_FUZZ_STRICT";
 /// Whether to check inputs that hit a known open bug too (see [`STRICT_VAR`]).
 pub fn strict() -> bool {
     static STRICT: OnceLock<bool> = OnceLock::new();
-    *STRICT.get_or_init(|| std::env::var_os(STRICT_VAR).is_some())
+    *STRICT.get_or_init(|| std::env::var_os(STRICT_VAR).is_some_and(|value| !value.is_empty()))
 }
 
 /// Writes `data` to `name` in the scratch folder, replacing what an earlier input left there.

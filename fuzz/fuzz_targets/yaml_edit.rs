@@ -80,6 +80,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    // An open osc-yaml bug (fuzz/open/yaml_edit/, see open/README.md): its two readers disagree on
+    // whether NEL, LS and PS break lines (YAML 1.1's libyaml: yes; YAML 1.2's saphyr: no).
+    // Skipped so that fuzzing looks for other bugs, until it is fixed.
+    if !strict() && text.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+        return;
+    }
     let Ok(mut document) = Document::parse(text) else {
         return;
     };

@@ -234,7 +234,7 @@ fn replay_known(root: &Path, logs: &Path, target: &str) -> Result<Vec<String>> {
     }
     for file in fixed {
         eprintln!(
-            "fuzz: {target}: {file} passes now: its bug looks fixed; move it to fuzz/regressions/{target}/ and drop its case from known_open_bug in fuzz/fuzz_targets/{target}.rs"
+            "fuzz: {target}: {file} passes now: its bug looks fixed; move it to fuzz/regressions/{target}/ and drop its skip (where fuzz/fuzz_targets/{target}.rs calls strict())"
         );
     }
     Ok(failures)

@@ -9,9 +9,11 @@
 //! - `bench-package [--mib N]... [--runs N]`: time `helm osc package` against `cp` and
 //!   `openssl dgst -sha256` (medians, ratios, peak RSS), at 1 and 4 GiB by default
 //! - `zip-readers [--gib N]`: a package with more than N GiB of tars, read by Java, Python and unzip
+//! - `fuzz [--time S] [--seed] [TARGET...]`: seed, build and run the fuzz targets in `fuzz/`
 
 mod bench;
 mod e2e;
+mod fuzz;
 mod images;
 mod registry;
 mod zip_readers;
@@ -37,6 +39,7 @@ fn main() -> Result<()> {
         "example-images" => images::run(&sh, &rest),
         "bench-package" => bench::run(&sh, &rest),
         "zip-readers" => zip_readers::run(&sh, &rest),
+        "fuzz" => fuzz::run(&sh, &rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
@@ -46,7 +49,8 @@ fn main() -> Result<()> {
                  helm                   install the Helm adapter when no helm is on PATH; print helm's path\n  \
                  example-images [--check]  rebuild the example image tars (or check they are up to date)\n  \
                  bench-package [--mib N]... [--runs N]  time `helm osc package` on N MiB of tars against cp, openssl\n  \
-                 zip-readers [--gib N]     a package with over N GiB of tars, read by Java, Python and unzip -t"
+                 zip-readers [--gib N]     a package with over N GiB of tars, read by Java, Python and unzip -t\n  \
+                 fuzz [--time S] [--seed] [TARGET...]  run the fuzz targets S seconds each (60; --seed: only make the seeds)"
             );
             std::process::exit(2);
         }

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use helm_osc_fuzz::{assert_safe_path, input_file, strict};
+use helm_osc_fuzz::{assert_safe_path, input_file};
 use libfuzzer_sys::fuzz_target;
 use osc_chart::Chart;
 
@@ -15,9 +15,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(chart) = Chart::load(&path) else {
         return;
     };
-    if !strict() && known_open_bug(&chart).is_some() {
-        return;
-    }
     check_paths(&chart, "the chart");
 
     let archive = chart
@@ -36,39 +33,6 @@ fuzz_target!(|data: &[u8]| {
         "the same chart written twice gives different bytes"
     );
 });
-
-/// Charts whose round trip is known to break, reported and not fixed yet; fuzz/open/chart_load/
-/// holds a reproducer of each. They are skipped so that fuzzing looks for other bugs, and `cargo
-/// xtask fuzz` replays the reproducers strictly to tell when one is fixed: then drop its case.
-///
-/// All come from `write_archive` putting a subchart (or the chart) in a folder named after its
-/// `name`, not where it was read from, and from the loader reading some folder names specially.
-fn known_open_bug(chart: &Chart) -> Option<&'static str> {
-    if chart.name() == "." {
-        // Written as `./Chart.yaml`, which reads back as a file outside any top folder.
-        return Some("a chart named `.`");
-    }
-    let mut names = HashSet::new();
-    for dependency in chart.dependencies() {
-        let name = dependency.name();
-        if !names.insert(name) {
-            // Both are written to charts/NAME/: the archive holds each file twice.
-            return Some("two subcharts of one name");
-        }
-        if name.ends_with(".tgz") {
-            // charts/NAME.tgz/ reads back as a missing archive, and the subchart is dropped.
-            return Some("a subchart named `*.tgz`");
-        }
-        if name.starts_with('_') || name.starts_with('.') {
-            // charts/_NAME/ and charts/.NAME/ are skipped when read back.
-            return Some("a subchart named `_*` or `.*`");
-        }
-        if let Some(bug) = known_open_bug(dependency) {
-            return Some(bug);
-        }
-    }
-    None
-}
 
 /// Every file path is relative, safe and written one way, is not Chart.yaml (kept apart), and is
 /// there once; subcharts' names are single safe segments (they name folders under `charts/`).

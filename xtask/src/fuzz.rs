@@ -470,8 +470,8 @@ fn chart_seeds(sh: &Shell, root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
         }
     }
 
-    // Subcharts of their own names: two of one name cannot be written back (see
-    // fuzz/open/chart_load/), so such a seed would not load as a chart.
+    // Subcharts of their own names: the loader refuses two of one name (`helm package` would put
+    // both into one folder).
     let subchart = |name: &str| -> Result<osc_chart::Chart> {
         let dir = scratch.path().join(name);
         fs::create_dir_all(&dir)?;

@@ -166,6 +166,8 @@ fn load_files(files: Vec<RawFile>, origin: &str, budget: &mut Budget) -> Result<
         .map_err(|_| LoadError::new(&chart_yaml_location, "not UTF-8 text: save it as UTF-8"))?;
     let metadata = metadata::parse(&chart_yaml)
         .map_err(|message| LoadError::new(&chart_yaml_location, message))?;
+    check_folder_name(&metadata.name)
+        .map_err(|message| LoadError::new(&chart_yaml_location, message))?;
     let v1 = metadata.api_version == "v1";
 
     let mut own: Vec<ChartFile> = Vec::new();
@@ -224,6 +226,21 @@ fn load_files(files: Vec<RawFile>, origin: &str, budget: &mut Budget) -> Result<
             }
             load_files(files, &location, budget)?
         };
+        if let Some(twin) = dependencies
+            .iter()
+            .find(|loaded: &&Chart| loaded.metadata.name == dependency.metadata.name)
+        {
+            return Err(LoadError::new(
+                location,
+                format!(
+                    "a second subchart named `{}` (as is {} {}): `helm package` puts both into charts/{}/, and one of them is lost; give each subchart its own name",
+                    dependency.metadata.name,
+                    twin.metadata.name,
+                    twin.metadata.version,
+                    dependency.metadata.name
+                ),
+            ));
+        }
         dependencies.push(dependency);
     }
     dependencies.sort_by(|a: &Chart, b: &Chart| a.metadata.name.cmp(&b.metadata.name));
@@ -246,4 +263,24 @@ fn sort_like_helm_save(files: &mut [ChartFile]) {
         _ => 4,
     };
     files.sort_by_key(|file| rank(&file.path));
+}
+
+/// `helm package` writes a chart (and each subchart, under `charts/`) into a folder named after
+/// Chart.yaml's `name`; a name that cannot be such a folder, or that Helm's loader skips or takes
+/// for an archive there, would make a package that loads back without it, or not at all.
+fn check_folder_name(name: &str) -> Result<(), String> {
+    let why = if name.is_empty() {
+        "is empty"
+    } else if matches!(name, "." | "..") || name.contains(['/', '\\', '\0']) {
+        "is not a folder name"
+    } else if name.starts_with(['.', '_']) {
+        "starts with `.` or `_`, which Helm skips in charts/"
+    } else if name.ends_with(".tgz") || name.ends_with(".prov") {
+        "ends like a chart archive or its provenance file, which Helm reads as a file in charts/"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "`name: {name}` {why}: `helm package` names the chart's folder after it; use letters, digits, `-`, `_` and `.`"
+    ))
 }

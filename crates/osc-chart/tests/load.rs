@@ -470,3 +470,52 @@ fn a_chart_written_as_a_folder_loads_back_the_same() {
         "an existing folder is never written into"
     );
 }
+
+/// Names `helm package` cannot name the chart's folder after (found by fuzzing): each chart
+/// loaded from them would be written into an archive that loads back without a subchart, or not
+/// at all.
+#[test]
+fn names_that_cannot_name_the_charts_folder_are_refused() {
+    let chart = |name: &str| format!("apiVersion: v2\nname: {name}\nversion: 1.0.0\n");
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (
+            vec![("c/Chart.yaml", chart("."))],
+            "`name: .` is not a folder name",
+        ),
+        (
+            vec![
+                ("c/Chart.yaml", chart("c")),
+                ("c/charts/a/Chart.yaml", chart("x")),
+                ("c/charts/b/Chart.yaml", chart("x")),
+            ],
+            "a second subchart named `x`",
+        ),
+        (
+            vec![
+                ("c/Chart.yaml", chart("c")),
+                ("c/charts/a/Chart.yaml", chart("x.tgz")),
+            ],
+            "ends like a chart archive",
+        ),
+        (
+            vec![
+                ("c/Chart.yaml", chart("c")),
+                ("c/charts/a/Chart.yaml", chart("_x")),
+            ],
+            "starts with `.` or `_`",
+        ),
+    ];
+    for (files, want) in cases {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        for (name, text) in &files {
+            let (header, data) = raw_entry(name, tar::EntryType::Regular, None, text.as_bytes());
+            tar.append(&header, data.as_slice()).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c-1.0.0.tgz");
+        std::fs::write(&path, tar.into_inner().unwrap().finish().unwrap()).unwrap();
+        let error = Chart::load(&path).unwrap_err().to_string();
+        assert!(error.contains(want), "{want}: {error}");
+    }
+}

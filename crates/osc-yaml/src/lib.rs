@@ -90,7 +90,8 @@ pub enum NodeKind<'d> {
 impl Document {
     /// Parses a single YAML document; a leading `---` and a final `...` are fine.
     pub fn parse(text: &str) -> Result<Document, Error> {
-        let tree = tree::parse(text)?;
+        refuse_disputed_line_breaks(text)?;
+        let mut tree = tree::parse(text)?;
         // The check reports what the node tree lets through, such as duplicate keys.
         // libyaml reads a document after a byte-order mark as a second document once it has a
         // second key; the mark is no content, so the meaning is read without it.
@@ -98,6 +99,9 @@ impl Document {
             .map_err(|error| Error::Invalid {
                 message: error.to_string(),
             })?;
+        if let Some(root) = &mut tree.root {
+            tree::agree_on_block_scalars(root, &meaning);
+        }
         Ok(Document {
             text: text.to_owned(),
             tree,
@@ -195,6 +199,25 @@ impl Document {
         *self = edited;
         Ok(())
     }
+}
+
+/// NEL, LS and PS break lines in YAML 1.1 (libyaml, and Helm's go-yaml) and not in YAML 1.2
+/// (saphyr): an edit planned on one reading could land elsewhere in the other, so such a text is
+/// refused rather than edited (found by fuzzing).
+fn refuse_disputed_line_breaks(text: &str) -> Result<(), Error> {
+    let Some((at, found)) = text
+        .char_indices()
+        .find(|(_, c)| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+    else {
+        return Ok(());
+    };
+    let line = text[..at].matches('\n').count() + 1;
+    Err(Error::Invalid {
+        message: format!(
+            "line {line} holds U+{:04X}, a line break to YAML 1.1 readers such as Helm's and not to YAML 1.2 ones, so the file means two things; replace it with a plain line break, or write it as an escape in a double-quoted string",
+            u32::from(found)
+        ),
+    })
 }
 
 impl<'d> NodeRef<'d> {

@@ -89,6 +89,38 @@ impl Node {
     }
 }
 
+/// Takes the value of each block scalar (`|`, `>`) from the document's meaning: saphyr keeps one
+/// line break too many when the text ends in a line of blanks without a final line break, where
+/// libyaml (and the YAML spec's chomping) keeps one (found by fuzzing).
+pub(crate) fn agree_on_block_scalars(node: &mut Node, meaning: &serde_norway::Value) {
+    match (&mut node.kind, meaning) {
+        (
+            Kind::Scalar {
+                value,
+                style: ScalarStyle::Literal | ScalarStyle::Folded,
+                ..
+            },
+            serde_norway::Value::String(read),
+        ) if value != read => *value = read.clone(),
+        (Kind::Mapping { entries, .. }, serde_norway::Value::Mapping(map)) => {
+            for (key, value) in entries {
+                let Some(key) = key.scalar_value() else {
+                    continue;
+                };
+                if let Some(meant) = map.get(serde_norway::Value::String(key.to_owned())) {
+                    agree_on_block_scalars(value, meant);
+                }
+            }
+        }
+        (Kind::Sequence { items, .. }, serde_norway::Value::Sequence(meant)) => {
+            for (item, meant) in items.iter_mut().zip(meant) {
+                agree_on_block_scalars(item, meant);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The entry whose key is a scalar reading `key`, however it is quoted.
 pub(crate) fn find_entry<'n>(entries: &'n [(Node, Node)], key: &str) -> Option<&'n (Node, Node)> {
     entries

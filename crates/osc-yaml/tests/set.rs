@@ -576,3 +576,26 @@ fn a_byte_order_mark_shifts_nothing() {
         );
     }
 }
+
+/// Found by fuzzing: a block scalar ending the text in a line of blanks reads as libyaml reads
+/// it; a line break YAML 1.1 and 1.2 disagree on is refused, not edited.
+#[test]
+fn the_trees_reading_agrees_with_the_meaning() {
+    for text in ["s: |\n  k\n  ", "s: >\n  k\n  "] {
+        let document = osc_yaml::Document::parse(text).unwrap();
+        let node = document.get(&osc_yaml::Path::parse("s").unwrap()).unwrap();
+        assert!(
+            matches!(node.kind(), osc_yaml::NodeKind::Scalar { value: "k\n", .. }),
+            "{text:?}: {:?}",
+            node.kind()
+        );
+    }
+    for text in [
+        "\r\u{85}#:",
+        "k: |-\n  a\u{2028}b: c\n",
+        "a: \"x\u{2029}y\"\n",
+    ] {
+        let error = osc_yaml::Document::parse(text).unwrap_err().to_string();
+        assert!(error.contains("YAML 1.1 readers"), "{text:?}: {error}");
+    }
+}

@@ -7,5 +7,6 @@ mod lint;
 mod operator;
 mod package;
 mod plugin;
+mod push;
 mod support;
 mod verify;

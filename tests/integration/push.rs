@@ -726,3 +726,68 @@ fn rehearse_keeps_the_rewritten_chart_when_asked() {
         stderr(&output)
     );
 }
+
+#[test]
+fn an_operator_container_the_mapping_leaves_out_is_a_miss_and_unmoved_examples_are_listed() {
+    let registry = TestRegistry::start();
+    let workspace = Workspace::new();
+    let built = workspace.package(
+        &example("kvstore-operator"),
+        &example("kvstore-operator-images"),
+        &[],
+    );
+    let zip = workspace.path().join("edited/kvstore-operator-1.0.0.zip");
+    edit_zip(&built, &zip, |name, bytes| {
+        if name != "kvstore-operator/images/mapping.yaml" {
+            return Some(bytes);
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        // Without the webhook's lifecycle entry and the KVStore instance.
+        let webhook = text.find("  - deployment: kvstore-webhook").unwrap();
+        let instance = text.find("instance:").unwrap();
+        let kvstore = text.find("  - kind: KVStore\n").unwrap();
+        let backup = text.find("  - kind: KVStoreBackup").unwrap();
+        let edited = format!(
+            "{}{}{}",
+            &text[..webhook],
+            &text[instance..kvstore],
+            &text[backup..]
+        );
+        Some(edited.into_bytes())
+    });
+    let target = format!("{}/osc-test", registry.host());
+
+    let output = rehearse(&workspace, &zip, &target, &[]);
+
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["misses"], 1, "{report:#}");
+    let missed = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|image| !image["problems"].as_array().unwrap().is_empty())
+        .unwrap();
+    assert_eq!(
+        missed["reference"],
+        "docker.io/osc-examples/kvstore-webhook:1.0.0"
+    );
+    assert_eq!(
+        missed["from"],
+        serde_json::json!(["CSV deployment kvstore-webhook, container webhook, image"])
+    );
+    assert!(
+        missed["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("pulls from outside {target}")),
+        "{missed:#}"
+    );
+    assert_eq!(
+        report["unchecked"],
+        serde_json::json!([{
+            "reference": "docker.io/osc-examples/etcd:3.5.17",
+            "from": ["CSV alm-examples KVStore, spec.image"],
+        }])
+    );
+}

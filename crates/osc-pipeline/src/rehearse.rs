@@ -117,6 +117,9 @@ pub struct Rehearsal {
     /// The platform's rewrite of values.yaml or the CSV.
     pub rewrite: Rewritten,
     pub images: Vec<ImageCheck>,
+    /// Operators: images of env values, alm-examples and relatedImages that mapping.yaml does not
+    /// move, so the rehearsal does not look them up (`helm osc rewrite` lists why).
+    pub unchecked: Vec<Wanted>,
     /// Images not in the registry as they must be.
     pub misses: usize,
     /// The rewritten chart or bundle, when kept.
@@ -238,9 +241,15 @@ pub fn rehearse(
         // The copy in the temporary folder is the rehearsal's own scratch, gone when it ends.
         rewritten.out = None;
     }
-    let wanted = match &analysis.subject {
-        Subject::Chart(chart) => chart_wanted(chart, &rewritten, unpacked.mapping.as_ref()),
-        _ => operator_wanted(rewrite_options.out.as_deref().unwrap_or(&kept))?,
+    let (wanted, unchecked) = match &analysis.subject {
+        Subject::Chart(chart) => (
+            chart_wanted(chart, &rewritten, unpacked.mapping.as_ref()),
+            Vec::new(),
+        ),
+        _ => operator_wanted(
+            rewrite_options.out.as_deref().unwrap_or(&kept),
+            &registry.to_string(),
+        )?,
     };
     events(Event::Step {
         verb: "Checking",
@@ -277,6 +286,7 @@ pub fn rehearse(
         out: options.out.as_ref().map(|out| out.display().to_string()),
         rewrite: rewritten,
         images,
+        unchecked,
         misses,
     })
 }
@@ -805,17 +815,29 @@ fn chart_wanted(
         .collect()
 }
 
-/// Every image of the rewritten CSV: its deployments' containers and image env values,
-/// alm-examples' images and relatedImages, each with the field it is in.
-fn operator_wanted(rewritten_dir: &Path) -> Result<Vec<Wanted>, Error> {
+/// The images of the rewritten CSV to look up, each with the fields it is in: every container
+/// image of its deployments (one the mapping leaves out is a miss: the operator itself would not
+/// start), and the image env values, alm-examples images and relatedImages the mapping moved
+/// under `registry`. The rest, which only the operator's own code would pull, come second.
+fn operator_wanted(
+    rewritten_dir: &Path,
+    registry: &str,
+) -> Result<(Vec<Wanted>, Vec<Wanted>), Error> {
     let bundle = osc_csv::load(rewritten_dir)?;
     let found = osc_mapping::operator_images(&bundle);
+    let prefix = format!("{registry}/");
     let mut wanted: Vec<Wanted> = Vec::new();
-    let mut add = |reference: String, place: String| {
+    let mut unchecked: Vec<Wanted> = Vec::new();
+    let mut add = |reference: String, place: String, always: bool| {
         let place = format!("CSV {place}");
-        match wanted.iter_mut().find(|image| image.reference == reference) {
+        let list = if always || reference.starts_with(&prefix) {
+            &mut wanted
+        } else {
+            &mut unchecked
+        };
+        match list.iter_mut().find(|image| image.reference == reference) {
             Some(image) => image.from.push(place),
-            None => wanted.push(Wanted {
+            None => list.push(Wanted {
                 reference,
                 from: vec![place],
             }),
@@ -832,6 +854,7 @@ fn operator_wanted(rewritten_dir: &Path) -> Result<Vec<Wanted>, Error> {
                     &container.name
                 )
             ),
+            true,
         );
     }
     for env in &found.env {
@@ -842,6 +865,7 @@ fn operator_wanted(rewritten_dir: &Path) -> Result<Vec<Wanted>, Error> {
                 crate::images::container_place(&env.deployment, &env.kind, &env.container),
                 env.name
             ),
+            false,
         );
     }
     for example in &found.examples {
@@ -853,15 +877,17 @@ fn operator_wanted(rewritten_dir: &Path) -> Result<Vec<Wanted>, Error> {
         add(
             example.reference.to_string(),
             format!("alm-examples {}, {}", example.kind, fields.join(", ")),
+            false,
         );
     }
     for related in &found.related {
         add(
             related.reference.to_string(),
             format!("spec.relatedImages[{}]", related.index),
+            false,
         );
     }
-    Ok(wanted)
+    Ok((wanted, unchecked))
 }
 
 fn plural(count: usize) -> &'static str {

@@ -103,6 +103,17 @@ fn print_text(rehearsal: &osc_pipeline::Rehearsal, output: &Output) {
             ));
         }
     }
+    if !rehearsal.unchecked.is_empty() {
+        output.text(format_args!(
+            "{BOLD}not looked up: images the platform's rewrite leaves where they are (`helm osc rewrite` says why){BOLD:#}"
+        ));
+        for image in &rehearsal.unchecked {
+            output.text(format_args!("  {}", image.reference));
+            for from in &image.from {
+                output.text(format_args!("           from {from}"));
+            }
+        }
+    }
     if let Some(out) = &rehearsal.out {
         output.status("Wrote", format_args!("the rewritten deployable to {out}"));
     }

@@ -690,6 +690,8 @@ fn analyse_deployable(deployable: &Path, entry: &str, inputs: &Inputs) -> Result
     }
     match &mut analysis.subject {
         Subject::Chart(chart) => {
+            // No Helm, or a chart that does not render: said now, while nothing is pushed.
+            chart.rendered()?;
             if let Some(Ok(rendering)) = &mut chart.rendering {
                 // The platform applies no fixes: it writes mapping.yaml's keys into values.yaml as
                 // the package has it, so the rehearsal must start from the same bytes.

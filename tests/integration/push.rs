@@ -791,3 +791,74 @@ fn an_operator_container_the_mapping_leaves_out_is_a_miss_and_unmoved_examples_a
         }])
     );
 }
+
+#[test]
+fn the_operator_example_with_arm64_tars_rehearses_with_an_index_of_both_architectures() {
+    let registry = TestRegistry::start();
+    let workspace = Workspace::new();
+    let images = workspace.images("kvstore-operator-images");
+    let mut mapping = std::fs::read_to_string(images.join("mapping.yaml")).unwrap();
+    for (stem, repo_tag) in [
+        (
+            "kvstore-operator-1.0.0",
+            "docker.io/osc-examples/kvstore-operator:1.0.0",
+        ),
+        (
+            "kvstore-webhook-1.0.0",
+            "docker.io/osc-examples/kvstore-webhook:1.0.0",
+        ),
+        ("etcd-3.5.17", "docker.io/osc-examples/etcd:3.5.17"),
+        ("os-shell-12", "docker.io/osc-examples/os-shell:12"),
+    ] {
+        // The example ships x86_64 only; its arm64 twins are made here as the examples' are.
+        let spec = osc_image::ImageSpec {
+            repo_tag: repo_tag.to_owned(),
+            arch: osc_image::Arch::Aarch64,
+            variant: None,
+            files: vec![(
+                "etc/osc-example".to_owned(),
+                format!("{repo_tag} for aarch64\n").into_bytes(),
+            )],
+        };
+        let tar = std::fs::File::create(images.join(format!("{stem}-arm64.tar"))).unwrap();
+        osc_image::write_docker_archive(&spec, tar).unwrap();
+        mapping = mapping.replace(
+            &format!("{{x86_64: {stem}.tar}}"),
+            &format!("{{x86_64: {stem}.tar, aarch64: {stem}-arm64.tar}}"),
+        );
+    }
+    assert!(
+        mapping
+            .lines()
+            .filter(|line| line.contains("package:"))
+            .all(|line| line.contains("aarch64:")),
+        "{mapping}"
+    );
+    std::fs::write(images.join("mapping.yaml"), mapping).unwrap();
+    let zip = workspace.package(
+        &example("kvstore-operator"),
+        &images,
+        &["--arch", "x86_64,aarch64"],
+    );
+    let target = format!("{}/osc-test", registry.host());
+
+    let output = rehearse(&workspace, &zip, &target, &[]);
+
+    assert_success(&output);
+    let report = json(&output);
+    assert_eq!(
+        report["architectures"],
+        serde_json::json!(["x86_64", "aarch64"])
+    );
+    assert_eq!(report["images"].as_array().unwrap().len(), 4, "{report:#}");
+    for (repository, tag) in [
+        ("osc-test/kvstore-operator", "1.0.0"),
+        ("osc-test/kvstore-webhook", "1.0.0"),
+        ("osc-test/etcd", "3.5.17"),
+        ("osc-test/os-shell", "12"),
+    ] {
+        let (kind, architectures) = remote(&registry, repository, tag);
+        assert_eq!(kind, "index", "{repository}");
+        assert_eq!(architectures, both(), "{repository}");
+    }
+}

@@ -8,5 +8,6 @@ mod lint;
 mod operator;
 mod package;
 mod plugin;
+mod push;
 mod support;
 mod verify;

@@ -1,12 +1,18 @@
-//! `cargo xtask e2e`: the plugin as a user installs it, every example packaged and verified, then
-//! deployed to a throwaway kind cluster when the machine has kind, docker and helm.
+//! `cargo xtask e2e`: the plugin as a user installs it, every example packaged and verified,
+//! rehearsed against a real registry (pushed, rewritten, rendered, every image looked up), every
+//! manifest of the packaged and the rewritten deployables validated against Kubernetes' own
+//! schemas, then deployed to a throwaway kind cluster when the machine has kind, docker and helm.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::{ensure_helm, find_on_path};
+use crate::{ensure_helm, find_on_path, registry};
+
+/// The Kubernetes versions of the platform's clusters: CCE's version policy lists v1.25, v1.27,
+/// v1.28, v1.29 and v1.30 in commercial use and v1.31 in open beta (CCE has no v1.26).
+const KUBERNETES_VERSIONS: &str = "1.25,1.27,1.28,1.29,1.30,1.31";
 
 pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
     let no_cluster = args.iter().any(|arg| arg == "--no-cluster");
@@ -37,6 +43,20 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
     stage("package", "package, verify and render every example");
     let helm = ensure_helm(sh)?;
     let packages = package_examples(sh, &binary, &helm, &work)?;
+
+    stage(
+        "rehearse",
+        "push every example to a local registry, rewrite and render it as the platform does, look up every image",
+    );
+    let rewritten = rehearse_examples(sh, &binary, &helm, &packages, &work)?;
+
+    stage(
+        "schema",
+        &format!(
+            "validate every manifest of the packaged and rewritten deployables strictly against Kubernetes {KUBERNETES_VERSIONS}"
+        ),
+    );
+    check_schemas(sh, &helm, &packages, &rewritten, &work)?;
 
     stage("cluster", "deploy the examples to a kind cluster");
     let missing: Vec<&str> = ["kind", "docker", "helm"]
@@ -127,7 +147,11 @@ fn install_plugin(sh: &Shell, helm: &Path, plugin_dir: &Path, work: &Path) -> Re
 }
 
 struct Packaged {
+    /// The example's folder name, e.g. `etcd`.
+    name: String,
     zip: PathBuf,
+    /// The deployable in `package/`, unpacked: a chart `.tgz` or a bundle `.zip`.
+    deployable: PathBuf,
     /// The packaged chart; None for an operator, whose deployment needs OLM in the cluster.
     chart_tgz: Option<PathBuf>,
     images: Vec<PathBuf>,
@@ -180,6 +204,14 @@ fn package_examples(sh: &Shell, binary: &Path, helm: &Path, work: &Path) -> Resu
         let unpacked = work.join("unpacked").join(&name);
         cmd!(sh, "python3 -m zipfile -e {zip} {unpacked}").run()?;
         let chart_tgz = find_file(&unpacked, "tgz")?;
+        let deployable = match &chart_tgz {
+            Some(tgz) => tgz.clone(),
+            None => {
+                find_file(&unpacked.join(&name).join("package"), "zip")?.with_context(|| {
+                    format!("no chart .tgz nor bundle .zip in {}", unpacked.display())
+                })?
+            }
+        };
         if let Some(chart_tgz) = &chart_tgz {
             let rendered = cmd!(sh, "{helm} template e2e {chart_tgz}").read()?;
             eprintln!(
@@ -200,12 +232,156 @@ fn package_examples(sh: &Shell, binary: &Path, helm: &Path, work: &Path) -> Resu
             Vec::new()
         };
         packaged.push(Packaged {
+            name,
             zip,
+            deployable,
             chart_tgz,
             images,
         });
     }
     Ok(packaged)
+}
+
+/// Each example's package pushed to a registry on loopback (Debian's docker-registry, started as
+/// the tests start it) with `helm osc rehearse`, which also rewrites the deployable, renders it
+/// and looks up every image it deploys; the rewritten deployable is kept for the schema stage.
+fn rehearse_examples(
+    sh: &Shell,
+    binary: &Path,
+    helm: &Path,
+    packages: &[Packaged],
+    work: &Path,
+) -> Result<Vec<PathBuf>> {
+    registry::ensure(sh)?;
+    if std::env::var_os("OSC_REGISTRY_BIN").is_none() && find_on_path("docker-registry").is_none() {
+        bail!(
+            "the rehearse stage needs Debian's docker-registry: install it with `apt-get install docker-registry`, or set OSC_REGISTRY_BIN to a distribution registry binary"
+        );
+    }
+    let server = osc_registry::testing::TestRegistry::start();
+    eprintln!("    registry: docker-registry on {}", server.host());
+    let _helm = sh.push_env("HELM_BIN", helm);
+    // Credentials from this folder only: a developer's ~/.docker/config.json stays out of it.
+    let docker_config = work.join("docker-config");
+    sh.create_dir(&docker_config)?;
+    let _docker_config = sh.push_env("DOCKER_CONFIG", &docker_config);
+    let _auth_file = sh.push_env("REGISTRY_AUTH_FILE", "");
+    let mut rewritten = Vec::new();
+    for package in packages {
+        let zip = &package.zip;
+        let target = format!("{}/e2e-{}", server.host(), package.name);
+        let out = work.join("rewritten").join(&package.name);
+        let report = cmd!(sh, "{binary} rehearse {zip} --registry {target} -o {out}")
+            .ignore_status()
+            .output()?;
+        let text = String::from_utf8_lossy(&report.stdout);
+        for line in text.lines() {
+            eprintln!("      {line}");
+        }
+        if !report.status.success() {
+            bail!(
+                "`helm osc rehearse {}` failed:
+{}",
+                zip.display(),
+                String::from_utf8_lossy(&report.stderr)
+            );
+        }
+        eprintln!(
+            "    rehearsed {}: every image it deploys is in {target}",
+            zip.display()
+        );
+        rewritten.push(out);
+    }
+    Ok(rewritten)
+}
+
+/// Every manifest the packaged and the rewritten deployables make (a chart's `helm template`
+/// output; a bundle's manifests, whose CSV stands for the deployments and custom resources OLM
+/// makes from it) validated by tools/schema-check against Kubernetes' own schemas, strictly.
+fn check_schemas(
+    sh: &Shell,
+    helm: &Path,
+    packages: &[Packaged],
+    rewritten: &[PathBuf],
+    work: &Path,
+) -> Result<()> {
+    let installer = sh.current_dir().join("tools/schema-check/install.sh");
+    let checker = cmd!(sh, "sh {installer}").read().context(
+        "installing the schema check (tools/schema-check/install.sh) failed; it needs python3 with venv and access to PyPI",
+    )?;
+    let checker = PathBuf::from(checker.trim());
+    let dir = work.join("schema");
+    sh.create_dir(&dir)?;
+    for (package, rewritten) in packages.iter().zip(rewritten) {
+        let mut files = Vec::new();
+        for (label, deployable) in [
+            ("packaged", package.deployable.clone()),
+            ("rewritten", rewritten.clone()),
+        ] {
+            if package.chart_tgz.is_some() {
+                let rendered = cmd!(sh, "{helm} template e2e {deployable}").read()?;
+                let file = dir.join(format!("{}-{label}.yaml", package.name));
+                sh.write_file(&file, rendered)?;
+                files.push(file);
+            } else {
+                let bundle = if deployable.is_dir() {
+                    deployable
+                } else {
+                    let unpacked = dir.join(format!("{}-{label}", package.name));
+                    cmd!(sh, "python3 -m zipfile -e {deployable} {unpacked}").run()?;
+                    unpacked
+                };
+                files.extend(yaml_files(&bundle)?);
+            }
+        }
+        let versions = KUBERNETES_VERSIONS;
+        let said = cmd!(sh, "{checker} --kubernetes {versions} {files...}")
+            .ignore_status()
+            .output()?;
+        let text = String::from_utf8_lossy(&said.stdout);
+        let work_prefix = format!("{}/", work.display());
+        for line in text.lines() {
+            eprintln!("      {}", line.replace(&work_prefix, ""));
+        }
+        if !said.status.success() {
+            bail!(
+                "the manifests of {} do not validate against Kubernetes {versions}{}",
+                package.zip.display(),
+                String::from_utf8_lossy(&said.stderr)
+            );
+        }
+        eprintln!(
+            "    {}: every manifest, packaged and rewritten, validates against Kubernetes {versions}",
+            package.name
+        );
+    }
+    Ok(())
+}
+
+/// The YAML files under a bundle folder, sorted.
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+                // metadata/annotations.yaml is OLM's, not an object for the cluster.
+                && path.parent().and_then(Path::file_name).is_some_and(|parent| parent == "manifests")
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        bail!("no manifests/*.yaml under {}", dir.display());
+    }
+    Ok(found)
 }
 
 fn deploy(sh: &Shell, packages: &[Packaged], work: &Path) -> Result<()> {

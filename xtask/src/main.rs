@@ -3,7 +3,8 @@
 //! - `test`: the whole test suite, with a real Helm (installs the adapter over Helm's engine when no
 //!   `helm` is on PATH) and a real registry (installs Debian's `docker-registry` when missing)
 //! - `e2e [--no-cluster]`: build the plugin, install it into an isolated Helm home, package and
-//!   verify every example, then deploy them to a kind cluster
+//!   verify every example, rehearse each against a local registry, validate every manifest against
+//!   Kubernetes' schemas, then deploy them to a kind cluster
 //! - `helm`: install the Helm adapter and print the path of its `helm`
 //! - `example-images [--check]`: (re)build the example image tars reproducibly
 //! - `bench-package [--mib N]... [--runs N]`: time `helm osc package` against `cp` and
@@ -45,7 +46,7 @@ fn main() -> Result<()> {
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  test [ARGS]            run every test (ARGS go to `cargo test`)\n  \
-                 e2e [--no-cluster]     plugin install, package + verify the examples, deploy to kind\n  \
+                 e2e [--no-cluster]     plugin install, package + verify + rehearse the examples, schemas, deploy to kind\n  \
                  helm                   install the Helm adapter when no helm is on PATH; print helm's path\n  \
                  example-images [--check]  rebuild the example image tars (or check they are up to date)\n  \
                  bench-package [--mib N]... [--runs N]  time `helm osc package` on N MiB of tars against cp, openssl\n  \

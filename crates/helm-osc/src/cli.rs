@@ -44,6 +44,10 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Report everything the platform will refuse or break on, for a chart, operator bundle or service package
     Lint(LintArgs),
+    /// Push a service package's image tars to a registry as the platform does after upload
+    Push(PushArgs),
+    /// Push, rewrite and render as the platform does, then check every image the service deploys is in the registry
+    Rehearse(RehearseArgs),
     /// Print the versions of helm-osc and of the Helm it renders with
     Version,
 }
@@ -284,6 +288,40 @@ pub struct LintArgs {
 
     #[command(flatten)]
     pub render: RenderArgs,
+}
+
+/// Where `push` and `rehearse` push to.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// The registry and organisation to push to, e.g. swr.cn-north-4.myhuaweicloud.com/my-org or 127.0.0.1:5000/test
+    #[arg(long, value_name = "HOST[:PORT]/ORG")]
+    pub registry: String,
+
+    /// Plain HTTP (no TLS) for a registry not on this machine; loopback registries (127.0.0.1, localhost, [::1]) always get it
+    #[arg(long)]
+    pub plain_http: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The service package: `{name}-{version}.zip`
+    pub package: PathBuf,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RehearseArgs {
+    /// The service package: `{name}-{version}.zip`
+    pub package: PathBuf,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Keep the rewritten chart or bundle in this folder (it must not exist)
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Accepts a category in any letter case and gives back the platform's spelling.

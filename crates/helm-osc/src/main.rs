@@ -42,6 +42,8 @@ fn main() -> ExitCode {
         Command::VersionDefinition(args) => commands::convert::version_definition(&args, &output),
         Command::Convert(args) => commands::convert::run(&args, &output),
         Command::Lint(args) => commands::lint::run(&args, &env, &output),
+        Command::Push(args) => commands::push::run(&args, &output),
+        Command::Rehearse(args) => commands::rehearse::run(&args, &env, &output),
         Command::Version => commands::version::run(&env, &output),
     };
     match result {

@@ -59,6 +59,22 @@ pub enum Error {
     },
     #[error("{what}: {message}")]
     Usage { what: String, message: String },
+    /// `push` and `rehearse` found errors in the package itself.
+    #[error(
+        "{}: {} error{} found by verify, so nothing was pushed (`helm osc verify {}` shows the whole report)",
+        package.display(),
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" },
+        package.display()
+    )]
+    NotVerified {
+        package: PathBuf,
+        errors: Vec<Diagnostic>,
+    },
+    /// A push or a registry look-up failed; the message names the tar (as its entry in the
+    /// package), the image or the registry, and what to do.
+    #[error("{message}")]
+    Registry { package: PathBuf, message: String },
 }
 
 impl Error {

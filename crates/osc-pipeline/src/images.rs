@@ -139,7 +139,11 @@ fn image_report(found: &FoundImage) -> ImageReport {
     }
 }
 
-fn container_place(deployment: &str, kind: &osc_csv::ContainerKind, name: &str) -> String {
+pub(crate) fn container_place(
+    deployment: &str,
+    kind: &osc_csv::ContainerKind,
+    name: &str,
+) -> String {
     let kind = match kind {
         osc_csv::ContainerKind::InitContainer => "initContainer",
         osc_csv::ContainerKind::Container => "container",

@@ -1,7 +1,9 @@
 //! helm-osc's commands as library functions. A source is analysed once ([`analyse`]: loaded,
 //! rendered with Helm, its images found with their keys, its platform traps found and their
 //! fixes planned); [`lint`] reports on that analysis, [`package()`] lints it and builds the
-//! service package from it, [`rewrite()`] shows what the platform makes of it. Every rule has
+//! service package from it, [`rewrite()`] shows what the platform makes of it. A built package's
+//! images are pushed to a registry as the platform pushes them by [`push_package`], and
+//! [`rehearse`] adds the platform's rewrite and a look-up of every image it deploys. Every rule has
 //! one implementation, so `lint` and `package` cannot disagree.
 //!
 //! ```no_run
@@ -32,6 +34,7 @@ mod images;
 mod lint;
 mod mapping;
 mod package;
+mod rehearse;
 mod rewrite;
 
 use std::path::PathBuf;
@@ -50,6 +53,10 @@ pub use crate::images::{
 pub use crate::lint::{Report, lint};
 pub use crate::mapping::{check_mapping, generate_mapping};
 pub use crate::package::{DeployableReport, PackageOptions, Packaged, Plan, package, plan, write};
+pub use crate::rehearse::{
+    Event, ImageCheck, PushOptions, PushReport, PushedImage, PushedTar, Rehearsal, RehearseOptions,
+    Wanted, check_images, push_package, rehearse,
+};
 pub use crate::rewrite::{RewriteOptions, Rewritten, RewrittenImage, rewrite};
 
 /// What a command is given besides the source.

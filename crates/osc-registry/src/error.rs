@@ -83,7 +83,7 @@ pub enum Error {
     AuthConfig { path: PathBuf, problem: String },
 
     #[error(
-        "{}: entry `{entry}` does not match its digest: it has {actual}, not {expected} (the tar is damaged: copy it again or save the image again); no tag was written for its image",
+        "{}: entry `{entry}` does not match its digest: it has {actual}, not {expected} (the tar is damaged: copy it again or save the image again); no image of this push was tagged",
         tar.display()
     )]
     DigestMismatch {
@@ -94,7 +94,7 @@ pub enum Error {
     },
 
     #[error(
-        "{}: entry `{entry}` ended after {read} of its {size} bytes while it was pushed (was the tar changed meanwhile?); no tag was written for its image",
+        "{}: entry `{entry}` ended after {read} of its {size} bytes while it was pushed (was the tar changed meanwhile?); no image of this push was tagged",
         tar.display()
     )]
     ShortEntry {

@@ -64,10 +64,10 @@ pub struct Pushed {
 /// Pushes every image of `plan` to `registry` as `ORG/{name}:{tag}`, calling `progress` as bytes go.
 ///
 /// Every tar is opened and checked (its image, architecture and config) before anything is sent,
-/// so a plan with a wrong tar pushes nothing. Each
-/// image's blobs are then uploaded (or found already there) and checked against their digests,
-/// and only then are its manifests and its tag written: a damaged tar leaves no tag. Images are
-/// pushed in the plan's order; on an error, those before it stay pushed.
+/// so a plan with a wrong tar pushes nothing. The blobs of every image are then uploaded (or found
+/// already there) and checked against their digests, in the plan's order, and only when all of
+/// them are in are the manifests and tags written: a damaged tar leaves no tag at all, for its
+/// image or any other. A registry failure while tagging leaves the tags written before it.
 pub fn push(
     plan: &Plan,
     registry: &Registry,
@@ -385,9 +385,14 @@ async fn push_all(
         events,
         uploaded: HashMap::new(),
     };
+    // Every blob of every image before any tag: a package whose last tar is damaged must not
+    // leave its first images tagged, half a service in the registry.
     let mut pushed = Vec::new();
     for image in images {
-        pushed.push(pusher.push_image(image).await?);
+        pushed.push(pusher.push_blobs(image).await?);
+    }
+    for (image, pushed) in images.iter().zip(&mut pushed) {
+        pushed.digest = pusher.tag(image).await?;
     }
     Ok(pushed)
 }
@@ -400,7 +405,8 @@ struct Pusher<'s> {
 }
 
 impl Pusher<'_> {
-    async fn push_image(&mut self, image: &Prepared) -> Result<Pushed, Error> {
+    /// Uploads (or finds) every blob of `image`, each checked against its digest.
+    async fn push_blobs(&mut self, image: &Prepared) -> Result<Pushed, Error> {
         let _ = self.events.send(Event::Image(image.reference.clone()));
         let mut pushed = Pushed {
             reference: image.reference.clone(),
@@ -409,19 +415,24 @@ impl Pusher<'_> {
             uploaded: 0,
             reused: 0,
         };
-        // Every blob in and checked before any manifest: a tag never points at a missing blob.
         for platform in &image.platforms {
             for blob in platform.blobs() {
                 self.push_blob(image, platform, blob, &mut pushed).await?;
             }
         }
+        Ok(pushed)
+    }
+
+    /// Writes the manifests of `image`, whose blobs are in, and its tag; the digest the tag
+    /// points at.
+    async fn tag(&self, image: &Prepared) -> Result<String, Error> {
         let manifests = image
             .platforms
             .iter()
             .map(|platform| (platform, manifest(platform)))
             .collect::<Vec<_>>();
         let tagged = self.session.tagged(&image.repository, &image.tag);
-        pushed.digest = match manifests.as_slice() {
+        let digest = match manifests.as_slice() {
             [(_, manifest)] => {
                 self.put_manifest(&tagged, image, manifest.clone(), MANIFEST)
                     .await?;
@@ -439,7 +450,7 @@ impl Pusher<'_> {
                 sha256(&index)
             }
         };
-        Ok(pushed)
+        Ok(digest)
     }
 
     async fn push_blob(

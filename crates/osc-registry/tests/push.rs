@@ -291,6 +291,30 @@ fn a_corrupt_tar_fails_naming_it_and_leaves_no_tag() {
 }
 
 #[test]
+fn a_corrupt_later_tar_leaves_the_images_before_it_untagged_too() {
+    let registry = TestRegistry::start();
+    let dir = copy_example("etcd-images");
+    // os-shell comes after etcd in mapping.yaml, so etcd's blobs are all in when it fails.
+    flip_byte(
+        &dir.path().join("os-shell-12-arm64.tar"),
+        b"docker.io/osc-examples/os-shell:12 for aarch64",
+    );
+    let plan = Plan::from_dir(dir.path()).unwrap();
+    assert_eq!(plan.images[0].name, "etcd");
+    let target = Registry::parse(&format!("{}/org", registry.host())).unwrap();
+
+    let error = push_all(&plan, &target).unwrap_err();
+
+    assert!(matches!(error, Error::DigestMismatch { .. }), "{error}");
+    assert!(
+        error.to_string().contains("os-shell-12-arm64.tar"),
+        "{error}"
+    );
+    assert!(registry.tags("org/etcd").is_empty(), "etcd was tagged");
+    assert!(registry.tags("org/os-shell").is_empty());
+}
+
+#[test]
 fn a_corrupt_oci_layer_fails_too() {
     let registry = TestRegistry::start();
     let dir = tempfile::tempdir().unwrap();

@@ -3,6 +3,8 @@ pub mod images;
 pub mod lint;
 pub mod mapping;
 pub mod package;
+pub mod push;
+pub mod rehearse;
 pub mod rewrite;
 pub mod verify;
 pub mod version;

@@ -319,3 +319,53 @@ fn generate_check_and_apply_move_every_example_image() {
         assert_eq!(old.reference.tag(), new.reference.tag());
     }
 }
+
+/// Hand-made mistakes in the generated mapping, each with the rules that must report it.
+const MISTAKES: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "base image without its version",
+        "    repository: spec.baseImage\n    tag: spec.version\n",
+        "    repository: spec.baseImage\n",
+        &["entry-incomplete"],
+    ),
+    (
+        "base image written whole",
+        "    repository: spec.baseImage\n    tag: spec.version\n",
+        "    fullAddress: spec.baseImage\n    tag: spec.version\n",
+        &["entry-incomplete", "part-mismatch"],
+    ),
+    (
+        "camelCase tag not written",
+        "    tag: spec.imageTag\n",
+        "",
+        &["entry-incomplete"],
+    ),
+    (
+        "shared version given another tag",
+        "  image: relay\n  tag: 2.4.1\n  address:\n    repository: spec.relayBaseImage\n",
+        "  image: relay\n  tag: 2.4.2\n  address:\n    repository: spec.relayBaseImage\n",
+        &["shared-key-conflict", "tag-differs"],
+    ),
+];
+
+#[test]
+fn check_reports_mistakes_in_pieces_of_any_name() {
+    let (_dir, bundle) = bundle();
+    let tars = tars();
+    let generated = generate_operator(&bundle, &tars).text;
+    let mut wrong = Vec::new();
+    for (name, from, to, rules) in MISTAKES {
+        assert!(generated.contains(from), "{name}: the mapping has {from:?}");
+        let text = generated.replacen(from, to, 1);
+        let mapping = Mapping::parse(&text, "mapping.yaml").unwrap();
+        let findings = check_operator("mapping.yaml", &mapping, &bundle, &tars);
+        let mut found: Vec<&str> = findings.iter().map(|finding| finding.rule).collect();
+        found.sort_unstable();
+        found.dedup();
+        if found != *rules {
+            let text: Vec<String> = findings.iter().map(ToString::to_string).collect();
+            wrong.push(format!("{name}: expected {rules:?}, found {text:#?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -113,6 +113,37 @@ impl Chart {
         Ok(())
     }
 
+    /// Adds `{name, email}` as the last of `maintainers` in Chart.yaml, creating the list when
+    /// absent, null or `[]`, and changing no other byte of the file; nothing when a maintainer
+    /// of that name and email is there already.
+    pub fn add_maintainer(&mut self, name: &str, email: &str) -> Result<(), EditError> {
+        let present = self
+            .metadata
+            .maintainers
+            .iter()
+            .any(|maintainer| maintainer.name == name && maintainer.email == email);
+        if present {
+            return Ok(());
+        }
+        let mut document = osc_yaml::Document::parse(&self.chart_yaml).map_err(EditError::Parse)?;
+        let path = osc_yaml::Path::from_segments([osc_yaml::Segment::Key("maintainers".into())]);
+        let entries = [
+            ("name", osc_yaml::Value::from(name)),
+            ("email", osc_yaml::Value::from(email)),
+        ];
+        document
+            .push(&path, &entries)
+            .map_err(|error| EditError::Add {
+                key: "maintainers".to_string(),
+                error,
+            })?;
+        let text = document.text().to_string();
+        let metadata = metadata::parse(&text).map_err(|message| EditError::Reparse { message })?;
+        self.chart_yaml = text;
+        self.metadata = metadata;
+        Ok(())
+    }
+
     /// Replaces a file of the chart (e.g. values.yaml after a rewrite), or adds it when absent.
     pub fn set_file(&mut self, path: &str, data: Vec<u8>) {
         match self.files.iter_mut().find(|file| file.path == path) {
@@ -167,6 +198,8 @@ pub enum EditError {
     Parse(osc_yaml::Error),
     #[error("Chart.yaml: cannot set `{key}`: {error}")]
     Set { key: String, error: osc_yaml::Error },
+    #[error("Chart.yaml: cannot add an entry to `{key}`: {error}")]
+    Add { key: String, error: osc_yaml::Error },
     #[error("Chart.yaml: after the edit the file no longer loads: {message}")]
     Reparse { message: String },
 }

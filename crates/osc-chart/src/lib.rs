@@ -114,29 +114,39 @@ impl Chart {
     }
 
     /// Adds `{name, email}` as the last of `maintainers` in Chart.yaml, creating the list when
-    /// absent, null or `[]`, and changing no other byte of the file; nothing when a maintainer
-    /// of that name and email is there already.
+    /// absent, null or `[]`, and changing no other byte of the file. A maintainer of that name
+    /// without an email gets the email instead, and one with both already there leaves the file
+    /// as it is.
     pub fn add_maintainer(&mut self, name: &str, email: &str) -> Result<(), EditError> {
-        let present = self
+        use osc_yaml::{Path, Segment, Value};
+        let mut document = osc_yaml::Document::parse(&self.chart_yaml).map_err(EditError::Parse)?;
+        let same_name = self
             .metadata
             .maintainers
             .iter()
-            .any(|maintainer| maintainer.name == name && maintainer.email == email);
-        if present {
-            return Ok(());
+            .position(|maintainer| maintainer.name == name);
+        let list = Segment::Key("maintainers".into());
+        match same_name.map(|index| (index, self.metadata.maintainers[index].email.as_str())) {
+            Some((_, known)) if known == email => return Ok(()),
+            Some((index, "")) => {
+                let path = Path::from_segments([list, index.into(), "email".into()]);
+                document
+                    .set(&path, Value::from(email))
+                    .map_err(|error| EditError::Set {
+                        key: path.to_string(),
+                        error,
+                    })?;
+            }
+            _ => {
+                let entries = [("name", Value::from(name)), ("email", Value::from(email))];
+                document
+                    .push(&Path::from_segments([list]), &entries)
+                    .map_err(|error| EditError::Add {
+                        key: "maintainers".to_string(),
+                        error,
+                    })?;
+            }
         }
-        let mut document = osc_yaml::Document::parse(&self.chart_yaml).map_err(EditError::Parse)?;
-        let path = osc_yaml::Path::from_segments([osc_yaml::Segment::Key("maintainers".into())]);
-        let entries = [
-            ("name", osc_yaml::Value::from(name)),
-            ("email", osc_yaml::Value::from(email)),
-        ];
-        document
-            .push(&path, &entries)
-            .map_err(|error| EditError::Add {
-                key: "maintainers".to_string(),
-                error,
-            })?;
         let text = document.text().to_string();
         let metadata = metadata::parse(&text).map_err(|message| EditError::Reparse { message })?;
         self.chart_yaml = text;

@@ -48,6 +48,17 @@ impl CsvEditor {
         }
     }
 
+    /// `bundle` with its CSV as edited so far: the model, the file's text and the document's
+    /// range. Its `files` keep the CSV file as it was read.
+    pub fn edited_bundle(&self, bundle: &Bundle) -> Bundle {
+        Bundle {
+            csv: self.csv.clone(),
+            csv_text: self.text.clone(),
+            csv_range: self.range.clone(),
+            ..bundle.clone()
+        }
+    }
+
     /// The whole file's text with the edits made so far.
     pub fn text(&self) -> &str {
         &self.text

@@ -49,7 +49,9 @@ pub use crate::images::{
 };
 pub use crate::lint::{Report, lint};
 pub use crate::mapping::{check_mapping, generate_mapping};
-pub use crate::package::{DeployableReport, PackageOptions, Packaged, Plan, package, plan, write};
+pub use crate::package::{
+    DeployableReport, Maintainer, PackageOptions, Packaged, Plan, package, plan, write,
+};
 pub use crate::rewrite::{RewriteOptions, Rewritten, RewrittenImage, rewrite};
 
 /// What a command is given besides the source.

@@ -53,7 +53,9 @@ impl std::str::FromStr for Maintainer {
             .and_then(|rest| rest.rsplit_once('<'))
             .map(|(name, email)| (name.trim(), email.trim()));
         let Some((name, email)) = parsed else {
-            return Err(format!("`{text}` has no email in angle brackets; {example}"));
+            return Err(format!(
+                "`{text}` has no email in angle brackets; {example}"
+            ));
         };
         if name.is_empty() {
             return Err(format!("`{text}` has no name before the email; {example}"));

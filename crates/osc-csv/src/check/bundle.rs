@@ -52,11 +52,19 @@ fn one_csv(bundle: &Bundle, findings: &mut Findings) {
             "olm-one-csv",
             &extra.file,
             None,
-            format!(
-                "a second ClusterServiceVersion, {name}, besides {} in {}",
-                bundle.csv.name,
-                display_path(&bundle.csv_file)
-            ),
+            match &bundle.csv_choice {
+                Some(why) => format!(
+                    "a second ClusterServiceVersion, {name}, besides {} in {}, which helm osc \
+                     works on: {why}",
+                    bundle.csv.name,
+                    display_path(&bundle.csv_file)
+                ),
+                None => format!(
+                    "a second ClusterServiceVersion, {name}, besides {} in {}",
+                    bundle.csv.name,
+                    display_path(&bundle.csv_file)
+                ),
+            },
             format!(
                 "{} holds exactly one CSV; move {name} with its CRDs into a bundle or version folder of its own",
                 folder_label(bundle)

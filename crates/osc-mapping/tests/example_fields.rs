@@ -120,7 +120,9 @@ const CASES: &[Case] = &[
                   "chart": {"repo": "charts", "version": "1.0.0"},
                   "objectStore": {"endpoint": "minio.tide.dev:9000", "bucket": "backups"},
                   "database": {"name": "valkey", "version": "7"},
-                  "apiGroup": "tide.dev/v1", "ticket": "INC-42"}"#,
+                  "apiGroup": "tide.dev/v1", "ticket": "INC-42",
+                  "mirror": {"registry": "registry.tide.dev/tide", "release": "2.4.1"},
+                  "externalDb": {"host": "db.tide.dev", "database": "ledger", "version": "14"}}"#,
         images: &[],
     },
 ];

@@ -384,9 +384,9 @@ impl<'v> ExampleWalker<'_> {
             Support::OwnRegistry
         } else if host.is_some() {
             Support::SiblingHost
-        } else if names_a_registry(anchor.value) {
-            Support::ShortRegistryPath
         } else {
+            // A registry and one segment (`quay.io/acme`) beside a version is as likely an
+            // organisation some other field completes as an image.
             return None;
         };
         let nearest_level = tags
@@ -493,13 +493,10 @@ enum Support {
     Known,
     /// The anchor's key, or its object's, says image.
     Named,
-    /// The anchor names its registry.
+    /// The anchor names its registry and a path of two segments or more.
     OwnRegistry,
     /// Only a registry host beside the anchor says image.
     SiblingHost,
-    /// The anchor is a registry and one path segment (`quay.io/acme`), which may as well be the
-    /// registry of another field: it yields to images that take it so.
-    ShortRegistryPath,
     /// A digest split over fields, which is only reported.
     Reported,
 }
@@ -523,7 +520,8 @@ impl AnchorShape {
         // A host alone (`quay.io`) is a registry piece, not a repository; a host with a path
         // (`quay.io/acme`) may be either, and the two readings compete in `group_fields`.
         let bare_host = is_host(value) && !value.contains('/');
-        if path_only(value) && !bare_host && !is_api_version(value) {
+        // `2.4.1` parses as a repository too, but is the tag of something else.
+        if path_only(value) && !bare_host && !is_api_version(value) && !is_version(value) {
             return Some(AnchorShape::Path);
         }
         match value.split_once('@') {

@@ -49,11 +49,11 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
-        // No key says image: a registry host beside a path and a version do.
+        // No key says image: the operator's own registry beside a path and a version do.
         kind: "HostPathRelease",
-        spec: r#"{"container": {"host": "registry.tide.dev:5000", "path": "tide/worker", "release": "v2.4.1"}}"#,
+        spec: r#"{"container": {"host": "registry.tide.dev", "path": "tide/worker", "release": "v2.4.1"}}"#,
         images: &[
-            "spec.container.host=endpoint spec.container.path=repo spec.container.release=tag: registry.tide.dev:5000/tide/worker:v2.4.1",
+            "spec.container.host=endpoint spec.container.path=repo spec.container.release=tag: registry.tide.dev/tide/worker:v2.4.1",
         ],
     },
     Case {
@@ -122,7 +122,9 @@ const CASES: &[Case] = &[
                   "database": {"name": "valkey", "version": "7"},
                   "apiGroup": "tide.dev/v1", "ticket": "INC-42",
                   "mirror": {"registry": "registry.tide.dev/tide", "release": "2.4.1"},
-                  "externalDb": {"host": "db.tide.dev", "database": "ledger", "version": "14"}}"#,
+                  "externalDb": {"host": "db.tide.dev", "database": "ledger", "version": "14"},
+                  "ingress": {"host": "app.tide.dev", "path": "api/users", "version": "v2"},
+                  "backupTarget": {"registry": "registry.tide.dev", "repository": "tide/backups"}}"#,
         images: &[],
     },
 ];

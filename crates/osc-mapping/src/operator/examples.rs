@@ -9,7 +9,9 @@
 //! repository path and a tag must rebuild a valid reference. Where that alone could be chance
 //! (`{name: example, version: "1.0"}` rebuilds `example:1.0`), the rebuilt image must be one
 //! the CSV's deployments, relatedImages or the package's tars name, or the fields must say
-//! they hold an image: a registry host among them, or a key ending in `image`.
+//! they hold an image: a key ending in `image` (the field's or its object's), a registry in the
+//! repository field itself, or a registry the CSV's images come from beside the repository and a
+//! version.
 
 use osc_imageref::{ImageRef, is_valid_tag};
 use osc_yaml::{Path, Segment};
@@ -409,11 +411,13 @@ impl<'v> ExampleWalker<'_> {
             (Some(_), None) if !anchor.value.contains('/') && named != Named::Key => return None,
             _ => {}
         }
-        // `{host: db.example.com, database: app, version: "14"}` has the shape of an image too:
-        // a bare word counts only beside a registry the CSV's images come from.
+        // `{host: db.example.com, database: app, version: "14"}` and `{host: app.example.com,
+        // path: api/users, version: v2}` have the shape of an image too: when only a host says
+        // image, it must be a registry the CSV's images come from, with a tag beside it (a
+        // parent's version may be the version of something else held in the registry).
         if support == Support::SiblingHost
-            && !anchor.value.contains('/')
-            && !host.is_some_and(|host| self.known.has_registry(host.value))
+            && (!tag.is_some_and(|tag| tag.up == 0)
+                || !host.is_some_and(|host| self.known.has_registry(host.value)))
         {
             return None;
         }

@@ -416,8 +416,8 @@ impl<'v> ExampleWalker<'_> {
         // image, it must be a registry the CSV's images come from, with a tag beside it (a
         // parent's version may be the version of something else held in the registry).
         if support == Support::SiblingHost
-            && (!tag.is_some_and(|tag| tag.up == 0)
-                || !host.is_some_and(|host| self.known.has_registry(host.value)))
+            && (tag.is_none_or(|tag| tag.up != 0)
+                || host.is_none_or(|host| !self.known.has_registry(host.value)))
         {
             return None;
         }

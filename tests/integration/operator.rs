@@ -145,7 +145,18 @@ fn operator_refusals() {
                 "kvstore-operator.clusterserviceversion.yaml",
                 "spec.maintainers",
                 "contact",
+                "--maintainer",
             ],
+        },
+        Case {
+            name: "image in args",
+            edit: |csv| {
+                csv.replace(
+                    "command: [\"/bin/sh\", \"-c\", \"true\"]",
+                    "args: [\"--image=docker.io/osc-examples/os-shell:12\"]",
+                )
+            },
+            want: &["image-unmovable", "args[0]", "--allow-unmovable"],
         },
         Case {
             name: "version with build metadata",
@@ -184,6 +195,48 @@ fn operator_refusals() {
             case.name
         );
     }
+}
+
+/// A CSV without a contact packages with `--maintainer`: the packaged CSV gets the maintainer,
+/// and nothing else changes beyond the annotations.
+#[test]
+fn maintainer_settles_a_missing_contact_of_an_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = bundle_copy(dir.path());
+    let csv_path = bundle.join("manifests/kvstore-operator.clusterserviceversion.yaml");
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    let without = csv
+        .replace(
+            "  maintainers:\n    - name: OSC Examples\n      email: osc-examples@example.com\n",
+            "",
+        )
+        .replace(
+            "  provider:\n    name: OSC Examples\n    url: https://example.com\n",
+            "",
+        );
+    assert_ne!(without, csv);
+    std::fs::write(&csv_path, &without).unwrap();
+    let dist = dir.path().join("dist");
+    let output = package(
+        &bundle,
+        &dist,
+        &["--maintainer", "KV Team <kv@example.org>"],
+    );
+    assert_success(&output);
+    let entries = bundle_entries(
+        &dist.join("kvstore-operator-1.0.0.zip"),
+        "kvstore-operator/package/kvstore-operator-1.0.0.zip",
+    );
+    let (_, packaged) = entries
+        .iter()
+        .find(|(name, _)| name.ends_with(".clusterserviceversion.yaml"))
+        .unwrap();
+    let packaged = String::from_utf8(packaged.clone()).unwrap();
+    let diff = similar::TextDiff::from_lines(without.as_str(), packaged.as_str())
+        .unified_diff()
+        .context_radius(1)
+        .to_string();
+    insta::assert_snapshot!(diff);
 }
 
 #[test]

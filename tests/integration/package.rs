@@ -122,6 +122,40 @@ fn the_example_becomes_a_service_package() {
     );
 }
 
+/// A chart without a contact packages with `--maintainer`, and the packaged Chart.yaml differs
+/// from the provider's by the maintainer's lines and the annotations only.
+#[test]
+fn maintainer_settles_a_missing_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = chart_copy(dir.path());
+    let text = std::fs::read_to_string(chart.join("Chart.yaml")).unwrap();
+    let without = text.replace("    email: osc-examples@example.com\n", "");
+    assert_ne!(without, text);
+    std::fs::write(chart.join("Chart.yaml"), &without).unwrap();
+    let dist = dir.path().join("dist");
+    let output = helm_osc(&[
+        "package",
+        chart.to_str().unwrap(),
+        "-d",
+        dist.to_str().unwrap(),
+        "--maintainer",
+        "Ledger Team <ledger@example.org>",
+    ]);
+    assert_success(&output);
+    let unpacked = tempfile::tempdir().unwrap();
+    let tgz = unzip_entry(
+        &dist.join("etcd-1.2.0.zip"),
+        "etcd/package/etcd-1.2.0.tgz",
+        unpacked.path(),
+    );
+    let packaged = osc_chart_yaml(&tgz);
+    let diff = similar::TextDiff::from_lines(without.as_str(), packaged.as_str())
+        .unified_diff()
+        .context_radius(1)
+        .to_string();
+    insta::assert_snapshot!(diff);
+}
+
 /// Chart.yaml from a chart archive.
 fn osc_chart_yaml(tgz: &Path) -> String {
     use std::io::Read;
@@ -395,7 +429,37 @@ fn refusals_name_the_file_and_the_rule_and_write_nothing() {
                 vec![s(chart)]
             },
             exit: 1,
-            want: &["Chart.yaml", "maintainer", "email", "contact"],
+            want: &[
+                "Chart.yaml",
+                "maintainer",
+                "email",
+                "contact",
+                "--maintainer",
+            ],
+        },
+        Case {
+            name: "maintainer without email",
+            setup: |root| {
+                vec![
+                    s(chart_copy(root)),
+                    "--maintainer".into(),
+                    "Ledger Team".into(),
+                ]
+            },
+            exit: 2,
+            want: &["--maintainer", "angle brackets", "NAME <EMAIL>"],
+        },
+        Case {
+            name: "maintainer with a bad email",
+            setup: |root| {
+                vec![
+                    s(chart_copy(root)),
+                    "--maintainer".into(),
+                    "Ledger Team <ledger at example.org>".into(),
+                ]
+            },
+            exit: 2,
+            want: &["`ledger at example.org` is not an email address"],
         },
         Case {
             name: "no Chart.yaml",

@@ -109,6 +109,10 @@ pub struct PackageArgs {
     /// Package even when some images cannot be moved to the platform's registry
     #[arg(long)]
     pub allow_unmovable: bool,
+
+    /// A maintainer to add to the packaged Chart.yaml or CSV, giving the service the contact OSC requires
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub maintainer: Option<osc_pipeline::Maintainer>,
 }
 
 #[derive(Debug, Args)]

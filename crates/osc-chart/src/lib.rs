@@ -113,6 +113,47 @@ impl Chart {
         Ok(())
     }
 
+    /// Adds `{name, email}` as the last of `maintainers` in Chart.yaml, creating the list when
+    /// absent, null or `[]`, and changing no other byte of the file. A maintainer of that name
+    /// without an email gets the email instead, and one with both already there leaves the file
+    /// as it is.
+    pub fn add_maintainer(&mut self, name: &str, email: &str) -> Result<(), EditError> {
+        use osc_yaml::{Path, Segment, Value};
+        let mut document = osc_yaml::Document::parse(&self.chart_yaml).map_err(EditError::Parse)?;
+        let same_name = self
+            .metadata
+            .maintainers
+            .iter()
+            .position(|maintainer| maintainer.name == name);
+        let list = Segment::Key("maintainers".into());
+        match same_name.map(|index| (index, self.metadata.maintainers[index].email.as_str())) {
+            Some((_, known)) if known == email => return Ok(()),
+            Some((index, "")) => {
+                let path = Path::from_segments([list, index.into(), "email".into()]);
+                document
+                    .set(&path, Value::from(email))
+                    .map_err(|error| EditError::Set {
+                        key: path.to_string(),
+                        error,
+                    })?;
+            }
+            _ => {
+                let entries = [("name", Value::from(name)), ("email", Value::from(email))];
+                document
+                    .push(&Path::from_segments([list]), &entries)
+                    .map_err(|error| EditError::Add {
+                        key: "maintainers".to_string(),
+                        error,
+                    })?;
+            }
+        }
+        let text = document.text().to_string();
+        let metadata = metadata::parse(&text).map_err(|message| EditError::Reparse { message })?;
+        self.chart_yaml = text;
+        self.metadata = metadata;
+        Ok(())
+    }
+
     /// Replaces a file of the chart (e.g. values.yaml after a rewrite), or adds it when absent.
     pub fn set_file(&mut self, path: &str, data: Vec<u8>) {
         match self.files.iter_mut().find(|file| file.path == path) {
@@ -167,6 +208,8 @@ pub enum EditError {
     Parse(osc_yaml::Error),
     #[error("Chart.yaml: cannot set `{key}`: {error}")]
     Set { key: String, error: osc_yaml::Error },
+    #[error("Chart.yaml: cannot add an entry to `{key}`: {error}")]
+    Add { key: String, error: osc_yaml::Error },
     #[error("Chart.yaml: after the edit the file no longer loads: {message}")]
     Reparse { message: String },
 }

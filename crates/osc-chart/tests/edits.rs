@@ -74,3 +74,52 @@ fn editing_twice_gives_the_same_text() {
     chart.set_annotations(ANNOTATIONS).unwrap();
     assert_eq!(chart.chart_yaml(), once);
 }
+
+/// `helm osc package --maintainer "Ledger Team <ledger@example.org>"` on each fixture of
+/// tests/maintainers/: the snapshot is the diff, and only added lines (or the one holding an
+/// empty list, or the maintainer of that name that gets the email) may differ.
+#[test]
+fn maintainer_added() {
+    insta::glob!("maintainers/*.yaml", |path: &std::path::Path| {
+        let original = std::fs::read(path).unwrap();
+        let (_dir, mut chart) = chart_with(&original);
+        chart
+            .add_maintainer("Ledger Team", "ledger@example.org")
+            .unwrap();
+        let edited = chart.chart_yaml().to_string();
+        assert!(
+            chart.metadata().maintainers.iter().any(|maintainer| {
+                (maintainer.name.as_str(), maintainer.email.as_str())
+                    == ("Ledger Team", "ledger@example.org")
+            }),
+            "{:?}",
+            chart.metadata().maintainers
+        );
+        let original = String::from_utf8(original).unwrap();
+        let diff = similar::TextDiff::from_lines(original.as_str(), edited.as_str());
+        for change in diff.iter_all_changes() {
+            if change.tag() == similar::ChangeTag::Delete {
+                let line = change.value();
+                assert!(
+                    line.starts_with("maintainers:")
+                        || line.contains("- name: Ledger Team")
+                        || !line.ends_with('\n'),
+                    "a line other than the list's changed: {line:?}"
+                );
+            }
+        }
+        if original.contains("\r\n") {
+            assert!(
+                !edited.replace("\r\n", "").contains('\n'),
+                "a bare LF was written into a CRLF file"
+            );
+        }
+        // Adding the same maintainer again changes nothing.
+        chart
+            .add_maintainer("Ledger Team", "ledger@example.org")
+            .unwrap();
+        assert_eq!(chart.chart_yaml(), edited);
+        let unified = diff.unified_diff().context_radius(2).to_string();
+        insta::assert_snapshot!(visible(&unified));
+    });
+}

@@ -48,6 +48,17 @@ impl CsvEditor {
         }
     }
 
+    /// `bundle` with its CSV as edited so far: the model, the file's text and the document's
+    /// range. Its `files` keep the CSV file as it was read.
+    pub fn edited_bundle(&self, bundle: &Bundle) -> Bundle {
+        Bundle {
+            csv: self.csv.clone(),
+            csv_text: self.text.clone(),
+            csv_range: self.range.clone(),
+            ..bundle.clone()
+        }
+    }
+
     /// The whole file's text with the edits made so far.
     pub fn text(&self) -> &str {
         &self.text
@@ -57,6 +68,75 @@ impl CsvEditor {
     pub fn set_annotation(&mut self, key: &str, value: &str) -> Result<(), EditError> {
         let path = Path::from_segments(["metadata".into(), "annotations".into(), key.into()]);
         self.set_yaml(&path, value)
+    }
+
+    /// Adds `{name, email}` as the last of `spec.maintainers`, creating the list when absent,
+    /// null or `[]`. A maintainer of that name without an email gets the email instead, and
+    /// one with both already there leaves the CSV as it is.
+    pub fn add_maintainer(&mut self, name: &str, email: &str) -> Result<(), EditError> {
+        let same_name = self
+            .csv
+            .maintainers
+            .iter()
+            .position(|maintainer| maintainer.name.as_deref() == Some(name));
+        if let Some(index) = same_name {
+            match self.csv.maintainers[index].email.as_deref() {
+                Some(known) if known == email => return Ok(()),
+                None => {
+                    let path = Path::from_segments([
+                        "spec".into(),
+                        "maintainers".into(),
+                        index.into(),
+                        "email".into(),
+                    ]);
+                    return self.set_yaml(&path, email);
+                }
+                Some(_) => {}
+            }
+        }
+        let path = Path::from_segments(["spec".into(), "maintainers".into()]);
+        let yaml_error = |source| EditError::Yaml {
+            file: self.file.clone(),
+            source,
+        };
+        let current = Document {
+            range: self.range.clone(),
+            first_line: self.first_line(),
+        };
+        let (mut document, padding) = parse_spans(&self.text, &current).map_err(yaml_error)?;
+        let entries = [
+            ("name", osc_yaml::Value::from(name)),
+            ("email", osc_yaml::Value::from(email)),
+        ];
+        document.push(&path, &entries).map_err(yaml_error)?;
+        let Some(edited) = document.text().strip_prefix(&padding) else {
+            return Err(self.verification(&path.to_string(), "the edit reached before the CSV"));
+        };
+        let edited = edited.to_owned();
+        self.splice(self.range.clone(), &edited, &path.to_string(), |meaning| {
+            let mut item = serde_norway::Mapping::new();
+            item.insert("name".into(), name.into());
+            item.insert("email".into(), email.into());
+            let Some(spec) = meaning
+                .get_mut("spec")
+                .and_then(|spec| spec.as_mapping_mut())
+            else {
+                return false;
+            };
+            let list = spec
+                .entry("maintainers".into())
+                .or_insert(serde_norway::Value::Null);
+            if list.is_null() {
+                *list = serde_norway::Value::Sequence(Vec::new());
+            }
+            match list.as_sequence_mut() {
+                Some(items) => {
+                    items.push(serde_norway::Value::Mapping(item));
+                    true
+                }
+                None => false,
+            }
+        })
     }
 
     /// Sets the `image` of the first container named `container` in the `kind` list of the first

@@ -8,7 +8,8 @@ use crate::crd::{is_crd, parse_crd, parse_manifest};
 use crate::csv::{parse_csv, parse_package_csv};
 use crate::error::Error;
 use crate::model::{
-    Bundle, BundleMetadata, Crd, Csv, Layout, Manifest, PackageCsv, PackageManifest, Root,
+    Bundle, BundleMetadata, Crd, Csv, Layout, Manifest, PackageChannel, PackageCsv,
+    PackageManifest, Root,
 };
 use crate::package::{channels_of, is_package, is_package_file_name, parse_package};
 use crate::source::{Listing, Source};
@@ -48,7 +49,11 @@ pub fn load(path: &Path) -> Result<Bundle, Error> {
 fn load_bundle(mut source: Source, top: &Listing) -> Result<Bundle, Error> {
     let manifests_dir = PathBuf::from("manifests");
     let folder = read_folder(&mut source, &manifests_dir)?;
-    let parts = assemble(folder, &manifests_dir, &CsvChoice::First)?;
+    let parts = assemble(
+        folder,
+        &manifests_dir,
+        &CsvChoice::Prefer(Preference::default()),
+    )?;
     let metadata = if top.dirs.iter().any(|dir| dir == "metadata") {
         read_bundle_metadata(&mut source)?
     } else {
@@ -81,6 +86,7 @@ fn load_bundle(mut source: Source, top: &Listing) -> Result<Bundle, Error> {
         crds: parts.crds,
         other_manifests: parts.other_manifests,
         manifest_subdirs: parts.subdirs,
+        csv_choice: parts.choice,
         metadata,
         package: None,
         files: source.into_tree(),
@@ -89,12 +95,6 @@ fn load_bundle(mut source: Source, top: &Listing) -> Result<Bundle, Error> {
 
 fn load_version_folder(mut source: Source, path: &Path) -> Result<Bundle, Error> {
     let own_name = folder_name(&source, path);
-    let folder = read_folder(&mut source, Path::new(""))?;
-    let choice = match &own_name {
-        Some(name) => CsvChoice::Version(name.clone()),
-        None => CsvChoice::First,
-    };
-    let parts = assemble(folder, Path::new(""), &choice)?;
     // The folder above is only a place a package file may be: a folder we cannot list or read
     // there (another program's, or one vanishing as we look) means there is none.
     let parent = PathBuf::from("..");
@@ -105,6 +105,26 @@ fn load_version_folder(mut source: Source, path: &Path) -> Result<Bundle, Error>
         }),
         false => None,
     };
+    // The package's channel heads, default channel first, tell which CSV of a folder holding
+    // several is the version's when its name does not.
+    let heads = match &beside {
+        Some(((file, value), _)) => {
+            let package = parse_package(file, value, Vec::new())?;
+            let mut channels: Vec<&PackageChannel> = package.channels.iter().collect();
+            channels.sort_by_key(|channel| Some(&channel.name) != package.default_channel.as_ref());
+            channels
+                .into_iter()
+                .map(|channel| (channel.current_csv.clone(), channel.name.clone()))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let folder = read_folder(&mut source, Path::new(""))?;
+    let choice = CsvChoice::Prefer(Preference {
+        version: own_name.clone(),
+        heads,
+    });
+    let parts = assemble(folder, Path::new(""), &choice)?;
     let package = match beside {
         Some(((file, value), listing)) => {
             let siblings = listing
@@ -209,6 +229,7 @@ fn with_package(
         crds: parts.crds,
         other_manifests: parts.other_manifests,
         manifest_subdirs: parts.subdirs,
+        csv_choice: parts.choice,
         metadata: None,
         package,
         files: source.into_tree(),
@@ -254,11 +275,19 @@ fn read_folder(source: &mut Source, dir: &Path) -> Result<Folder, Error> {
 
 /// Which CSV of a folder is the bundle's when (wrongly) there are several.
 enum CsvChoice {
-    First,
     /// The one with this `metadata.name`.
     Name(String),
-    /// The one whose `spec.version` is the folder's name, else the first.
-    Version(String),
+    Prefer(Preference),
+}
+
+/// The CSV whose `spec.version` is the folder's name, else the head of a channel, else the
+/// first found.
+#[derive(Default)]
+struct Preference {
+    /// The folder's name, which in a package manifest is the version.
+    version: Option<String>,
+    /// Channel heads (`currentCSV`) with their channel, the default channel's first.
+    heads: Vec<(String, String)>,
 }
 
 struct Parts {
@@ -271,6 +300,8 @@ struct Parts {
     subdirs: Vec<PathBuf>,
     /// Every CSV of the folder, for the package's upgrade graph.
     package_csvs: Vec<PackageCsv>,
+    /// Why the CSV was taken, when the folder holds several.
+    choice: Option<String>,
 }
 
 fn assemble(folder: Folder, dir: &Path, choice: &CsvChoice) -> Result<Parts, Error> {
@@ -305,19 +336,53 @@ fn assemble(folder: Folder, dir: &Path, choice: &CsvChoice) -> Result<Parts, Err
     let same_version = |found: &&Found, version: &str| {
         found.csv.version.trim_start_matches('v') == version.trim_start_matches('v')
     };
-    let chosen = match choice {
-        CsvChoice::First => csvs.first(),
-        CsvChoice::Name(name) => csvs.iter().find(|found| &found.csv.name == name),
-        CsvChoice::Version(version) => csvs
-            .iter()
-            .find(|found| same_version(found, version))
-            .or(csvs.first()),
+    let (chosen, reason) = match choice {
+        CsvChoice::Name(name) => (
+            csvs.iter().find(|found| &found.csv.name == name),
+            format!("it is {name}, the package's current CSV"),
+        ),
+        CsvChoice::Prefer(preference) => {
+            let by_version = preference.version.as_ref().and_then(|version| {
+                let found = csvs.iter().find(|found| same_version(found, version))?;
+                Some((
+                    found,
+                    format!(
+                        "its spec.version {} is the folder's name",
+                        found.csv.version
+                    ),
+                ))
+            });
+            let by_head = || {
+                preference.heads.iter().find_map(|(head, channel)| {
+                    let found = csvs.iter().find(|found| &found.csv.name == head)?;
+                    Some((
+                        found,
+                        format!("it is the currentCSV of the package's channel {channel}"),
+                    ))
+                })
+            };
+            let first = || {
+                let reason = if preference.version.is_none() && preference.heads.is_empty() {
+                    "it comes first in file order".to_string()
+                } else {
+                    "it comes first in file order, as no spec.version is the folder's name and \
+                     no channel's currentCSV is among them"
+                        .to_string()
+                };
+                csvs.first().map(|found| (found, reason))
+            };
+            match by_version.or_else(by_head).or_else(first) {
+                Some((found, reason)) => (Some(found), reason),
+                None => (None, String::new()),
+            }
+        }
     };
     let Some(chosen) = chosen else {
         return Err(Error::NoCsv {
             dir: dir.to_path_buf(),
         });
     };
+    let choice = (csvs.len() > 1).then_some(reason);
     // The chosen CSV is the bundle's; any other stays among the other manifests for `check`.
     others.remove(chosen.other);
     let mut files = folder.files;
@@ -333,6 +398,7 @@ fn assemble(folder: Folder, dir: &Path, choice: &CsvChoice) -> Result<Parts, Err
         other_manifests: others,
         subdirs: folder.subdirs,
         package_csvs: csvs.into_iter().map(|found| found.csv).collect(),
+        choice,
     })
 }
 

@@ -36,6 +36,10 @@ pub struct Bundle {
     pub other_manifests: Vec<Manifest>,
     /// Folders found inside the manifests folder (OLM reads none of them).
     pub manifest_subdirs: Vec<PathBuf>,
+    /// Why `csv` is the one worked on, when the manifests folder holds several CSVs: its
+    /// `spec.version` is a version folder's name, it is a channel's `currentCSV`, or it comes
+    /// first.
+    pub csv_choice: Option<String>,
     /// `metadata/annotations.yaml` of the bundle format; `None` when absent or for package manifests.
     pub metadata: Option<BundleMetadata>,
     pub package: Option<PackageManifest>,

@@ -109,7 +109,28 @@ const CASES: &[Case] = &[
             "",
         )],
         "olm-annotations",
-        Error,
+        Warning,
+    ),
+    case(
+        "no media type, manifests or metadata annotation",
+        "bundle",
+        &[Edit::Write(
+            ANNOTATIONS,
+            "annotations:\n  operators.operatorframework.io.bundle.package.v1: demo\n  operators.operatorframework.io.bundle.channels.v1: stable,alpha\n",
+        )],
+        "olm-annotations",
+        Warning,
+    ),
+    case(
+        "manifests annotation naming another folder",
+        "bundle",
+        &[Edit::Replace(
+            ANNOTATIONS,
+            "manifests.v1: manifests/",
+            "manifests.v1: deploy/",
+        )],
+        "olm-annotations",
+        Warning,
     ),
     case(
         "empty channels annotation",
@@ -131,7 +152,7 @@ const CASES: &[Case] = &[
             "channel.default.v1: beta",
         )],
         "olm-default-channel",
-        Error,
+        Warning,
     ),
     case(
         "owned CRD without a manifest",
@@ -267,7 +288,7 @@ const CASES: &[Case] = &[
             "type: EveryNamespace",
         )],
         "olm-install-modes",
-        Error,
+        Warning,
     ),
     case(
         "CSV name with capitals",
@@ -409,7 +430,7 @@ const CASES: &[Case] = &[
         "bundle",
         &[Edit::Replace(CSV, "  maintainers:", "  maintainersTODO:")],
         "olm-maintainers",
-        Error,
+        Warning,
     ),
     case(
         "maintainer email that is no address",
@@ -420,14 +441,14 @@ const CASES: &[Case] = &[
             "email: demo at example.com",
         )],
         "olm-maintainers",
-        Error,
+        Warning,
     ),
     case(
         "no provider",
         "bundle",
         &[Edit::Replace(CSV, "  provider:", "  providerTODO:")],
         "olm-provider",
-        Error,
+        Warning,
     ),
     case(
         "provider without contact, maintainer has one",
@@ -444,7 +465,7 @@ const CASES: &[Case] = &[
             Edit::Replace(CSV, "    email: demo@example.com\n", ""),
         ],
         "olm-provider",
-        Error,
+        Warning,
     ),
     case(
         "duplicate channel",

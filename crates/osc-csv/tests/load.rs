@@ -301,3 +301,73 @@ fn inputs_that_are_no_bundle_are_refused() {
         "demo.package.yaml: channels[1].currentCSV: demo-operator.v9.9.9 is not the metadata.name of any CSV in the version folders; name an existing CSV or add its version folder"
     );
 }
+
+/// A version folder holding two CSVs (a copy of 1.1.0's sorting first): the one loaded, and the
+/// reason `csv_choice` gives, which check's `olm-one-csv` finding repeats.
+#[test]
+fn a_version_folder_with_two_csvs_loads_the_one_its_name_or_the_package_says() {
+    use common::{Edit, edited_fixture};
+    const OLDER: &str = "1.1.0/demo-operator.v1.1.0.clusterserviceversion.yaml";
+    struct Case {
+        name: &'static str,
+        edits: &'static [Edit],
+        folder: &'static str,
+        csv: &'static str,
+        reason: &'static str,
+    }
+    let cases = [
+        Case {
+            name: "the folder's name is a version",
+            edits: &[Edit::Copy(OLDER, "1.2.0/a-older.yaml")],
+            folder: "1.2.0",
+            csv: "demo-operator.v1.2.0",
+            reason: "its spec.version 1.2.0 is the folder's name",
+        },
+        Case {
+            name: "the package's default channel names it",
+            edits: &[
+                Edit::Copy(OLDER, "latest/a-older.yaml"),
+                Edit::Copy("1.2.0/csv.yaml", "latest/csv.yaml"),
+                Edit::Copy("1.2.0/demos.crd.yaml", "latest/demos.crd.yaml"),
+                Edit::Remove("1.2.0/csv.yaml"),
+                Edit::Remove("1.2.0/demos.crd.yaml"),
+            ],
+            folder: "latest",
+            csv: "demo-operator.v1.2.0",
+            reason: "it is the currentCSV of the package's channel alpha",
+        },
+        Case {
+            name: "nothing names it",
+            edits: &[
+                Edit::Remove("demo.package.yaml"),
+                Edit::Copy(OLDER, "latest/a-older.yaml"),
+                Edit::Copy("1.2.0/csv.yaml", "latest/csv.yaml"),
+            ],
+            folder: "latest",
+            csv: "demo-operator.v1.1.0",
+            reason: "it comes first in file order, as no spec.version is the folder's name and \
+                     no channel's currentCSV is among them",
+        },
+    ];
+    let mut wrong = Vec::new();
+    for case in cases {
+        let dir = edited_fixture("package", case.edits);
+        let bundle = load(&dir.path().join(case.folder)).unwrap();
+        let found = (bundle.csv.name.as_str(), bundle.csv_choice.as_deref());
+        if found != (case.csv, Some(case.reason)) {
+            wrong.push(format!("{}: {found:?}", case.name));
+        }
+        let one_csv: Vec<String> = osc_csv::check(&bundle)
+            .into_iter()
+            .filter(|finding| finding.rule == "olm-one-csv")
+            .map(|finding| finding.message)
+            .collect();
+        if !one_csv
+            .iter()
+            .any(|message| message.ends_with(&format!("which helm osc works on: {}", case.reason)))
+        {
+            wrong.push(format!("{}: olm-one-csv says {one_csv:?}", case.name));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

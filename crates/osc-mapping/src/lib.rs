@@ -26,6 +26,7 @@ pub use crate::model::{
 pub use crate::operator::{
     AppliedCsv, ContainerImage, EnvImageUse, ExampleImage, OperatorImages, RelatedImageUse,
     UnmovableImage, apply_operator, check_operator, generate_operator, operator_images,
+    operator_images_with_tars,
 };
 pub use crate::render::Comments;
 pub use osc_diagnostic::{Diagnostic, Severity};

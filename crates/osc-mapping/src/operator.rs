@@ -3,6 +3,7 @@
 
 mod apply;
 mod check;
+mod examples;
 mod generate;
 mod images;
 
@@ -11,5 +12,5 @@ pub use check::check_operator;
 pub use generate::generate_operator;
 pub use images::{
     ContainerImage, EnvImageUse, ExampleImage, OperatorImages, RelatedImageUse, UnmovableImage,
-    operator_images,
+    operator_images, operator_images_with_tars,
 };

@@ -52,7 +52,9 @@ pub use crate::images::{
 };
 pub use crate::lint::{Report, lint};
 pub use crate::mapping::{check_mapping, generate_mapping};
-pub use crate::package::{DeployableReport, PackageOptions, Packaged, Plan, package, plan, write};
+pub use crate::package::{
+    DeployableReport, Maintainer, PackageOptions, Packaged, Plan, package, plan, write,
+};
 pub use crate::rehearse::{
     Event, ImageCheck, PushOptions, PushReport, PushedImage, PushedTar, Rehearsal, RehearseOptions,
     Wanted, check_images, push_package, rehearse,

@@ -29,6 +29,45 @@ pub struct PackageOptions {
     /// Refuse instead of fixing the platform traps in the packaged values.yaml.
     pub no_fix: bool,
     pub allow_unmovable: bool,
+    /// A maintainer to add to Chart.yaml's `maintainers` or the CSV's `spec.maintainers`, which
+    /// gives the service the contact OSC requires.
+    pub maintainer: Option<Maintainer>,
+}
+
+/// A maintainer given as `NAME <EMAIL>`, as `--maintainer` takes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Maintainer {
+    pub name: String,
+    pub email: String,
+}
+
+impl std::str::FromStr for Maintainer {
+    type Err = String;
+
+    /// `Ledger Team <ledger@example.org>`: a name, then an email address in angle brackets.
+    fn from_str(text: &str) -> Result<Maintainer, String> {
+        let example = "write it as \"NAME <EMAIL>\", e.g. \"Your Team <team@example.com>\"";
+        let parsed = text
+            .trim()
+            .strip_suffix('>')
+            .and_then(|rest| rest.rsplit_once('<'))
+            .map(|(name, email)| (name.trim(), email.trim()));
+        let Some((name, email)) = parsed else {
+            return Err(format!(
+                "`{text}` has no email in angle brackets; {example}"
+            ));
+        };
+        if name.is_empty() {
+            return Err(format!("`{text}` has no name before the email; {example}"));
+        }
+        if name.contains(['<', '>']) || !osc_csv::looks_like_email(email) {
+            return Err(format!("`{email}` is not an email address; {example}"));
+        }
+        Ok(Maintainer {
+            name: name.to_owned(),
+            email: email.to_owned(),
+        })
+    }
 }
 
 /// A package ready to write: everything checked, the deployable built in memory.
@@ -173,8 +212,8 @@ pub fn package(
 
 /// `package` refuses what lint calls an error, less what its own flags settle: `--name` the
 /// service name, `--version` the version, `--category` the categories, `--arch`/`--scenes`
-/// those annotations, `--allow-unmovable` the images the platform cannot move. The platform
-/// traps are warnings of a source, since `package` fixes them.
+/// those annotations, `--allow-unmovable` the images the platform cannot move, `--maintainer`
+/// a missing contact. The platform traps are warnings of a source, since `package` fixes them.
 fn refuse_on_lint_errors(
     analysis: &Analysis,
     inputs: &Inputs,
@@ -186,6 +225,7 @@ fn refuse_on_lint_errors(
         "name-version" => options.version.is_some(),
         "name-category" | "category-missing" => options.category.is_some(),
         "image-hard-coded" | "image-unmovable" => options.allow_unmovable,
+        "metadata-contact" => options.maintainer.is_some(),
         "metadata-annotation" => {
             let location = finding.location.as_deref().unwrap_or_default();
             (location.ends_with(".architecture") && !options.arch.is_empty())
@@ -327,6 +367,9 @@ fn build_chart(
         _ => (Vec::new(), Vec::new()),
     };
     chart.set_annotations(annotations)?;
+    if let Some(maintainer) = &options.maintainer {
+        chart.add_maintainer(&maintainer.name, &maintainer.email)?;
+    }
     let _ = analysis;
     let source_name = chart.name().to_string();
     let source_version = chart.version().to_string();
@@ -391,6 +434,16 @@ fn build_bundle(
     for (key, value) in annotations {
         editor.set_annotation(key, value)?;
     }
+    // The OSC format reads the CSV's maintainers from the bundle, so it gets the edited CSV.
+    let with_maintainer;
+    let bundle = match &options.maintainer {
+        Some(maintainer) => {
+            editor.add_maintainer(&maintainer.name, &maintainer.email)?;
+            with_maintainer = editor.edited_bundle(bundle);
+            &with_maintainer
+        }
+        None => bundle,
+    };
     let deployable = |kind| DeployableReport {
         kind,
         name: csv.name.clone(),

@@ -57,13 +57,14 @@ fn a_finding_displays_as_its_rule_place_and_help() {
         .iter()
         .find(|finding| finding.rule == "metadata-contact")
         .unwrap();
-    insta::assert_snapshot!(contact.to_string(), @r"
+    insta::assert_snapshot!(contact.to_string(), @r#"
     error[metadata-contact]: Chart.yaml: maintainers: no maintainer has both a `name` and an `email`: OSC refuses to publish a service without a maintainer or provider contact
       help: add
               maintainers:
                 - name: Your Team
                   email: team@example.com
-    ");
+            or package with --maintainer "Your Team <team@example.com>", which adds it to the packaged Chart.yaml
+    "#);
 }
 
 #[test]

@@ -127,6 +127,109 @@ pub(crate) fn plan(
     planner.replace(node, slot, context)
 }
 
+/// `- key: value` lines of a block sequence holding one mapping of `entries`, unindented.
+pub(crate) fn block_item(entries: &[(&str, Value)]) -> String {
+    let mut lines = String::new();
+    for (index, (key, value)) in entries.iter().enumerate() {
+        lines.push_str(if index == 0 { "- " } else { "  " });
+        lines.push_str(&emit::key(key, Context::Block));
+        lines.push_str(": ");
+        lines.push_str(&emit::scalar(value, ScalarStyle::Plain, Context::Block));
+        lines.push('\n');
+    }
+    if entries.is_empty() {
+        lines.push_str("- {}\n");
+    }
+    lines
+}
+
+/// The replacements that append a mapping of `entries` to `sequence`, the non-empty sequence
+/// at `path`.
+pub(crate) fn plan_push(
+    text: &str,
+    tree: &Tree,
+    path: &Path,
+    sequence: &Node,
+    entries: &[(&str, Value)],
+) -> Result<Vec<Splice>, Error> {
+    let planner = Planner {
+        text,
+        tree,
+        path,
+        content: Content::Block(""),
+        eol: line_ending(text),
+        step: 2,
+    };
+    planner.ensure_private(sequence)?;
+    let Kind::Sequence { items, flow } = &sequence.kind else {
+        return Err(Error::NotASequence {
+            path: path.clone(),
+            index: 0,
+            line: sequence.line,
+            found: sequence.describe(),
+        });
+    };
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return Err(Error::Unsupported {
+            path: path.clone(),
+            line: sequence.line,
+            what: "an empty sequence",
+        });
+    };
+    if entries.is_empty() {
+        return Err(Error::Unsupported {
+            path: path.clone(),
+            line: sequence.line,
+            what: "an item without entries",
+        });
+    }
+    if *flow {
+        let written: Vec<String> = entries
+            .iter()
+            .map(|(key, value)| {
+                format!(
+                    "{}: {}",
+                    emit::key(key, Context::Flow),
+                    emit::scalar(value, ScalarStyle::Plain, Context::Flow)
+                )
+            })
+            .collect();
+        return Ok(vec![insert(
+            last.span.end,
+            format!(", {{{}}}", written.join(", ")),
+        )]);
+    }
+    // The first item's `-` and content columns, so that the new item lines up with it.
+    let start = line_start(text, first.span.start);
+    let Some(dash) = text[start..first.span.start].rfind('-') else {
+        return Err(Error::Unsupported {
+            path: path.clone(),
+            line: first.line,
+            what: "a sequence whose first item starts on the line after its `-`",
+        });
+    };
+    let dash_column = column(text, start + dash);
+    let content_column = column(text, first.span.start);
+    let mut lines = String::new();
+    for (index, (key, value)) in entries.iter().enumerate() {
+        if index == 0 {
+            lines.extend(std::iter::repeat_n(' ', dash_column));
+            lines.push('-');
+            lines.extend(std::iter::repeat_n(
+                ' ',
+                content_column.saturating_sub(dash_column + 1).max(1),
+            ));
+        } else {
+            lines.extend(std::iter::repeat_n(' ', content_column));
+        }
+        lines.push_str(&emit::key(key, Context::Block));
+        lines.push_str(": ");
+        lines.push_str(&emit::scalar(value, ScalarStyle::Plain, Context::Block));
+        lines.push_str(planner.eol);
+    }
+    Ok(vec![planner.insert_after_line(last.span.end, &lines)])
+}
+
 pub(crate) fn apply(text: &str, mut splices: Vec<Splice>) -> String {
     splices.sort_by_key(|splice| Reverse(splice.range.start));
     let mut edited = text.to_owned();

@@ -175,6 +175,59 @@ impl Document {
         self.edit(path, Content::Block(block), wanted)
     }
 
+    /// Appends a mapping of `entries` as the last item of the sequence at `path`; a missing key,
+    /// a null or an empty `[]` there becomes a block sequence holding just that item, created as
+    /// [`Document::set_block`] creates blocks.
+    ///
+    /// A block sequence's new item takes the indentation of its first item (dash and content),
+    /// on the lines after the last item; a flow sequence's is written in flow style after its
+    /// last item. Every other byte stays, and the edit is checked as [`Document::set`]'s are.
+    ///
+    /// ```
+    /// use osc_yaml::{Document, Path, Value};
+    ///
+    /// let mut chart = Document::parse("maintainers:\n- name: Ann # lead\n")?;
+    /// let entries = [("name", Value::from("Bo")), ("email", Value::from("bo@example.com"))];
+    /// chart.push(&Path::parse("maintainers")?, &entries)?;
+    /// assert_eq!(
+    ///     chart.text(),
+    ///     "maintainers:\n- name: Ann # lead\n- name: Bo\n  email: bo@example.com\n"
+    /// );
+    /// # Ok::<(), osc_yaml::Error>(())
+    /// ```
+    pub fn push(&mut self, path: &Path, entries: &[(&str, Value)]) -> Result<(), Error> {
+        let item = serde_norway::Value::Mapping(
+            entries
+                .iter()
+                .map(|(key, value)| (serde_norway::Value::from(*key), value.to_serde()))
+                .collect(),
+        );
+        let mut items = match verify::lookup(&self.meaning, path.segments()) {
+            None | Some(serde_norway::Value::Null) => Vec::new(),
+            Some(serde_norway::Value::Sequence(items)) => items.clone(),
+            Some(_) => {
+                return Err(Error::NotASequence {
+                    path: path.clone(),
+                    index: 0,
+                    line: self.get(path).map_or(0, |node| node.line()),
+                    found: self.get(path).map_or("value", |node| node.node.describe()),
+                });
+            }
+        };
+        items.push(item);
+        let wanted = serde_norway::Value::Sequence(items);
+        let splices = match self.get(path).map(|node| node.node) {
+            Some(node) if matches!(&node.kind, Kind::Sequence { items, .. } if !items.is_empty()) => {
+                edit::plan_push(&self.text, &self.tree, path, node, entries)?
+            }
+            _ => {
+                let block = edit::block_item(entries);
+                edit::plan(&self.text, &self.tree, path, Content::Block(&block))?
+            }
+        };
+        self.apply_checked(path, splices, wanted)
+    }
+
     fn edit(
         &mut self,
         path: &Path,
@@ -182,6 +235,16 @@ impl Document {
         wanted: serde_norway::Value,
     ) -> Result<(), Error> {
         let splices = edit::plan(&self.text, &self.tree, path, content)?;
+        self.apply_checked(path, splices, wanted)
+    }
+
+    /// Applies the splices when the edited text means the old one with `wanted` at `path`.
+    fn apply_checked(
+        &mut self,
+        path: &Path,
+        splices: Vec<edit::Splice>,
+        wanted: serde_norway::Value,
+    ) -> Result<(), Error> {
         if splices.is_empty() {
             return Ok(());
         }

@@ -48,7 +48,7 @@ fn slot_mut<'v>(mut current: &'v mut Value, segments: &[Segment]) -> Option<&'v 
     Some(current)
 }
 
-fn lookup<'v>(mut current: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
+pub(crate) fn lookup<'v>(mut current: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
     for segment in segments {
         current = match segment {
             Segment::Key(key) => current

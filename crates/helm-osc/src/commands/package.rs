@@ -47,6 +47,7 @@ pub fn run(args: &PackageArgs, env: &HelmEnv, output: &Output) -> Result<Outcome
         version_definition: args.version_definition.clone(),
         no_fix: args.no_fix,
         allow_unmovable: args.allow_unmovable,
+        maintainer: args.maintainer.clone(),
     };
     let analysis = super::analyse(&args.source, &inputs, output)?;
     let plan = match osc_pipeline::plan(&analysis, &inputs, &options) {

@@ -52,11 +52,19 @@ fn one_csv(bundle: &Bundle, findings: &mut Findings) {
             "olm-one-csv",
             &extra.file,
             None,
-            format!(
-                "a second ClusterServiceVersion, {name}, besides {} in {}",
-                bundle.csv.name,
-                display_path(&bundle.csv_file)
-            ),
+            match &bundle.csv_choice {
+                Some(why) => format!(
+                    "a second ClusterServiceVersion, {name}, besides {} in {}, which helm osc \
+                     works on: {why}",
+                    bundle.csv.name,
+                    display_path(&bundle.csv_file)
+                ),
+                None => format!(
+                    "a second ClusterServiceVersion, {name}, besides {} in {}",
+                    bundle.csv.name,
+                    display_path(&bundle.csv_file)
+                ),
+            },
             format!(
                 "{} holds exactly one CSV; move {name} with its CRDs into a bundle or version folder of its own",
                 folder_label(bundle)
@@ -88,6 +96,11 @@ fn annotations(bundle: &Bundle, metadata: &BundleMetadata, findings: &mut Findin
             .find(|(name, _)| name == key)
             .map(|(_, value)| value.trim())
     };
+    // OLM loads a bundle without these three (operator-registry's ImageInput takes only the
+    // package and channels from annotations.yaml, reads `manifests/` and `metadata/` by name,
+    // and tells the media type from the manifests), and old bundles of public catalogs lack
+    // them; `opm alpha bundle validate` wants them, so they are warnings. A media type other
+    // than registry+v1 says the bundle is of another kind, which OLM installs otherwise.
     let fixed = [
         (MEDIATYPE_ANNOTATION, "registry+v1"),
         (MANIFESTS_ANNOTATION, "manifests/"),
@@ -95,18 +108,32 @@ fn annotations(bundle: &Bundle, metadata: &BundleMetadata, findings: &mut Findin
     ];
     for (key, expected) in fixed {
         match value(key) {
-            None => findings.error(
+            None => findings.warning(
                 "olm-annotations",
                 file,
                 field(key),
-                "missing",
+                "missing: OLM loads the bundle without it, but `opm alpha bundle validate` and \
+                 newer tools expect it",
                 format!("add `{key}: {expected}`"),
             ),
-            Some(found) if found != expected => findings.error(
+            Some(found) if found != expected && key == MEDIATYPE_ANNOTATION => findings.error(
                 "olm-annotations",
                 file,
                 field(key),
-                format!("is {found:?}, not {expected:?}"),
+                format!(
+                    "is {found:?}, not {expected:?}: the bundle says it is of another kind \
+                     than a registry+v1 operator bundle"
+                ),
+                format!("set it to {expected}, or package the bundle in its own format"),
+            ),
+            Some(found) if found != expected => findings.warning(
+                "olm-annotations",
+                file,
+                field(key),
+                format!(
+                    "is {found:?}, not {expected:?}: OLM reads the folder {expected} whatever \
+                     this says"
+                ),
                 format!("set it to {expected}"),
             ),
             Some(_) => {}
@@ -130,16 +157,21 @@ fn annotations(bundle: &Bundle, metadata: &BundleMetadata, findings: &mut Findin
             "list the channels the bundle is in, comma-separated, e.g. `stable,alpha`",
         );
     }
+    // The default channel is the package's, which other bundles of the package may be in:
+    // OLM takes it as it is (operator-registry checks it only when it generates
+    // annotations.yaml), and public catalogs ship bundles outside their package's default.
     if let Some(default) = &bundle.default_channel
         && !bundle.channels.is_empty()
         && !bundle.channels.contains(default)
     {
-        findings.error(
+        findings.warning(
             "olm-default-channel",
             file,
             field(DEFAULT_CHANNEL_ANNOTATION),
             format!(
-                "the default channel {default} is not among the bundle's channels ({})",
+                "the default channel {default} is not among the bundle's channels ({}): fine \
+                 when other bundles of the package are in it, but a catalog holding only this \
+                 bundle has no default channel to install from",
                 bundle.channels.join(", ")
             ),
             format!("add {default} to {CHANNELS_ANNOTATION} or pick one of the listed channels"),

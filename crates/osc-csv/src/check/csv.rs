@@ -158,11 +158,16 @@ fn install_modes(csv: &Csv, file: &Path, findings: &mut Findings) {
     for (index, mode) in csv.install_modes.iter().enumerate() {
         let field = Some(format!("spec.installModes[{index}].type"));
         if !INSTALL_MODE_TYPES.contains(&mode.mode.as_str()) {
-            findings.error(
+            // OLM keeps unknown types in its set and never asks for them (InstallModeSet), and
+            // the validators do not look at names: the entry is dead, not harmful.
+            findings.warning(
                 "olm-install-modes",
                 file,
                 field,
-                format!("{} is not an install mode", mode.mode),
+                format!(
+                    "{} is not an install mode, so OLM ignores the entry",
+                    mode.mode
+                ),
                 help,
             );
         } else if csv.install_modes[..index]
@@ -376,9 +381,12 @@ fn image(reference: &str, file: &Path, field: String, findings: &mut Findings) {
     }
 }
 
+/// Warnings: the validators take `spec.maintainers` as optional (`omitempty`, so a missing list
+/// is a warning of checkFields) and do not look inside it; the contact OSC refuses without is
+/// lint's `metadata-contact` rule, which a provider with a url also satisfies.
 fn maintainers(csv: &Csv, file: &Path, findings: &mut Findings) {
     if csv.maintainers.is_empty() {
-        findings.error(
+        findings.warning(
             "olm-maintainers",
             file,
             Some("spec.maintainers".to_string()),
@@ -394,7 +402,7 @@ fn maintainers(csv: &Csv, file: &Path, findings: &mut Findings) {
             .as_deref()
             .is_none_or(|name| name.trim().is_empty())
         {
-            findings.error(
+            findings.warning(
                 "olm-maintainers",
                 file,
                 field("name"),
@@ -403,14 +411,14 @@ fn maintainers(csv: &Csv, file: &Path, findings: &mut Findings) {
             );
         }
         match maintainer.email.as_deref() {
-            None => findings.error(
+            None => findings.warning(
                 "olm-maintainers",
                 file,
                 field("email"),
                 "missing",
                 "write an address where users can reach the maintainer",
             ),
-            Some(email) if !looks_like_email(email) => findings.error(
+            Some(email) if !looks_like_email(email) => findings.warning(
                 "olm-maintainers",
                 file,
                 field("email"),
@@ -436,14 +444,17 @@ pub fn looks_like_email(email: &str) -> bool {
     }
 }
 
+/// Warnings, as for maintainers: the validators take `spec.provider` as optional, and the
+/// contact OSC requires (a maintainer email, or a provider with a url or email) is lint's
+/// `metadata-contact` rule.
 fn provider(csv: &Csv, file: &Path, findings: &mut Findings) {
     let help = "write spec.provider with a name and a url or email (OLM writes {name, url}, OSC's guide {name, email})";
     let Some(provider) = &csv.provider else {
-        findings.error(
+        findings.warning(
             "olm-provider",
             file,
             Some("spec.provider".to_string()),
-            "missing",
+            "missing: the catalog shows no provider",
             help,
         );
         return;
@@ -453,37 +464,21 @@ fn provider(csv: &Csv, file: &Path, findings: &mut Findings) {
         .as_deref()
         .is_none_or(|name| name.trim().is_empty())
     {
-        findings.error(
+        findings.warning(
             "olm-provider",
             file,
             Some("spec.provider.name".to_string()),
-            "missing",
+            "missing: the catalog shows no provider",
             help,
         );
     }
     if provider.url.is_none() && provider.email.is_none() {
-        // OSC refuses an upload only when neither the provider nor a maintainer can be contacted.
-        let maintainer_contact = csv
-            .maintainers
-            .iter()
-            .any(|maintainer| maintainer.email.as_deref().is_some_and(looks_like_email));
-        let message = "has neither a url nor an email";
-        if maintainer_contact {
-            findings.warning(
-                "olm-provider",
-                file,
-                Some("spec.provider".to_string()),
-                message,
-                help,
-            );
-        } else {
-            findings.error(
-                "olm-provider",
-                file,
-                Some("spec.provider".to_string()),
-                format!("{message}, and no maintainer has an email, so OSC has no contact and refuses the upload"),
-                help,
-            );
-        }
+        findings.warning(
+            "olm-provider",
+            file,
+            Some("spec.provider".to_string()),
+            "has neither a url nor an email",
+            help,
+        );
     }
 }

@@ -171,7 +171,13 @@ pub fn apply_operator(
         let mut writer = None;
         for (path, part) in &image.parts {
             match written.get(&(image.kind.clone(), path.clone())) {
-                Some((done, index)) if done == part => writer = Some(*index),
+                // A registry or tag field may serve several images; the instance writing the
+                // repository is the image's.
+                Some((done, index)) if done == part => {
+                    if writer.is_none() || !matches!(part, Part::Endpoint | Part::Tag) {
+                        writer = Some(*index);
+                    }
+                }
                 Some((done, _)) => {
                     problems.push(format!("`{path}` holds the {part} but gets the {done}"))
                 }

@@ -13,7 +13,7 @@ use osc_imageref::is_valid_tag;
 use crate::check::{Push, Report, check_pushes, lifecycle_pushes};
 use crate::operator::images::{
     ContainerPlace, ExampleImage, OperatorImages, json_at, kind_name, names_a_registry,
-    operator_images, parse_kind,
+    operator_images_with_tars, parse_kind,
 };
 use osc_diagnostic::Diagnostic;
 
@@ -61,7 +61,7 @@ pub fn check_operator(
     bundle: &Bundle,
     tars: &[Tar],
 ) -> Vec<Diagnostic> {
-    let images = operator_images(bundle);
+    let images = operator_images_with_tars(bundle, tars);
     let examples: &[Value] = match bundle.csv.alm_examples.as_ref().map(|alm| &alm.examples) {
         Some(Ok(examples)) => examples,
         _ => &[],
@@ -573,11 +573,19 @@ impl Checker<'_> {
         for writer in written.iter().filter_map(|(_, _, writer)| *writer) {
             *counts.entry(writer).or_default() += 1;
         }
-        let Some(owner) = counts
+        // A registry or tag field may serve several images (one `version` beside two base
+        // images), so the instance writing the repository is the image's, else the one writing
+        // most of its fields.
+        let repository_writer = written
             .iter()
-            .max_by_key(|(writer, count)| (**count, std::cmp::Reverse(**writer)))
-            .map(|(writer, _)| *writer)
-        else {
+            .find(|(_, part, _)| !matches!(part, Part::Endpoint | Part::Tag))
+            .and_then(|(_, _, writer)| *writer);
+        let Some(owner) = repository_writer.or_else(|| {
+            counts
+                .iter()
+                .max_by_key(|(writer, count)| (**count, std::cmp::Reverse(**writer)))
+                .map(|(writer, _)| *writer)
+        }) else {
             let address = image
                 .parts
                 .iter()

@@ -4,7 +4,7 @@ use osc_csv::Bundle;
 use osc_imageref::ImageRef;
 
 use crate::generate::{Names, TarMatcher, unused_tar_reason};
-use crate::operator::images::{ContainerPlace, kind_name, operator_images};
+use crate::operator::images::{ContainerPlace, kind_name, operator_images_with_tars};
 use crate::{
     Address, Comments, EnvImage, Generated, Instance, Lifecycle, LifecycleContainer, Mapping,
     Package, Part, Tar, Unmappable,
@@ -24,7 +24,7 @@ use osc_imageref::is_valid_tag;
 /// says which of them another entry pushes, and those that none does are also in
 /// [`Generated::unmappable`].
 pub fn generate_operator(bundle: &Bundle, tars: &[Tar]) -> Generated {
-    let images = operator_images(bundle);
+    let images = operator_images_with_tars(bundle, tars);
     let csv = &bundle.csv;
     let mut pusher = Pusher {
         names: Names::default(),

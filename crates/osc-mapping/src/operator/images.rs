@@ -8,7 +8,8 @@ use osc_imageref::ImageRef;
 use osc_yaml::{Path, Segment};
 use serde_json::Value;
 
-use crate::Part;
+use crate::operator::examples::{ExampleWalker, Known};
+use crate::{Part, Tar};
 
 /// Every image reference of a CSV, by where it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -76,14 +77,22 @@ pub struct UnmovableImage {
 }
 
 /// Finds the images of the CSV's deployments (container images, env values that are image
-/// references), of `spec.relatedImages` and of the alm-examples custom resources.
+/// references), of `spec.relatedImages` and of the alm-examples custom resources, with only the
+/// CSV as evidence; [`operator_images_with_tars`] lets the package's tars prove images too.
+pub fn operator_images(bundle: &Bundle) -> OperatorImages {
+    operator_images_with_tars(bundle, &[])
+}
+
+/// [`operator_images`], with the images the tars hold as evidence for alm-examples fields.
 ///
 /// Whether a string is an image reference is decided by its shape: it parses as one and has a
 /// tag, digest or registry besides its path, or its key or variable name says it holds an image
-/// (`image`, `sidecarImage`, `RELATED_IMAGE_ETCD`). In alm-examples, sibling fields named like
-/// `registry` / `repository`, `repo` or `image` / `tag` or `version` are taken together when
-/// their values join into a reference.
-pub fn operator_images(bundle: &Bundle) -> OperatorImages {
+/// (`image`, `sidecarImage`, `RELATED_IMAGE_ETCD`). In alm-examples, fields of any name that
+/// together rebuild a reference are taken as one image: a registry host, a repository and a tag
+/// beside it, or a base image with a version in its object or a parent (see
+/// `examples::ExampleWalker`), when an image the CSV or a tar names, or the fields' own shapes,
+/// show that they are one.
+pub fn operator_images_with_tars(bundle: &Bundle, tars: &[Tar]) -> OperatorImages {
     let mut images = OperatorImages::default();
     let csv = &bundle.csv;
     for deployment in &csv.deployments {
@@ -160,6 +169,20 @@ pub fn operator_images(bundle: &Bundle) -> OperatorImages {
         }
     }
     if let Some(Ok(examples)) = csv.alm_examples.as_ref().map(|alm| &alm.examples) {
+        let held = tars
+            .iter()
+            .flat_map(|tar| &tar.archive.images)
+            .flat_map(|image| &image.repo_tags)
+            .filter_map(|repo_tag| ImageRef::parse(repo_tag).ok());
+        let known = Known::new(
+            images
+                .containers
+                .iter()
+                .map(|image| image.reference.clone())
+                .chain(images.env.iter().map(|image| image.reference.clone()))
+                .chain(images.related.iter().map(|image| image.reference.clone()))
+                .chain(held),
+        );
         let mut seen_kinds: Vec<&str> = Vec::new();
         for (index, example) in examples.iter().enumerate() {
             let Some(kind) = example.get("kind").and_then(Value::as_str) else {
@@ -174,10 +197,11 @@ pub fn operator_images(bundle: &Bundle) -> OperatorImages {
                 } else {
                     format!("alm-examples[{index}] ({kind})")
                 },
+                known: &known,
                 found: Vec::new(),
                 unmovable: Vec::new(),
             };
-            walker.walk(example, &mut Vec::new());
+            walker.walk(example);
             if first_of_kind {
                 images.examples.append(&mut walker.found);
             } else {
@@ -270,242 +294,6 @@ pub(crate) fn parse_kind(name: &str) -> Option<ContainerKind> {
     .find(|kind| kind_name(*kind) == name)
 }
 
-/// Collects the images of one alm-examples custom resource.
-struct ExampleWalker<'a> {
-    kind: &'a str,
-    /// The resource, for [`UnmovableImage::place`].
-    place: String,
-    found: Vec<ExampleImage>,
-    unmovable: Vec<UnmovableImage>,
-}
-
-impl ExampleWalker<'_> {
-    fn walk(&mut self, value: &Value, path: &mut Vec<Segment>) {
-        match value {
-            Value::Object(members) => {
-                let grouped = self.split_fields(members, path);
-                for (key, member) in members {
-                    if grouped.contains(&key.as_str()) {
-                        continue;
-                    }
-                    path.push(Segment::Key(key.clone()));
-                    match member {
-                        Value::String(text) => self.string(Some(key), text, path),
-                        _ => self.walk(member, path),
-                    }
-                    path.pop();
-                }
-            }
-            Value::Array(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    path.push(Segment::Index(index));
-                    match item {
-                        Value::String(text) => self.string(None, text, path),
-                        _ => self.walk(item, path),
-                    }
-                    path.pop();
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// A string that is not one of a group of split fields.
-    fn string(&mut self, key: Option<&str>, text: &str, path: &[Segment]) {
-        let named = key.is_some_and(names_an_image);
-        if let Some(reference) = whole_reference(text, named) {
-            self.image(vec![(path.to_vec(), Part::FullAddress)], reference);
-            return;
-        }
-        let field = Path::from_segments(path.iter().cloned());
-        if named {
-            let shape = if text.trim().is_empty() {
-                "is empty".to_owned()
-            } else {
-                format!("holds `{text}`, which is no image reference")
-            };
-            self.unmovable.push(UnmovableImage {
-                place: format!("{}, {field}", self.place),
-                text: text.to_owned(),
-                reason: format!(
-                    "the field {shape}, so the operator picks the image itself and the \
-                     platform cannot point it at its registry; write the image the operator \
-                     runs into the example"
-                ),
-            });
-        } else if let Some(embedded) = embedded_references(text) {
-            self.unmovable.push(UnmovableImage {
-                place: format!("{}, {field}", self.place),
-                text: text.to_owned(),
-                reason: format!(
-                    "the field holds {embedded} among other text, and the platform writes \
-                     only whole fields; give the image a field of its own"
-                ),
-            });
-        }
-    }
-
-    /// Takes sibling fields named like registry / repository / tag together when their values
-    /// join into a reference; returns the keys it took.
-    fn split_fields<'m>(
-        &mut self,
-        members: &'m serde_json::Map<String, Value>,
-        path: &[Segment],
-    ) -> Vec<&'m str> {
-        // The first of `names` that some string member has, whatever its case.
-        let string_member = |names: &[&str]| {
-            names.iter().find_map(|name| {
-                members.iter().find_map(|(key, value)| {
-                    let text = value.as_str()?;
-                    key.eq_ignore_ascii_case(name)
-                        .then_some((key.as_str(), text))
-                })
-            })
-        };
-        let registry = string_member(&["registry"]);
-        let tag = string_member(&["tag", "version"]);
-        let Some(repository) = string_member(&["repository", "repo", "image"]) else {
-            return Vec::new();
-        };
-        if registry.is_none() && tag.is_none() {
-            return Vec::new();
-        }
-        let mut joined = String::new();
-        if let Some((_, host)) = registry {
-            joined.push_str(host.trim_end_matches('/'));
-            joined.push('/');
-        }
-        joined.push_str(repository.1);
-        if let Some((_, tag)) = tag.filter(|(_, tag)| !tag.is_empty()) {
-            joined.push(':');
-            joined.push_str(tag);
-        }
-        // `{repo: charts, version: 1.0.0}` joins into a reference too; a path or a field named
-        // `image` tells an image apart.
-        let image_shaped = joined.contains('/') || repository.0.eq_ignore_ascii_case("image");
-        let Some(reference) = ImageRef::parse(&joined).ok().filter(|_| image_shaped) else {
-            return Vec::new();
-        };
-        let keys: Vec<&str> = [registry, Some(repository), tag]
-            .into_iter()
-            .flatten()
-            .map(|(key, _)| key)
-            .collect();
-        let at = |key: &str| {
-            let mut field = path.to_vec();
-            field.push(Segment::Key(key.to_owned()));
-            field
-        };
-        match split_parts(registry.map(|(_, value)| value), repository.1) {
-            Ok(parts) => {
-                let mut parts: Vec<(Vec<Segment>, Part)> = parts
-                    .into_iter()
-                    .map(|(is_registry, part)| {
-                        let key = if is_registry {
-                            registry.map_or(repository.0, |(key, _)| key)
-                        } else {
-                            repository.0
-                        };
-                        (at(key), part)
-                    })
-                    .collect();
-                if let Some((key, _)) = tag {
-                    parts.push((at(key), Part::Tag));
-                }
-                self.image(parts, reference);
-            }
-            Err(why) => {
-                let fields = keys
-                    .iter()
-                    .map(|key| Path::from_segments(at(key)).to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.unmovable.push(UnmovableImage {
-                    place: format!("{}, {fields}", self.place),
-                    text: joined.clone(),
-                    reason: format!(
-                        "the fields join into {joined}, but {why}; the platform writes a \
-                         registry host, a repository path and a tag, so hold the image in \
-                         fields of those shapes"
-                    ),
-                });
-            }
-        }
-        keys
-    }
-
-    fn image(&mut self, parts: Vec<(Vec<Segment>, Part)>, reference: ImageRef) {
-        let mut named = Vec::new();
-        for (segments, part) in parts {
-            let unnameable = segments.iter().any(|segment| {
-                matches!(segment, Segment::Key(key) if key.is_empty()
-                    || key.contains(['.', '[', ']', '"']))
-            });
-            let path = Path::from_segments(segments).to_string();
-            if unnameable {
-                self.unmovable.push(UnmovableImage {
-                    place: format!("{}, {path}", self.place),
-                    text: reference.to_string(),
-                    reason: "a key in its path holds `.`, `[`, `]` or a quote, or is empty: \
-                             mapping.yaml paths join keys with `.`, so the platform cannot \
-                             name the field; rename the key"
-                        .to_owned(),
-                });
-                return;
-            }
-            named.push((path, part));
-        }
-        named.sort_by_key(|(_, part)| *part);
-        self.found.push(ExampleImage {
-            kind: self.kind.to_owned(),
-            parts: named,
-            reference,
-        });
-    }
-}
-
-/// The parts of a registry field (`true`) and a repository field (`false`), or why the platform
-/// cannot write them.
-fn split_parts(registry: Option<&str>, repository: &str) -> Result<Vec<(bool, Part)>, String> {
-    let repository_alone = ImageRef::parse(repository)
-        .ok()
-        .filter(|reference| reference.tag().is_none() && reference.digest().is_none());
-    if repository_alone.is_none() {
-        return Err(format!(
-            "the repository field holds `{repository}`, which is no repository path"
-        ));
-    }
-    let Some(registry) = registry else {
-        // The runtime reads a path without a registry as docker.io's, so the whole new
-        // repository can replace it.
-        return Ok(vec![(false, Part::Repository)]);
-    };
-    if registry.ends_with('/') {
-        return Err(format!(
-            "the registry field `{registry}` ends with `/`, so the operator joins it to the \
-             repository as it is, and the platform writes a host without `/`"
-        ));
-    }
-    if names_a_registry(repository) {
-        return Err(format!(
-            "the repository field `{repository}` names a registry too"
-        ));
-    }
-    match registry.split_once('/') {
-        None if names_a_registry(&format!("{registry}/x")) => {
-            Ok(vec![(true, Part::Endpoint), (false, Part::Repo)])
-        }
-        None => Err(format!(
-            "the registry field `{registry}` is no registry host"
-        )),
-        Some(_) if !repository.contains('/') => Ok(vec![(true, Part::PrefixAddress)]),
-        Some(_) => Err(format!(
-            "the registry field `{registry}` holds a path as well, and the repository field \
-             `{repository}` more path, which no part of mapping.yaml writes"
-        )),
-    }
-}
-
 /// The reference a whole string makes, when its shape says it is one: it has a path and a tag
 /// or digest (unlike `host:port`), or a registry and two path segments (unlike `example.com/v1`
 /// or `kubernetes.io/hostname`), or its name says it holds an image.
@@ -518,7 +306,7 @@ pub(crate) fn whole_reference(text: &str, named_image: bool) -> Option<ImageRef>
 }
 
 /// `image`, `sidecarImage`, `RELATED_IMAGE_ETCD`, `OPERAND_IMAGE`; not `imagePullPolicy`.
-fn names_an_image(name: &str) -> bool {
+pub(crate) fn names_an_image(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name.ends_with("image") || name.starts_with("related_image_")
 }
@@ -534,7 +322,7 @@ pub(crate) fn names_a_registry(text: &str) -> bool {
 /// `--config-reloader-image=quay.io/coreos/configmap-reload:v0.0.1`, as `quay.io/…` or `2
 /// images (…, …)`. Only pieces with a path and a tag or digest count, so that host:port pairs
 /// and file paths do not.
-fn embedded_references(text: &str) -> Option<String> {
+pub(crate) fn embedded_references(text: &str) -> Option<String> {
     let mut found: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || matches!(c, '=' | ',' | ';' | '"' | '\''))
         .filter(|piece| piece.contains('/'))

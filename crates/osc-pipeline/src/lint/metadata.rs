@@ -82,7 +82,9 @@ pub(crate) fn chart(chart: &Chart, context: &Context, findings: &mut Vec<Finding
 
 fn chart_maintainers(chart: &Chart, file: &str, findings: &mut Vec<Finding>) {
     let maintainers = &chart.metadata().maintainers;
-    let example = "add\n  maintainers:\n    - name: Your Team\n      email: team@example.com";
+    let example = "add\n  maintainers:\n    - name: Your Team\n      email: team@example.com\nor \
+                   package with --maintainer \"Your Team <team@example.com>\", which adds it to \
+                   the packaged Chart.yaml";
     if !crate::contact::chart_has_contact(chart) {
         let why = if maintainers.is_empty() {
             "missing"
@@ -179,7 +181,9 @@ pub(crate) fn operator(bundle: &Bundle, context: &Context, findings: &mut Vec<Fi
             Some("spec.maintainers".to_owned()),
             "no maintainer has an email, and spec.provider has no name with a url or email: OSC \
              refuses to publish a service without a maintainer or provider contact",
-            "add\n  maintainers:\n    - name: Your Team\n      email: team@example.com",
+            "add under spec\n  maintainers:\n    - name: Your Team\n      email: team@example.com\n\
+             or package with --maintainer \"Your Team <team@example.com>\", which adds it to \
+             the packaged CSV",
         ));
     }
     let place = Place {

@@ -495,8 +495,15 @@ pub(crate) fn describe_use(image_use: &ImageUse) -> String {
         "{template}: {}/{}, {} {}",
         image_use.kind, image_use.object, image_use.container_type, image_use.container
     );
-    if let osc_render::ImageField::Env { name } = &image_use.field {
-        text.push_str(&format!(", env {name}"));
+    match &image_use.field {
+        osc_render::ImageField::Env { name } => text.push_str(&format!(", env {name}")),
+        osc_render::ImageField::Object { path } => {
+            text = format!(
+                "{template}: {}/{}, field {path}",
+                image_use.kind, image_use.object
+            );
+        }
+        osc_render::ImageField::Image => {}
     }
     text
 }

@@ -299,17 +299,21 @@ pub fn discover_loaded(
         .into_iter()
         .filter(|&leaf| markers[leaf].is_some())
         .collect();
+    // The lists go with every switch on: then they reach the pods of components that are off
+    // by default too, and the guard's switch is on.
     let moved = Probe {
         stage: Stage::Moved,
         markers: shaped.clone(),
         switches: Vec::new(),
         lists: Vec::new(),
+        guarded: false,
     };
     let latent = Probe {
         stage: Stage::Latent,
         markers: shaped.clone(),
         switches: (0..values.switches.len()).collect(),
         lists: (0..values.lists.len()).collect(),
+        guarded: false,
     };
     let renderer = Renderer::new(helm, request);
 
@@ -360,7 +364,9 @@ pub fn discover_loaded(
         &default_raws,
     );
     let mut pending = Vec::new();
+    prober.hold_moved = true;
     for (probe, result) in first.into_iter().zip(results) {
+        probe::trace(&probe, &result);
         match result {
             Ok(rendered) => pending.extend(prober.decode(probe, &rendered)),
             Err(error) => pending.extend(prober.narrow(probe, error)),
@@ -369,9 +375,21 @@ pub fn discover_loaded(
     // A moved render that failed on the guard is needed again only for what no latent render
     // showed with the chart's own addresses.
     let all_validated = (0..uses.len()).all(|index| prober.findings.validated.contains(&index));
+    prober.hold_moved = false;
     let held = std::mem::take(&mut prober.held);
-    if !all_validated {
-        pending.extend(held);
+    for probe in held {
+        if all_validated {
+            // Only its lists are still to render.
+            if !probe.lists.is_empty() {
+                pending.push(Probe {
+                    markers: Vec::new(),
+                    switches: Vec::new(),
+                    ..probe
+                });
+            }
+        } else {
+            pending.push(probe);
+        }
     }
     let in_flight: BTreeSet<usize> = pending
         .iter()
@@ -405,7 +423,7 @@ pub fn discover_loaded(
     fragile.dedup_by_key(|(leaf, _)| *leaf);
     let images = found_images(uses, &values, &findings.parts);
     let _ = ImageField::Image;
-    let latent = latent_images(&values, &findings, &images);
+    let latent = latent_images(chart, &values, &findings, &images);
     let pull_secrets = pull_secrets(&values, &findings);
     Ok(Discovery {
         rendered,
@@ -464,44 +482,42 @@ fn coalesced_values(
 /// `registry`/`repository`/`tag` maps), and any whole reference with a path and a tag or digest.
 /// Pull policies are Kubernetes words, not tags.
 fn shaped_leaves(values: &Values) -> Vec<usize> {
-    let mut by_parent: HashMap<Vec<osc_yaml::Segment>, Vec<usize>> = HashMap::new();
+    let mut by_parent: HashMap<String, Vec<usize>> = HashMap::new();
     let mut shaped = BTreeSet::new();
     for (leaf, key) in values.leaves.iter().enumerate() {
         let segments = key.path.segments();
-        let parent = segments[..segments.len().saturating_sub(1)].to_vec();
-        by_parent.entry(parent).or_default().push(leaf);
+        let parent = osc_yaml::Path::from_segments(
+            segments[..segments.len().saturating_sub(1)].iter().cloned(),
+        );
+        by_parent.entry(parent.to_string()).or_default().push(leaf);
         if let Scalar::Text(text) = &key.value
             && whole_reference(text)
         {
             shaped.insert(leaf);
         }
     }
+    let text = |leaf: &usize| match &values.leaves[*leaf].value {
+        Scalar::Text(text) => Some(text.as_str()),
+        _ => None,
+    };
+    // A registry host has a dot (`docker.io`); `localhost` beside a port is a database's.
+    let locator = |text: &str| (is_registry_host(text) && text.contains('.')) || path_shaped(text);
+    let version = |text: &str| {
+        !locator(text)
+            && text.starts_with(|c: char| c.is_ascii_digit() || c == 'v')
+            && version_marker(text, 0).is_some()
+    };
     for leaves in by_parent.values() {
-        let text = |leaf: &usize| match &values.leaves[*leaf].value {
-            Scalar::Text(text) => Some(text.as_str()),
-            _ => None,
-        };
-        let locator = leaves
-            .iter()
-            .any(|leaf| text(leaf).is_some_and(|text| is_registry_host(text) || path_shaped(text)));
-        let version = leaves.iter().any(|leaf| match &values.leaves[*leaf].value {
-            Scalar::Text(text) => {
-                !is_registry_host(text)
-                    && !path_shaped(text)
-                    && (version_marker(text, 0).is_some() || is_tag(text))
-            }
-            Scalar::Number(_) | Scalar::Unset => true,
-        });
-        if locator && version {
-            shaped.extend(leaves.iter().copied().filter(
-                |leaf| match &values.leaves[*leaf].value {
-                    Scalar::Text(text) => {
-                        !matches!(text.as_str(), "Always" | "IfNotPresent" | "Never")
-                    }
-                    Scalar::Number(_) => true,
-                    Scalar::Unset => false,
-                },
-            ));
+        let has_locator = leaves.iter().any(|leaf| text(leaf).is_some_and(locator));
+        let has_version = leaves.iter().any(|leaf| text(leaf).is_some_and(version));
+        if has_locator && has_version {
+            shaped.extend(leaves.iter().copied().filter(|leaf| {
+                text(leaf).is_some_and(|text| {
+                    locator(text)
+                        || version(text)
+                        || (is_tag(text) && !matches!(text, "Always" | "IfNotPresent" | "Never"))
+                })
+            }));
         }
     }
     shaped.into_iter().collect()
@@ -587,6 +603,7 @@ fn follow_up(
         markers,
         switches: Vec::new(),
         lists: Vec::new(),
+        guarded: false,
     };
     [probe(Stage::Leftover, leftover), probe(Stage::Unset, unset)]
         .into_iter()
@@ -685,6 +702,7 @@ fn sort_keys(keys: &mut [KeyPart]) {
 /// The images the switched-on renders showed that the default render lacks, one per
 /// reference, with the switches that turn each on.
 fn latent_images(
+    chart: &osc_chart::Chart,
     values: &Values,
     findings: &probe::Findings,
     deployed: &[FoundImage],
@@ -733,7 +751,16 @@ fn latent_images(
             let value = values.leaves[leaf].value.text().to_owned();
             add_key(&mut entry.image.keys, values, leaf, part, Some(value));
         }
-        // The switches whose map holds one of the image's keys, else all of the render's.
+        // The switches the template needs on (its subchart's condition, the `if` around it),
+        // else those whose map holds one of the image's keys, else all of the render's.
+        let enabling = probe::enabling_paths(chart, &position.source);
+        let needed: Vec<String> = field
+            .switches
+            .iter()
+            .map(|&switch| &values.switches[switch])
+            .filter(|switch| enabling.contains(switch))
+            .map(ToString::to_string)
+            .collect();
         let key_paths: Vec<&[osc_yaml::Segment]> = field
             .parts
             .iter()
@@ -744,13 +771,28 @@ fn latent_images(
             .iter()
             .map(|&switch| &values.switches[switch])
             .filter(|switch| {
+                // A map above the key's own: `metrics.enabled` for `metrics.image.tag`, not
+                // `metrics.image.debug`.
                 let segments = switch.segments();
                 let map = &segments[..segments.len().saturating_sub(1)];
-                !map.is_empty() && key_paths.iter().any(|path| path.starts_with(map))
+                !map.is_empty()
+                    && key_paths
+                        .iter()
+                        .any(|path| path.len() > map.len() + 1 && path.starts_with(map))
             })
             .map(ToString::to_string)
             .collect();
-        let switches = if near.is_empty() {
+        // Of those near, the ones whose map is deepest: `metrics.enabled` for
+        // `metrics.image.tag`, not every switch of the subchart.
+        let depth = |switch: &String| switch.matches('.').count();
+        let deepest = near.iter().map(depth).max().unwrap_or(0);
+        let near: Vec<String> = near
+            .into_iter()
+            .filter(|switch| depth(switch) == deepest)
+            .collect();
+        let switches = if !needed.is_empty() {
+            needed.into_iter().chain(near).collect()
+        } else if near.is_empty() {
             field
                 .switches
                 .iter()

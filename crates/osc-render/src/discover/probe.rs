@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use osc_yaml::{Path as ValuePath, Segment};
-use serde_norway::{Mapping, Value};
+use serde_norway::Value;
 
 use crate::discover::marker::Marker;
 use crate::discover::values::{Scalar, Values};
@@ -51,6 +51,8 @@ pub(crate) struct Probe {
     pub markers: Vec<usize>,
     pub switches: Vec<usize>,
     pub lists: Vec<usize>,
+    /// Rendered with the guard's keys set.
+    pub guarded: bool,
 }
 
 impl Probe {
@@ -64,6 +66,7 @@ impl Probe {
             markers,
             switches,
             lists,
+            guarded: false,
         }
     }
 }
@@ -253,6 +256,28 @@ pub(crate) fn complete(raw: &str, found: &[AddressPart]) -> bool {
     path && registry && tag && digest
 }
 
+/// With `OSC_TRACE_DISCOVERY` set, each probe and how it went, on stderr: for working on
+/// discovery, not for users.
+pub(crate) fn trace(probe: &Probe, result: &Result<Rendered, String>) {
+    if std::env::var_os("OSC_TRACE_DISCOVERY").is_none() {
+        return;
+    }
+    let outcome = match result {
+        Ok(_) => "rendered".to_owned(),
+        Err(error) => format!(
+            "failed: {}",
+            error.lines().take(3).collect::<Vec<_>>().join(" | ")
+        ),
+    };
+    eprintln!(
+        "probe {:?} markers={} switches={} lists={}: {outcome}",
+        probe.stage,
+        probe.markers.len(),
+        probe.switches.len(),
+        probe.lists.len()
+    );
+}
+
 /// Helm's error without the warnings (values it ignores) before it and the `--debug` hint.
 pub(crate) fn helm_error(stderr: &str) -> String {
     let error = stderr
@@ -279,6 +304,13 @@ pub(crate) struct Prober<'a> {
     /// Moved renders that failed on the guard, to render again unless a latent render showed
     /// every default use.
     pub held: Vec<Probe>,
+    /// A render with the guard's keys set rendered: the guard is what let moved images through.
+    pub guard_proven: bool,
+    /// While the first wave is read, a moved render failing on the guard waits for what the
+    /// latent render showed.
+    pub hold_moved: bool,
+    /// Keys guessed as the guard that the retry showed were not.
+    refused_guards: Vec<ValuePath>,
 }
 
 impl<'a> Prober<'a> {
@@ -300,6 +332,9 @@ impl<'a> Prober<'a> {
             default_raws,
             findings: Findings::default(),
             held: Vec::new(),
+            guard_proven: false,
+            hold_moved: false,
+            refused_guards: Vec::new(),
         }
     }
 
@@ -320,8 +355,10 @@ impl<'a> Prober<'a> {
         for &switch in &probe.switches {
             assignments.push((&self.values.switches[switch], Value::Bool(true)));
         }
+        // A `{name: …}` map: templates that pass a list on whole (`toYaml`) and those that read
+        // `.name` of each item both take it.
         for &list in &probe.lists {
-            let mut secret = Mapping::new();
+            let mut secret = serde_norway::Mapping::new();
             secret.insert("name".into(), list_marker(list).into());
             assignments.push((
                 &self.values.lists[list],
@@ -352,9 +389,11 @@ impl<'a> Prober<'a> {
                 }
                 break;
             }
+            let guarded = self.guard.is_some();
             let wave: Vec<Probe> = pending
                 .drain(..pending.len().min(room))
                 .filter(|probe| !probe.is_empty())
+                .map(|probe| Probe { guarded, ..probe })
                 .collect();
             let documents = wave
                 .iter()
@@ -362,6 +401,7 @@ impl<'a> Prober<'a> {
                 .collect();
             let results = self.renderer.wave(documents)?;
             for (probe, result) in wave.into_iter().zip(results) {
+                trace(&probe, &result);
                 match result {
                     Ok(rendered) => pending.extend(self.decode(probe, &rendered)),
                     Err(error) => pending.extend(self.narrow(probe, error)),
@@ -374,6 +414,19 @@ impl<'a> Prober<'a> {
     /// Records what a rendered probe shows; returns the probes to render next (halves of an
     /// unsound one).
     pub fn decode(&mut self, probe: Probe, rendered: &Rendered) -> Vec<Probe> {
+        // Moved images rendered with the guard's keys set (a latent render sets every switch).
+        let guard_set = self.guard.as_ref().is_some_and(|(keys, _)| {
+            probe.stage != Stage::Latent
+                || keys.iter().all(|key| {
+                    probe
+                        .switches
+                        .iter()
+                        .any(|&switch| &self.values.switches[switch] == key)
+                })
+        });
+        if guard_set && !probe.markers.is_empty() {
+            self.guard_proven = true;
+        }
         let (matched, unmatched) = match_fields(self.default_positions, image_fields(rendered));
         if probe.stage != Stage::Latent
             && let Some(missing) = matched.iter().position(Option::is_none)
@@ -445,6 +498,9 @@ impl<'a> Prober<'a> {
                 return vec![probe.with(hidden, Vec::new(), Vec::new())];
             }
         }
+        if !probe.lists.is_empty() {
+            self.pull_secrets(&probe, rendered);
+        }
         if probe.stage == Stage::Latent {
             for field in unmatched {
                 let restored = self.restore(&probe, &field.raw);
@@ -474,7 +530,7 @@ impl<'a> Prober<'a> {
             self.findings
                 .latent_switches
                 .extend(probe.switches.iter().copied());
-            self.pull_secrets(&probe, rendered);
+            self.record_pods(rendered);
         }
         Vec::new()
     }
@@ -517,19 +573,29 @@ impl<'a> Prober<'a> {
         text
     }
 
+    fn record_pods(&mut self, rendered: &Rendered) {
+        for document in &rendered.documents {
+            for (object, _) in crate::images::pod_specs(&document.value) {
+                self.findings.pods.insert(object);
+            }
+        }
+    }
+
     /// Which lists put their marker secret into which pod.
     fn pull_secrets(&mut self, probe: &Probe, rendered: &Rendered) {
         for document in &rendered.documents {
             for (object, spec) in crate::images::pod_specs(&document.value) {
-                self.findings.pods.insert(object.clone());
                 let secrets = spec.get("imagePullSecrets").and_then(Value::as_sequence);
                 for secret in secrets.into_iter().flatten() {
-                    let name = secret.get("name").and_then(Value::as_str).unwrap_or("");
+                    let name = secret.get("name").and_then(Value::as_str);
                     for &list in &probe.lists {
                         let marker = list_marker(list);
-                        let shape = if name == marker {
+                        // The map came through: the key takes `{name: …}` maps. The template
+                        // wrote `name:` around the item itself: the key takes names.
+                        let shape = if name == Some(marker.as_str()) {
                             SecretShape::Map
-                        } else if name.contains(&format!("name:{marker}]")) {
+                        } else if name.is_some_and(|name| name.contains(&format!("name:{marker}]")))
+                        {
                             SecretShape::Name
                         } else {
                             continue;
@@ -543,20 +609,70 @@ impl<'a> Prober<'a> {
 
     /// The probes to render after `probe` failed with `error`.
     pub fn narrow(&mut self, probe: Probe, error: String) -> Vec<Probe> {
-        if self.guard.is_none() && !probe.markers.is_empty() {
-            let keys = guard_keys(&error, self.values, self.chart);
-            if !keys.is_empty() {
-                let guard = Guard {
-                    key: keys[0].to_string(),
-                    keys: keys.iter().map(ToString::to_string).collect(),
-                    message: error,
-                };
-                self.guard = Some((keys, guard));
-                if probe.stage == Stage::Moved {
-                    self.held.push(probe);
-                    return Vec::new();
+        match &self.guard {
+            // Rendered before the guard was known, and failing on it: again, with it.
+            Some((keys, guard)) if !probe.guarded => {
+                let same_check = failing_line(&guard.message).is_some()
+                    && failing_line(&guard.message) == failing_line(&error);
+                let asks_for_it = guard_keys(&error, self.values, self.chart, false)
+                    .iter()
+                    .any(|key| keys.contains(key));
+                if same_check || asks_for_it {
+                    return vec![probe];
                 }
-                return vec![probe];
+            }
+            // A guess the retry did not bear out, failing on the same check: no guard.
+            Some((_, guard))
+                if !self.guard_proven
+                    && (failing_line(&guard.message) == failing_line(&error)
+                        || guard.message == error) =>
+            {
+                if let Some((keys, _)) = self.guard.take() {
+                    self.refused_guards.extend(keys);
+                }
+            }
+            _ => {}
+        }
+        let pointers = self.schema_pointers(&error);
+        if !pointers.is_empty() {
+            let switches: Vec<usize> = probe
+                .switches
+                .iter()
+                .copied()
+                .filter(|&switch| {
+                    Self::schema_touches(&pointers, self.values.switches[switch].segments())
+                })
+                .collect();
+            let lists: Vec<usize> = probe
+                .lists
+                .iter()
+                .copied()
+                .filter(|&list| Self::schema_touches(&pointers, self.values.lists[list].segments()))
+                .collect();
+            if !switches.is_empty() || !lists.is_empty() {
+                for &switch in &switches {
+                    self.findings.broken_switches.push((switch, error.clone()));
+                }
+                let rejected = self.schema_rejections(&error);
+                let keep_switches = probe
+                    .switches
+                    .iter()
+                    .copied()
+                    .filter(|s| !switches.contains(s))
+                    .collect();
+                let keep_lists = probe
+                    .lists
+                    .iter()
+                    .copied()
+                    .filter(|l| !lists.contains(l))
+                    .collect();
+                let markers: Vec<usize> = probe
+                    .markers
+                    .iter()
+                    .copied()
+                    .filter(|leaf| !rejected.contains_key(leaf))
+                    .collect();
+                return vec![probe.with(markers, keep_switches, keep_lists)];
             }
         }
         // Markers and lists the error pins down go first, whatever else the render holds.
@@ -598,6 +714,44 @@ impl<'a> Prober<'a> {
                 .collect();
             return vec![probe.with(markers, probe.switches.clone(), probe.lists.clone())];
         }
+        if self.guard.is_none() && !probe.markers.is_empty() {
+            // With every switch on, a switch read around the check is no guard.
+            let keys: Vec<ValuePath> = guard_keys(
+                &error,
+                self.values,
+                self.chart,
+                probe.stage != Stage::Latent,
+            )
+            .into_iter()
+            .filter(|key| !self.refused_guards.contains(key))
+            .collect();
+            if !keys.is_empty() {
+                let guard = Guard {
+                    key: keys[0].to_string(),
+                    keys: keys.iter().map(ToString::to_string).collect(),
+                    message: error,
+                };
+                self.guard = Some((keys, guard));
+                if probe.stage == Stage::Moved && self.hold_moved {
+                    self.held.push(probe);
+                    return Vec::new();
+                }
+                return vec![probe];
+            }
+        }
+        // The lists and switches the failing template reads (a YAML parse error names the
+        // template, not the line).
+        let read: Vec<ValuePath> = failing_template(&error)
+            .map(|file| {
+                template_paths(self.chart, &file)
+                    .into_iter()
+                    .map(|(mut prefix, path)| {
+                        prefix.extend(path.segments().iter().cloned());
+                        ValuePath::from_segments(prefix)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let named_lists: Vec<usize> = probe
             .lists
             .iter()
@@ -605,6 +759,7 @@ impl<'a> Prober<'a> {
             .filter(|&list| {
                 error.contains(&list_marker(list))
                     || self.names_key(&error, self.values.lists[list].segments())
+                    || (probe.lists.len() > 1 && read.contains(&self.values.lists[list]))
             })
             .collect();
         if !named_lists.is_empty() {
@@ -618,16 +773,43 @@ impl<'a> Prober<'a> {
         }
         // Switches first: a render with all of them on is the one most likely to break.
         if !probe.switches.is_empty() {
+            // A switch the error names, or whose map it names (`memcached: auth.username` for
+            // `memcached.auth.enabled`).
             let named: Vec<usize> = probe
                 .switches
                 .iter()
                 .copied()
-                .filter(|&switch| self.names_key(&error, self.values.switches[switch].segments()))
+                .filter(|&switch| {
+                    let segments = self.values.switches[switch].segments();
+                    let map = &segments[..segments.len().saturating_sub(1)];
+                    self.names_key(&error, segments)
+                        || (!map.is_empty() && self.names_map(&error, map))
+                })
                 .collect();
             if let [switch] = probe.switches[..] {
                 self.findings.broken_switches.push((switch, error));
                 return Vec::new();
             }
+            // The switches that open the block around the failing line turned it on.
+            let opening: Vec<usize> = match failing_line(&error) {
+                Some((file, line)) => {
+                    let paths: Vec<ValuePath> = condition_paths(self.chart, &file, line)
+                        .into_iter()
+                        .map(|(mut prefix, path)| {
+                            prefix.extend(path.segments().iter().cloned());
+                            ValuePath::from_segments(prefix)
+                        })
+                        .collect();
+                    probe
+                        .switches
+                        .iter()
+                        .copied()
+                        .filter(|&switch| paths.contains(&self.values.switches[switch]))
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            let named: Vec<usize> = named.into_iter().chain(opening).collect();
             if !named.is_empty() && named.len() < probe.switches.len() {
                 for &switch in &named {
                     self.findings.broken_switches.push((switch, error.clone()));
@@ -698,17 +880,23 @@ impl<'a> Prober<'a> {
     /// Helm prints `chart-name:` then `- at '/json/pointer': message` lines, the pointer
     /// relative to that chart's values.
     fn schema_rejections(&self, error: &str) -> HashMap<usize, String> {
+        let pointers = self.schema_pointers(error);
         let mut rejected = HashMap::new();
-        if !error.contains("don't meet the specifications of the schema") {
-            return rejected;
+        for (index, leaf) in self.values.leaves.iter().enumerate() {
+            let at = pointer(leaf.path.segments());
+            if let Some((_, why)) = pointers.iter().find(|(pointer, _)| *pointer == at) {
+                rejected.insert(index, why.clone());
+            }
         }
-        let by_pointer: HashMap<String, usize> = self
-            .values
-            .leaves
-            .iter()
-            .enumerate()
-            .map(|(index, leaf)| (pointer(leaf.path.segments()), index))
-            .collect();
+        rejected
+    }
+
+    /// The absolute JSON pointers the schema errors name, with the complaint.
+    fn schema_pointers(&self, error: &str) -> Vec<(String, String)> {
+        let mut pointers = Vec::new();
+        if !error.contains("don't meet the specifications of the schema") {
+            return pointers;
+        }
         let mut chart = "";
         for line in error.lines() {
             if let Some(name) = line.strip_suffix(':').filter(|name| !name.contains(' ')) {
@@ -729,15 +917,43 @@ impl<'a> Prober<'a> {
                 .map(|(_, prefix)| pointer(prefix));
             let globals = relative.starts_with("/global/").then(String::new);
             for prefix in prefixes.chain(globals) {
-                if let Some(&leaf) = by_pointer.get(&format!("{prefix}{relative}")) {
-                    rejected.insert(
-                        leaf,
-                        format!("values.schema.json of chart {chart} rejects it: {message}"),
-                    );
-                }
+                pointers.push((
+                    format!("{prefix}{relative}"),
+                    format!("values.schema.json of chart {chart} rejects it: {message}"),
+                ));
             }
         }
-        rejected
+        pointers
+    }
+
+    /// Whether a switch or list at `segments` is inside, or holds, a place the schema rejects.
+    fn schema_touches(pointers: &[(String, String)], segments: &[Segment]) -> bool {
+        let at = pointer(segments);
+        pointers.iter().any(|(rejected, _)| {
+            rejected == &at
+                || rejected.starts_with(&format!("{at}/"))
+                || at.starts_with(&format!("{rejected}/"))
+        })
+    }
+
+    /// Whether helm's error names a key inside the map at `segments` (`auth.username` for the
+    /// map `memcached.auth` of the subchart `memcached`).
+    fn names_map(&self, error: &str, segments: &[Segment]) -> bool {
+        let own_chart_prefix = self
+            .values
+            .chart_prefixes
+            .iter()
+            .map(|(_, prefix)| prefix)
+            .filter(|prefix| prefix.len() < segments.len() && segments.starts_with(prefix))
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0);
+        [0, own_chart_prefix].into_iter().any(|skip| {
+            let path = ValuePath::from_segments(segments[skip..].iter().cloned()).to_string();
+            error
+                .match_indices(&format!("{path}."))
+                .any(|(start, _)| names_path(&error[start..], &path))
+        })
     }
 
     /// Whether helm's error names a key: its path from the top chart's values or from its own
@@ -812,7 +1028,12 @@ fn pointer(segments: &[Segment]) -> String {
 /// booleans of the values that the conditions around the failing line of the template Helm
 /// names read (`{{ if not .Values.x.y }}`, `{{ with $.Values.x }}`). Only keys that are false
 /// or absent in the values count: a key already true let nothing through.
-pub(crate) fn guard_keys(error: &str, values: &Values, chart: &osc_chart::Chart) -> Vec<ValuePath> {
+pub(crate) fn guard_keys(
+    error: &str,
+    values: &Values,
+    chart: &osc_chart::Chart,
+    from_template: bool,
+) -> Vec<ValuePath> {
     let mut keys: Vec<ValuePath> = Vec::new();
     let mut push = |key: ValuePath| {
         let usable = match values.get(&key) {
@@ -828,7 +1049,7 @@ pub(crate) fn guard_keys(error: &str, values: &Values, chart: &osc_chart::Chart)
     for key in error_switches(error) {
         push(key);
     }
-    if let Some((file, line)) = failing_line(error) {
+    if let Some((file, line)) = failing_line(error).filter(|_| from_template) {
         for (prefix, path) in condition_paths(chart, &file, line) {
             let mut segments = prefix;
             segments.extend(path.segments().iter().cloned());
@@ -892,6 +1113,15 @@ fn error_switches(error: &str) -> Vec<ValuePath> {
 /// The template and line Helm's error names: `execution error at (c/templates/x.yaml:12:4)`
 /// or `template: c/templates/x.yaml:12:4: executing …`.
 fn failing_line(error: &str) -> Option<(String, usize)> {
+    // Helm 4 also starts an error with the place alone: `c/templates/x.yaml:12:11`.
+    let first = error.split_whitespace().next().unwrap_or("");
+    let mut parts = first.splitn(3, ':');
+    if let (Some(file), Some(line)) = (parts.next(), parts.next())
+        && file.contains("/templates/")
+        && let Ok(line) = line.parse::<usize>()
+    {
+        return Some((file.to_owned(), line));
+    }
     for marker in ["execution error at (", "template: "] {
         let Some(start) = error.find(marker).map(|at| at + marker.len()) else {
             continue;
@@ -913,14 +1143,25 @@ fn failing_line(error: &str) -> Option<(String, usize)> {
     None
 }
 
-/// The `.Values` paths read by the `if`, `with` and `unless` actions that enclose `line` of
-/// the template, each with the values prefix of the chart it belongs to (a subchart's alias).
-fn condition_paths(
+/// The template a render error names, with or without a line.
+fn failing_template(error: &str) -> Option<String> {
+    if let Some((file, _)) = failing_line(error) {
+        return Some(file);
+    }
+    let start = error.find("YAML parse error on ")? + "YAML parse error on ".len();
+    let file: String = error[start..]
+        .chars()
+        .take_while(|c| !matches!(c, ':' | ' ' | '\n'))
+        .collect();
+    file.contains('/').then_some(file)
+}
+
+/// The text of a template Helm names (`top/charts/sub/templates/x.yaml`) and the values prefix
+/// of the chart it belongs to.
+pub(crate) fn template_text(
     chart: &osc_chart::Chart,
     file: &str,
-    line: usize,
-) -> Vec<(Vec<Segment>, ValuePath)> {
-    // `top/charts/sub/templates/x.yaml`: the chart's folder first, then one level per subchart.
+) -> Option<(Vec<Segment>, String)> {
     let mut segments = file.split('/').skip(1).peekable();
     let mut current = chart;
     let mut prefix: Vec<Segment> = Vec::new();
@@ -944,10 +1185,113 @@ fn condition_paths(
         }
         relative.push(segment);
     }
-    let Some(text) = current.file(&relative.join("/")) else {
+    let text = current.file(&relative.join("/"))?;
+    Some((prefix, String::from_utf8_lossy(text).into_owned()))
+}
+
+/// Every `.Values` path a template reads, each with its chart's values prefix.
+pub(crate) fn template_paths(
+    chart: &osc_chart::Chart,
+    file: &str,
+) -> Vec<(Vec<Segment>, ValuePath)> {
+    let Some((prefix, text)) = template_text(chart, file) else {
         return Vec::new();
     };
-    let text = String::from_utf8_lossy(text);
+    values_paths(&text, &prefix)
+}
+
+/// The `.Values.x.y` paths in template text, under `prefix` unless they are `global`.
+pub(crate) fn values_paths(text: &str, prefix: &[Segment]) -> Vec<(Vec<Segment>, ValuePath)> {
+    let mut paths = Vec::new();
+    for (at, _) in text.match_indices("Values.") {
+        let key: String = text[at + 7..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            .collect();
+        if let Ok(path) = ValuePath::parse(key.trim_end_matches('.')) {
+            let global =
+                matches!(path.segments().first(), Some(Segment::Key(key)) if key == "global");
+            let prefix = if global { Vec::new() } else { prefix.to_vec() };
+            paths.push((prefix, path));
+        }
+    }
+    paths
+}
+
+/// The switches a template needs on, as far as its text tells: the conditions of the
+/// subcharts it belongs to, and the `if` that wraps the whole template.
+pub(crate) fn enabling_paths(chart: &osc_chart::Chart, file: &str) -> Vec<ValuePath> {
+    let mut paths = Vec::new();
+    let mut segments = file.split('/').skip(1).peekable();
+    let mut current = chart;
+    let mut prefix: Vec<Segment> = Vec::new();
+    while let Some(segment) = segments.next() {
+        if segment != "charts" {
+            continue;
+        }
+        let Some(&name) = segments.peek() else { break };
+        let Some(sub) = current.dependencies().iter().find(|sub| sub.name() == name) else {
+            break;
+        };
+        segments.next();
+        let dependency = current
+            .metadata()
+            .dependencies
+            .iter()
+            .find(|dependency| dependency.name == name);
+        for condition in dependency
+            .map(|d| d.condition.as_str())
+            .unwrap_or("")
+            .split(',')
+        {
+            if let Ok(path) = ValuePath::parse(condition.trim()) {
+                let mut full = prefix.clone();
+                full.extend(path.segments().iter().cloned());
+                paths.push(ValuePath::from_segments(full));
+            }
+        }
+        let alias = dependency
+            .filter(|dependency| !dependency.alias.is_empty())
+            .map_or(name, |dependency| dependency.alias.as_str());
+        prefix.push(Segment::Key(alias.to_owned()));
+        current = sub;
+    }
+    if let Some((prefix, text)) = template_text(chart, file) {
+        // The first action that is no comment.
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("{{") {
+            let Some(end) = rest[start..].find("}}") else {
+                break;
+            };
+            let action =
+                rest[start + 2..start + end].trim_matches(|c: char| c == '-' || c.is_whitespace());
+            rest = &rest[start + end + 2..];
+            if action.starts_with("/*") {
+                continue;
+            }
+            if action.starts_with("if ") {
+                for (prefix, path) in values_paths(action, &prefix) {
+                    let mut full = prefix;
+                    full.extend(path.segments().iter().cloned());
+                    paths.push(ValuePath::from_segments(full));
+                }
+            }
+            break;
+        }
+    }
+    paths
+}
+
+/// The `.Values` paths read by the `if`, `with` and `unless` actions that enclose `line` of
+/// the template, each with the values prefix of the chart it belongs to (a subchart's alias).
+fn condition_paths(
+    chart: &osc_chart::Chart,
+    file: &str,
+    line: usize,
+) -> Vec<(Vec<Segment>, ValuePath)> {
+    let Some((prefix, text)) = template_text(chart, file) else {
+        return Vec::new();
+    };
     let before: String = text.lines().take(line).collect::<Vec<_>>().join("\n");
     // The blocks open at the failing line, innermost last.
     let mut open: Vec<Option<String>> = Vec::new();
@@ -978,25 +1322,10 @@ fn condition_paths(
             _ => {}
         }
     }
-    let global = |path: &ValuePath| matches!(path.segments().first(), Some(Segment::Key(key)) if key == "global");
-    let mut paths = Vec::new();
-    for action in open.into_iter().flatten() {
-        for (at, _) in action.match_indices("Values.") {
-            let key: String = action[at + 7..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-                .collect();
-            if let Ok(path) = ValuePath::parse(key.trim_end_matches('.')) {
-                let prefix = if global(&path) {
-                    Vec::new()
-                } else {
-                    prefix.clone()
-                };
-                paths.push((prefix, path));
-            }
-        }
-    }
-    paths
+    open.into_iter()
+        .flatten()
+        .flat_map(|action| values_paths(&action, &prefix))
+        .collect()
 }
 
 /// The marker render's field at each position of the default render, and the fields the

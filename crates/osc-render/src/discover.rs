@@ -97,8 +97,8 @@ pub struct Discovery {
     pub fragile: Vec<FragileKey>,
     /// Switches that break the render when on: their components were not looked into.
     pub broken_switches: Vec<FragileKey>,
-    /// The switches on in the renders that showed the latent images: with these the chart
-    /// renders and deploys them all.
+    /// The switches of the largest set that rendered when turned on together: with these on
+    /// the chart renders, and deploys the latent images that render showed.
     pub switches: Vec<String>,
     /// The lists that put a pull secret into pods.
     pub pull_secrets: PullSecrets,

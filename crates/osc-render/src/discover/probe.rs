@@ -113,7 +113,7 @@ pub(crate) struct Findings {
     pub fragile: Vec<(usize, String)>,
     /// `(switch, why)`: switches that break the chart, left off.
     pub broken_switches: Vec<(usize, String)>,
-    /// Switches of the latent renders that rendered.
+    /// Switches of the latent render that rendered with the most of them on.
     pub latent_switches: BTreeSet<usize>,
     /// `(list, shape, "Kind/name" of the pod)`
     pub pull: Vec<(usize, SecretShape, String)>,
@@ -527,9 +527,11 @@ impl<'a> Prober<'a> {
                     });
                 }
             }
-            self.findings
-                .latent_switches
-                .extend(probe.switches.iter().copied());
+            // Halves that rendered apart may not render together: the largest set that rendered
+            // is the one a later render can count on.
+            if probe.switches.len() > self.findings.latent_switches.len() {
+                self.findings.latent_switches = probe.switches.iter().copied().collect();
+            }
             self.record_pods(rendered);
         }
         Vec::new()

@@ -324,7 +324,10 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
         }
         Ok((best, ok))
     };
-    println!("{:<28} {:>9} {:>9} {:>6}", "chart", "template", "images", "ratio");
+    println!(
+        "{:<28} {:>9} {:>9} {:>6}",
+        "chart", "template", "images", "ratio"
+    );
     let mut ratios = Vec::new();
     for chart in &charts {
         let name = chart.file_name().unwrap_or_default().to_string_lossy();

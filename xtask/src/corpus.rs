@@ -83,7 +83,11 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
             if figures.package_ok { "ok" } else { "refused" },
             figures.fixes,
             figures.unmovable,
-            if figures.moved_completely { "yes" } else { "no" },
+            if figures.moved_completely {
+                "yes"
+            } else {
+                "no"
+            },
         );
         all.push(figures);
     }
@@ -149,7 +153,11 @@ fn measure(binary: &Path, helm: &Path, chart: &Path, work: &Path) -> Result<Char
             list.as_array()
                 .into_iter()
                 .flatten()
-                .filter(|image| image["keys"].as_array().is_some_and(|keys| !keys.is_empty()))
+                .filter(|image| {
+                    image["keys"]
+                        .as_array()
+                        .is_some_and(|keys| !keys.is_empty())
+                })
                 .filter_map(|image| image["reference"].as_str().map(repository))
                 .collect()
         };

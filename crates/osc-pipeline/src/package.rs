@@ -671,10 +671,12 @@ fn prove(
     let host = PROOF_REGISTRY.split('/').next().unwrap_or_default();
     let mut stuck = Vec::new();
     for image_use in osc_render::find_images(&rendered) {
-        let expected = all
+        // Only an image the analysis knows cannot move may stay where it was; anything else
+        // off the marker registry (moved in part, or not at all) is an image the rewrite misses.
+        let may_stay = all
             .iter()
-            .any(|image| image.reference == image_use.reference && movable(image));
-        if expected && image_use.reference.registry() != host {
+            .any(|image| image.reference == image_use.reference && !movable(image));
+        if !may_stay && image_use.reference.registry() != host {
             stuck.push(format!(
                 "{} ({}/{}, {} {})",
                 image_use.reference,
@@ -687,9 +689,23 @@ fn prove(
     }
     stuck.dedup();
     if !stuck.is_empty() {
+        // Keys whose change breaks the chart are the usual reason: Helm's error says why.
+        let fragile: Vec<String> = discovery
+            .fragile
+            .iter()
+            .map(|key| format!("`{}` ({})", key.path, crate::lint::one_line(&key.error)))
+            .collect();
+        let why = if fragile.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; keys the chart breaks on when they change: {}",
+                fragile.join("; ")
+            )
+        };
         return Err(refused(
             format!(
-                "after the platform's rewrite these images still pull from their old registry: {}",
+                "after the platform's rewrite these images still pull from their old registry: {}{why}",
                 stuck.join("; ")
             ),
             "name every key of their address in mapping.yaml (`helm osc mapping` writes them), or take the image from values keys",

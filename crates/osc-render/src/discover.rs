@@ -753,7 +753,12 @@ fn latent_images(
         }
         // The switches the template needs on (its subchart's condition, the `if` around it),
         // else those whose map holds one of the image's keys, else all of the render's.
-        let enabling = probe::enabling_paths(chart, &position.source);
+        let keys: Vec<osc_yaml::Path> = field
+            .parts
+            .iter()
+            .map(|(leaf, _)| values.leaves[*leaf].path.clone())
+            .collect();
+        let enabling = probe::enabling_paths(chart, &position.source, &keys);
         let needed: Vec<String> = field
             .switches
             .iter()
@@ -771,14 +776,19 @@ fn latent_images(
             .iter()
             .map(|&switch| &values.switches[switch])
             .filter(|switch| {
-                // A map above the key's own: `metrics.enabled` for `metrics.image.tag`, not
-                // `metrics.image.debug`.
+                // A map above the image's keys: `metrics.enabled` for `metrics.image.tag`, not
+                // `metrics.image.debug` beside the keys of one image map.
                 let segments = switch.segments();
                 let map = &segments[..segments.len().saturating_sub(1)];
+                let beside = key_paths
+                    .iter()
+                    .filter(|path| path.len() == map.len() + 1 && path.starts_with(map))
+                    .count();
                 !map.is_empty()
+                    && beside < 2
                     && key_paths
                         .iter()
-                        .any(|path| path.len() > map.len() + 1 && path.starts_with(map))
+                        .any(|path| path.len() > map.len() && path.starts_with(map))
             })
             .map(ToString::to_string)
             .collect();

@@ -218,7 +218,7 @@ pub(crate) fn chart(
         None => {
             let all = discovery.all_images();
             let generated = osc_mapping::generate(chart.name(), &all, tars);
-            unmappable(&generated, &all, context, findings);
+            unmappable(&generated, &all, &traps.needs_tag, context, findings);
             without_mapping(&generated, context, findings);
         }
     }
@@ -512,6 +512,7 @@ fn packages(mapping: &Mapping) -> Vec<(String, Package)> {
 fn unmappable(
     generated: &Generated,
     images: &[FoundImage],
+    needs_tag: &[osc_traps::NeedsTag],
     context: &Context,
     findings: &mut Vec<Finding>,
 ) {
@@ -523,6 +524,17 @@ fn unmappable(
             image.and_then(|image| image.keys.iter().find(|key| key.path == path))
         });
         let hard_coded = left_out.key.is_none() && image.is_some_and(|image| image.keys.is_empty());
+        // A digest-only reference is `digest-without-tag`'s, which says what to do.
+        let needs_tag = left_out.key.is_none()
+            && image.is_some_and(|image| {
+                image
+                    .keys
+                    .iter()
+                    .any(|key| needs_tag.iter().any(|needs| needs.path == key.path))
+            });
+        if needs_tag {
+            continue;
+        }
         let by_traps =
             key.is_some_and(|key| matches!(key.part, AddressPart::Digest | AddressPart::Partial));
         if hard_coded || by_traps {

@@ -537,6 +537,44 @@ impl<'a> Prober<'a> {
         Vec::new()
     }
 
+    /// The guard a failed render shows: switches the error sets to true, or, with
+    /// `from_template`, the booleans read around the failing line. The render goes again with
+    /// them; a moved render of the first wave waits for the latent one instead.
+    fn guard_retry(
+        &mut self,
+        probe: &Probe,
+        error: &str,
+        from_template: bool,
+    ) -> Option<Vec<Probe>> {
+        if self.guard.is_some() || probe.markers.is_empty() {
+            return None;
+        }
+        // With every switch on, a switch read around the check is no guard.
+        let keys: Vec<ValuePath> = guard_keys(
+            error,
+            self.values,
+            self.chart,
+            from_template && probe.stage != Stage::Latent,
+        )
+        .into_iter()
+        .filter(|key| !self.refused_guards.contains(key))
+        .collect();
+        if keys.is_empty() {
+            return None;
+        }
+        let guard = Guard {
+            key: keys[0].to_string(),
+            keys: keys.iter().map(ToString::to_string).collect(),
+            message: error.to_owned(),
+        };
+        self.guard = Some((keys, guard));
+        if probe.stage == Stage::Moved && self.hold_moved {
+            self.held.push(probe.clone());
+            return Some(Vec::new());
+        }
+        Some(vec![probe.clone()])
+    }
+
     /// What the default render holds where `leaf`'s marker sits in `raw`: the other markers
     /// put back, the text before and after the marker must read as in the default render.
     fn rendered_at(
@@ -700,6 +738,11 @@ impl<'a> Prober<'a> {
                 .collect();
             return vec![probe.with(markers, probe.switches.clone(), probe.lists.clone())];
         }
+        // A switch the error itself asks for comes before the marker it quotes: guards quote
+        // the image they refuse.
+        if let Some(next) = self.guard_retry(&probe, &error, false) {
+            return next;
+        }
         let quoted: Vec<usize> = probe
             .markers
             .iter()
@@ -716,30 +759,8 @@ impl<'a> Prober<'a> {
                 .collect();
             return vec![probe.with(markers, probe.switches.clone(), probe.lists.clone())];
         }
-        if self.guard.is_none() && !probe.markers.is_empty() {
-            // With every switch on, a switch read around the check is no guard.
-            let keys: Vec<ValuePath> = guard_keys(
-                &error,
-                self.values,
-                self.chart,
-                probe.stage != Stage::Latent,
-            )
-            .into_iter()
-            .filter(|key| !self.refused_guards.contains(key))
-            .collect();
-            if !keys.is_empty() {
-                let guard = Guard {
-                    key: keys[0].to_string(),
-                    keys: keys.iter().map(ToString::to_string).collect(),
-                    message: error,
-                };
-                self.guard = Some((keys, guard));
-                if probe.stage == Stage::Moved && self.hold_moved {
-                    self.held.push(probe);
-                    return Vec::new();
-                }
-                return vec![probe];
-            }
+        if let Some(next) = self.guard_retry(&probe, &error, true) {
+            return next;
         }
         // The lists and switches the failing template reads (a YAML parse error names the
         // template, not the line).
@@ -1222,7 +1243,11 @@ pub(crate) fn values_paths(text: &str, prefix: &[Segment]) -> Vec<(Vec<Segment>,
 
 /// The switches a template needs on, as far as its text tells: the conditions of the
 /// subcharts it belongs to, and the `if` that wraps the whole template.
-pub(crate) fn enabling_paths(chart: &osc_chart::Chart, file: &str) -> Vec<ValuePath> {
+pub(crate) fn enabling_paths(
+    chart: &osc_chart::Chart,
+    file: &str,
+    keys: &[ValuePath],
+) -> Vec<ValuePath> {
     let mut paths = Vec::new();
     let mut segments = file.split('/').skip(1).peekable();
     let mut current = chart;
@@ -1259,6 +1284,41 @@ pub(crate) fn enabling_paths(chart: &osc_chart::Chart, file: &str) -> Vec<ValueP
         current = sub;
     }
     if let Some((prefix, text)) = template_text(chart, file) {
+        // The conditions around the lines that read one of the image's keys or their map.
+        for key in keys {
+            let Some(relative) = key.segments().strip_prefix(&prefix[..]) else {
+                continue;
+            };
+            let map = &relative[..relative.len().saturating_sub(1)];
+            let needles: Vec<String> = [relative, map]
+                .iter()
+                .filter(|segments| !segments.is_empty())
+                .map(|segments| {
+                    format!(
+                        "Values.{}",
+                        ValuePath::from_segments(segments.iter().cloned())
+                    )
+                })
+                .collect();
+            let reads = |line: &str, needle: &str| {
+                line.match_indices(needle).any(|(at, _)| {
+                    line[at + needle.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+                })
+            };
+            for (index, line) in text.lines().enumerate() {
+                if needles.iter().any(|needle| reads(line, needle)) {
+                    // The blocks open before the line: an `if` on it reads the key, not guards it.
+                    for (prefix, path) in condition_paths(chart, file, index) {
+                        let mut full = prefix;
+                        full.extend(path.segments().iter().cloned());
+                        paths.push(ValuePath::from_segments(full));
+                    }
+                }
+            }
+        }
         // The first action that is no comment.
         let mut rest = text.as_str();
         while let Some(start) = rest.find("{{") {

@@ -2,6 +2,7 @@
 //! charts, with the real Helm where Helm's view matters.
 
 mod convert;
+mod discovery;
 mod hostile;
 mod images;
 mod lint;

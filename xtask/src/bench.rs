@@ -269,3 +269,108 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+const DISCOVERY_USAGE: &str = "usage: cargo xtask bench-discovery DIR [--runs N] [--only NAME]...";
+
+/// `cargo xtask bench-discovery DIR`: `helm osc images` on each chart of a folder against one
+/// `helm template` of the same chart with the same Helm, each the best of `--runs` (2), wall
+/// time; the ratio per chart, then the median and the worst ratio.
+pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
+    let mut dir = None;
+    let mut runs = 2;
+    let mut only: Vec<String> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--runs" => {
+                runs = args
+                    .next()
+                    .context(DISCOVERY_USAGE)?
+                    .parse()
+                    .context("--runs takes a whole number")?
+            }
+            "--only" => only.push(args.next().context(DISCOVERY_USAGE)?.clone()),
+            _ if dir.is_none() => dir = Some(std::path::PathBuf::from(arg)),
+            _ => bail!(DISCOVERY_USAGE),
+        }
+    }
+    let dir = dir.context(DISCOVERY_USAGE)?;
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let helm = crate::ensure_helm(sh)?;
+    cmd!(sh, "cargo build --quiet --locked --release -p helm-osc").run()?;
+    let binary = sh.current_dir().join("target/release/helm-osc");
+    let mut charts: Vec<_> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.join("Chart.yaml").is_file())
+        .filter(|path| {
+            only.is_empty()
+                || only
+                    .iter()
+                    .any(|name| path.file_name().is_some_and(|file| file == name.as_str()))
+        })
+        .collect();
+    charts.sort();
+    let best = |command: &mut dyn FnMut() -> Command| -> Result<(Duration, bool)> {
+        let mut best = Duration::MAX;
+        let mut ok = true;
+        for _ in 0..runs {
+            let started = Instant::now();
+            let output = command().output()?;
+            best = best.min(started.elapsed());
+            ok &= output.status.success();
+        }
+        Ok((best, ok))
+    };
+    println!(
+        "{:<28} {:>9} {:>9} {:>6}",
+        "chart", "template", "images", "ratio"
+    );
+    let mut ratios = Vec::new();
+    for chart in &charts {
+        let name = chart.file_name().unwrap_or_default().to_string_lossy();
+        let (template, template_ok) = best(&mut || {
+            let mut command = Command::new(&helm);
+            command.args(["template", "release-name"]).arg(chart);
+            command
+        })?;
+        if !template_ok {
+            println!("{name:<28} helm template fails: left out");
+            continue;
+        }
+        let (images, images_ok) = best(&mut || {
+            let mut command = Command::new(&binary);
+            command
+                .arg("images")
+                .arg(chart)
+                .args(["--output", "json"])
+                .env("HELM_BIN", &helm);
+            command
+        })?;
+        let ratio = images.as_secs_f64() / template.as_secs_f64();
+        println!(
+            "{name:<28} {:>8.2}s {:>8.2}s {ratio:>6.2}{}",
+            template.as_secs_f64(),
+            images.as_secs_f64(),
+            if images_ok { "" } else { " (images failed)" }
+        );
+        ratios.push((ratio, name.into_owned()));
+    }
+    if ratios.is_empty() {
+        bail!("no chart in {} renders", dir.display());
+    }
+    ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let median = if ratios.len() % 2 == 1 {
+        ratios[ratios.len() / 2].0
+    } else {
+        (ratios[ratios.len() / 2 - 1].0 + ratios[ratios.len() / 2].0) / 2.0
+    };
+    let (worst, worst_chart) = ratios.last().cloned().unwrap_or_default();
+    println!();
+    println!("charts: {}", ratios.len());
+    println!("median images / helm template: {median:.2}x");
+    println!("worst images / helm template:  {worst:.2}x ({worst_chart})");
+    Ok(())
+}

@@ -10,9 +10,14 @@
 //! - `bench-package [--mib N]... [--runs N]`: time `helm osc package` against `cp` and
 //!   `openssl dgst -sha256` (medians, ratios, peak RSS), at 1 and 4 GiB by default
 //! - `zip-readers [--gib N]`: a package with more than N GiB of tars, read by Java, Python and unzip
+//! - `bench-discovery DIR [--runs N]`: `helm osc images` on each chart of a folder against one
+//!   `helm template` (best of N, ratio per chart, median and worst)
+//! - `corpus DIR [--json FILE]`: `images`, `package` and `rewrite` over a folder of charts, with
+//!   annotated images found with keys, latent images, charts moved completely, fixes, renders, time
 //! - `fuzz [--time S] [--seed] [TARGET...]`: seed, build and run the fuzz targets in `fuzz/`
 
 mod bench;
+mod corpus;
 mod e2e;
 mod fuzz;
 mod images;
@@ -39,6 +44,8 @@ fn main() -> Result<()> {
         }
         "example-images" => images::run(&sh, &rest),
         "bench-package" => bench::run(&sh, &rest),
+        "bench-discovery" => bench::discovery(&sh, &rest),
+        "corpus" => corpus::run(&sh, &rest),
         "zip-readers" => zip_readers::run(&sh, &rest),
         "fuzz" => fuzz::run(&sh, &rest),
         _ => {
@@ -50,6 +57,8 @@ fn main() -> Result<()> {
                  helm                   install the Helm adapter when no helm is on PATH; print helm's path\n  \
                  example-images [--check]  rebuild the example image tars (or check they are up to date)\n  \
                  bench-package [--mib N]... [--runs N]  time `helm osc package` on N MiB of tars against cp, openssl\n  \
+                 bench-discovery DIR [--runs N]  time `helm osc images` on each chart against one `helm template`\n  \
+                 corpus DIR [--json FILE]  images, package and rewrite over a folder of charts: found, latent, moved, fixes, renders\n  \
                  zip-readers [--gib N]     a package with over N GiB of tars, read by Java, Python and unzip -t\n  \
                  fuzz [--time S] [--seed] [TARGET...]  run the fuzz targets S seconds each (60; --seed: only make the seeds)"
             );

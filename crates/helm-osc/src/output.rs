@@ -145,6 +145,48 @@ impl Output {
         bar.enable_steady_tick(Duration::from_millis(200));
         Progress { bar: Some(bar) }
     }
+
+    /// A counter of helm renders on a terminal, drawn only once discovery has taken a second;
+    /// `None` off a terminal or for structured output.
+    pub fn render_progress(&self) -> Option<RenderProgress> {
+        if self.format != Format::Text || !self.stderr_is_terminal {
+            return None;
+        }
+        let bar = ProgressBar::hidden();
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} helm renders",
+            )
+            .map(|style| style.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix("Discovering");
+        Some(RenderProgress {
+            bar,
+            started: std::time::Instant::now(),
+        })
+    }
+}
+
+/// Discovery's renders, done of planned, drawn on stderr after its first second.
+pub struct RenderProgress {
+    bar: ProgressBar,
+    started: std::time::Instant,
+}
+
+impl RenderProgress {
+    pub fn update(&self, done: usize, planned: usize) {
+        self.bar.set_length(planned as u64);
+        self.bar.set_position(done as u64);
+        if self.bar.is_hidden() && self.started.elapsed() >= Duration::from_secs(1) {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 pub struct Progress {

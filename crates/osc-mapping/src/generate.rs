@@ -51,7 +51,7 @@ pub fn generate(chart: &str, images: &[FoundImage], tars: &[Tar]) -> Generated {
     let mut names = Names::default();
     let mut planned: Vec<Planned<'_>> = images
         .iter()
-        .flat_map(|found| plan(found, &mut names, &mut unmappable))
+        .flat_map(|found| plan(found, tars, &mut names, &mut unmappable))
         .collect();
     write_shared_keys_once(&mut planned, &mut unmappable);
     let matched = match_tars(&planned, images, tars);
@@ -95,6 +95,7 @@ pub fn generate(chart: &str, images: &[FoundImage], tars: &[Tar]) -> Generated {
 /// The entries for one image, without tars; none when it cannot be mapped.
 fn plan<'a>(
     found: &'a FoundImage,
+    tars: &'a [Tar],
     names: &mut Names,
     unmappable: &mut Vec<Unmappable>,
 ) -> Vec<Planned<'a>> {
@@ -109,8 +110,19 @@ fn plan<'a>(
         });
         return Vec::new();
     }
+    // Pinned by digest alone, the image's tar tells its tag (`helm osc package` writes it).
+    let held_tag = tars
+        .iter()
+        .flat_map(|tar| &tar.archive.images)
+        .flat_map(|image| &image.repo_tags)
+        .filter_map(|repo_tag| ImageRef::parse(repo_tag).ok())
+        .find(|held| held.name() == found.reference.name() && held.tag().is_some());
     let tag = match (found.reference.tag(), found.reference.digest()) {
         (Some(tag), _) => tag,
+        (None, Some(_)) if held_tag.is_some() => held_tag
+            .as_ref()
+            .and_then(ImageRef::tag)
+            .unwrap_or("latest"),
         (None, Some(_)) => {
             unmappable.push(Unmappable {
                 image,
@@ -451,8 +463,10 @@ pub(crate) fn holds(tar: &Tar, reference: &ImageRef) -> Vec<Arch> {
 /// Registry, repository and tag agree; an absent tag is `latest`, and digests are left out
 /// because a tar's repo tags never carry one.
 fn same_image(held: &ImageRef, wanted: &ImageRef) -> bool {
+    // A reference pinned by digest alone is the image of its repository a tar holds.
+    let pinned_alone = wanted.tag().is_none() && wanted.digest().is_some();
     held.name() == wanted.name()
-        && held.tag().unwrap_or("latest") == wanted.tag().unwrap_or("latest")
+        && (pinned_alone || held.tag().unwrap_or("latest") == wanted.tag().unwrap_or("latest"))
 }
 
 /// Why no entry names `tar`; `source` is what uses the `known` images, e.g. `the chart`.
@@ -495,8 +509,15 @@ pub(crate) fn describe_use(image_use: &ImageUse) -> String {
         "{template}: {}/{}, {} {}",
         image_use.kind, image_use.object, image_use.container_type, image_use.container
     );
-    if let osc_render::ImageField::Env { name } = &image_use.field {
-        text.push_str(&format!(", env {name}"));
+    match &image_use.field {
+        osc_render::ImageField::Env { name } => text.push_str(&format!(", env {name}")),
+        osc_render::ImageField::Object { path } => {
+            text = format!(
+                "{template}: {}/{}, field {path}",
+                image_use.kind, image_use.object
+            );
+        }
+        osc_render::ImageField::Image => {}
     }
     text
 }

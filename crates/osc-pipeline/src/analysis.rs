@@ -128,16 +128,24 @@ fn render(
     chart: &Chart,
     inputs: &Inputs,
 ) -> Result<Rendering, String> {
+    let hook = inputs.progress.clone();
+    let report = move |done: usize, planned: usize| {
+        if let Some(hook) = &hook {
+            (hook.0)(done, planned);
+        }
+    };
     let request = DiscoverRequest {
         chart: source,
         release: RELEASE,
         namespace: &inputs.namespace,
         values_files: inputs.values_files.clone(),
+        progress: Some(osc_render::Progress(&report)),
     };
     let discovery =
         osc_render::discover_loaded(helm, &request, chart).map_err(|error| error.to_string())?;
     let values = String::from_utf8_lossy(chart.values_yaml().unwrap_or_default()).into_owned();
-    let traps = osc_traps::find(&discovery, &discovery.rendered, &values);
+    let held = held_references(inputs.images.as_deref());
+    let traps = osc_traps::find(&discovery, &discovery.rendered, &values, &held);
     let (fixed_values, fix_error) = match osc_traps::apply(&values, &traps.fixes) {
         Ok(fixed) => (fixed, None),
         Err(error) => (values.clone(), Some(error.to_string())),
@@ -149,4 +157,30 @@ fn render(
         fixed_values,
         fix_error,
     })
+}
+
+/// The references the image tars hold, by their repo tags: where a chart pins an image by digest
+/// alone, its tag comes from them. A tar that cannot be read is lint's to report.
+fn held_references(images: Option<&Path>) -> Vec<osc_imageref::ImageRef> {
+    let Some(dir) = images else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut held = Vec::new();
+    for path in entries.filter_map(|entry| entry.ok().map(|entry| entry.path())) {
+        if path.extension().is_none_or(|ext| ext != "tar") || !path.is_file() {
+            continue;
+        }
+        let Ok(archive) = osc_image::inspect(&path) else {
+            continue;
+        };
+        for repo_tag in archive.images.iter().flat_map(|image| &image.repo_tags) {
+            if let Ok(reference) = osc_imageref::ImageRef::parse(repo_tag) {
+                held.push(reference);
+            }
+        }
+    }
+    held
 }

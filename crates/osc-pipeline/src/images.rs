@@ -20,9 +20,37 @@ pub struct ChartImages {
     pub chart: String,
     pub images: Vec<ImageReport>,
     pub hard_coded: usize,
+    /// Images of components that are off by default, with the switches that turn them on.
+    pub latent: Vec<LatentReport>,
+    /// Container `image` fields that are no valid reference.
+    pub invalid: Vec<InvalidReport>,
     pub guard: Option<String>,
+    /// Keys whose other values break the chart (`--verbose` prints why).
     pub fragile: Vec<String>,
+    /// Switches that break the chart when on: their components were not looked into.
+    pub broken_switches: Vec<String>,
+    /// Lists of values that put a pull secret into pods.
+    pub pull_secret_keys: Vec<String>,
     pub renders: usize,
+    /// How long discovery took, in milliseconds.
+    pub discovery_ms: u128,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LatentReport {
+    #[serde(flatten)]
+    pub image: ImageReport,
+    pub switches: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InvalidReport {
+    pub value: String,
+    pub error: String,
+    pub template: String,
+    pub object: String,
+    pub container: String,
+    pub field: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,13 +111,45 @@ pub fn images(analysis: &Analysis) -> Result<ImagesReport, Error> {
                 chart: analysis.source.display().to_string(),
                 hard_coded: images.iter().filter(|image| image.hard_coded).count(),
                 images,
+                latent: discovery
+                    .latent
+                    .iter()
+                    .map(|latent| LatentReport {
+                        image: image_report(&latent.image),
+                        switches: latent.switches.clone(),
+                    })
+                    .collect(),
+                invalid: discovery
+                    .invalid
+                    .iter()
+                    .map(|invalid| InvalidReport {
+                        value: invalid.raw.clone(),
+                        error: invalid.error.to_string(),
+                        template: invalid.source.clone(),
+                        object: format!("{}/{}", invalid.kind, invalid.object),
+                        container: invalid.container.clone(),
+                        field: "image".to_string(),
+                    })
+                    .collect(),
                 guard: discovery.guard.as_ref().map(|guard| guard.key.clone()),
                 fragile: discovery
                     .fragile
                     .iter()
                     .map(|key| key.path.clone())
                     .collect(),
+                broken_switches: discovery
+                    .broken_switches
+                    .iter()
+                    .map(|key| key.path.clone())
+                    .collect(),
+                pull_secret_keys: discovery
+                    .pull_secrets
+                    .keys
+                    .iter()
+                    .map(|key| key.path.clone())
+                    .collect(),
                 renders: discovery.renders,
+                discovery_ms: discovery.elapsed.as_millis(),
             }))
         }
         Subject::Bundle(bundle) => Ok(ImagesReport::Operator(operator_images(

@@ -47,8 +47,8 @@ pub use crate::analysis::{Analysis, ChartAnalysis, Rendering, Subject, analyse};
 pub use crate::convert::{check_version_definition, convert};
 pub use crate::error::Error;
 pub use crate::images::{
-    ChartImages, ImageReport, ImagesReport, KeyReport, OperatorImage, OperatorImages,
-    OperatorUnmovable, UseReport, images, tars,
+    ChartImages, ImageReport, ImagesReport, InvalidReport, KeyReport, LatentReport, OperatorImage,
+    OperatorImages, OperatorUnmovable, UseReport, images, tars,
 };
 pub use crate::lint::{Report, lint};
 pub use crate::mapping::{check_mapping, generate_mapping};
@@ -73,6 +73,18 @@ pub struct Inputs {
     pub namespace: String,
     /// Without Helm, the checks that render a chart are skipped and an info finding says so.
     pub helm: Option<Helm>,
+    /// Hears key discovery's `(renders done, renders planned)`.
+    pub progress: Option<ProgressHook>,
+}
+
+/// A callback for key discovery's progress, shared with its render threads.
+#[derive(Clone)]
+pub struct ProgressHook(pub std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHook")
+    }
 }
 
 impl Default for Inputs {
@@ -83,6 +95,7 @@ impl Default for Inputs {
             values_files: Vec::new(),
             namespace: "default".to_string(),
             helm: None,
+            progress: None,
         }
     }
 }

@@ -16,7 +16,7 @@ pub fn generate_mapping(
             let rendering = chart.rendered()?;
             Ok(osc_mapping::generate(
                 chart.chart.name(),
-                &rendering.discovery.images,
+                &rendering.discovery.all_images(),
                 &tars,
             ))
         }
@@ -44,7 +44,7 @@ pub fn check_mapping(
             Ok(osc_mapping::check(
                 &shown,
                 &mapping,
-                &rendering.discovery.images,
+                &rendering.discovery.all_images(),
                 &rendering.fixed_values,
                 &tars,
             ))

@@ -126,7 +126,7 @@ pub fn plan(analysis: &Analysis, inputs: &Inputs, options: &PackageOptions) -> R
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let built = match &analysis.subject {
-        Subject::Chart(chart) => build_chart(analysis, chart, options, &pairs)?,
+        Subject::Chart(chart) => build_chart(analysis, chart, inputs, options, &pairs)?,
         Subject::Bundle(bundle) => build_bundle(bundle, options, &pairs)?,
         Subject::OscFormat(_) | Subject::Package => {
             return Err(Error::Usage {
@@ -315,6 +315,7 @@ fn service_name_and_version(
 fn build_chart(
     analysis: &Analysis,
     chart_analysis: &crate::ChartAnalysis,
+    inputs: &Inputs,
     options: &PackageOptions,
     annotations: &[(&str, &str)],
 ) -> Result<Built, Error> {
@@ -337,9 +338,14 @@ fn build_chart(
                 });
             }
             let traps = &rendering.traps;
-            if options.no_fix && !traps.fixes.is_empty() {
-                let list: Vec<String> = traps
-                    .fixes
+            // `--no-fix` leaves pull secrets as they are: lint has named the pods.
+            let breaking: Vec<&osc_traps::Fix> = traps
+                .fixes
+                .iter()
+                .filter(|fix| fix.trap != osc_traps::Trap::PullSecret)
+                .collect();
+            if options.no_fix && !breaking.is_empty() {
+                let list: Vec<String> = breaking
                     .iter()
                     .map(|fix| {
                         format!(
@@ -359,10 +365,31 @@ fn build_chart(
                     ),
                 });
             }
-            if rendering.fixed_values != rendering.values {
-                chart.set_file("values.yaml", rendering.fixed_values.clone().into_bytes());
+            let fixed_values = if options.no_fix {
+                rendering.values.clone()
+            } else {
+                rendering.fixed_values.clone()
+            };
+            if fixed_values != rendering.values {
+                chart.set_file("values.yaml", fixed_values.clone().into_bytes());
             }
-            (traps.fixes.clone(), traps.unmovable.clone())
+            if let Some(helm) = &inputs.helm {
+                prove(
+                    analysis,
+                    &chart,
+                    rendering,
+                    &fixed_values,
+                    helm,
+                    inputs,
+                    options.no_fix,
+                )?;
+            }
+            let fixes = if options.no_fix {
+                Vec::new()
+            } else {
+                traps.fixes.clone()
+            };
+            (fixes, traps.unmovable.clone())
         }
         _ => (Vec::new(), Vec::new()),
     };
@@ -587,4 +614,267 @@ fn dedup(values: &[String]) -> Vec<String> {
         }
     }
     seen
+}
+
+/// The registry the proof render moves every mapped image to.
+const PROOF_REGISTRY: &str = "proof.osc-marker.test/osc-proof";
+
+/// One render of the chart as it will be packaged, after the platform's rewrite: the fixes
+/// applied, every key mapping.yaml names moved to a marker registry, the switches that showed
+/// the latent images on. It must render, every image the analysis calls movable must come out
+/// at the marker registry, and every pod that pulls a moved image and that a pull-secret key
+/// reaches must name the platform's secret; anything else is a refusal naming the image.
+fn prove(
+    analysis: &Analysis,
+    chart: &Chart,
+    rendering: &crate::Rendering,
+    values: &str,
+    helm: &osc_render::Helm,
+    inputs: &Inputs,
+    no_fix: bool,
+) -> Result<(), Error> {
+    let discovery = &rendering.discovery;
+    let all = discovery.all_images();
+    let mapping = match inputs.mapping_file() {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|error| Error::io(&path, format!("cannot read: {error}")))?;
+            osc_mapping::Mapping::parse(&text, &path.display().to_string())?
+        }
+        None => {
+            let tars = crate::images::tars(inputs.images.as_deref())?;
+            osc_mapping::generate(chart.name(), &all, &tars).mapping
+        }
+    };
+    let refused = |message: String, help: &str| Error::Refused {
+        input: analysis.source.clone(),
+        errors: vec![Diagnostic::new(
+            "proof-failed",
+            Severity::Error,
+            analysis.source.join("values.yaml").display().to_string(),
+            message,
+            help.to_string(),
+        )],
+    };
+    let applied = osc_mapping::apply(values, &mapping, PROOF_REGISTRY).map_err(|error| {
+        refused(
+            format!("the platform's rewrite of the packaged values.yaml fails: {error}"),
+            "fix mapping.yaml or the key it names, then package again",
+        )
+    })?;
+    let mut proof = chart.clone();
+    proof.set_file("values.yaml", applied.text.into_bytes());
+    let scratch = tempfile::tempdir().map_err(|error| {
+        Error::io(
+            std::env::temp_dir(),
+            format!("cannot make a folder: {error}"),
+        )
+    })?;
+    let dir = scratch.path().join(chart.name());
+    proof.write_dir(&dir)?;
+    let mut values_files = inputs.values_files.clone();
+    if !discovery.switches.is_empty() {
+        let mut switches = serde_norway::Value::Mapping(serde_norway::Mapping::new());
+        for switch in &discovery.switches {
+            set_path(&mut switches, switch);
+        }
+        let file = scratch.path().join("switches.yaml");
+        let text = serde_norway::to_string(&switches).unwrap_or_default();
+        std::fs::write(&file, text).map_err(|error| Error::io(&file, error))?;
+        values_files.push(file);
+    }
+    let mut request = osc_render::RenderRequest::new(&dir);
+    request.release = crate::RELEASE;
+    request.namespace = &inputs.namespace;
+    request.values_files = values_files;
+    let rendered = match helm.template(&request) {
+        Ok(rendered) => rendered,
+        Err(osc_render::RenderError::Helm { stderr, .. }) => {
+            return Err(refused(
+                format!(
+                    "the chart does not render once the platform rewrites its images: {}",
+                    crate::lint::one_line(&stderr)
+                ),
+                "the platform's rewrite would break the install: make the chart accept moved images (the switch its check asks for, in values.yaml) and package again",
+            ));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let unmovable: Vec<&str> = rendering
+        .traps
+        .unmovable
+        .iter()
+        .map(|u| u.image.as_str())
+        .collect();
+    let movable = |image: &osc_render::FoundImage| {
+        image.keys.iter().any(|key| {
+            matches!(
+                key.part,
+                osc_render::AddressPart::FullAddress
+                    | osc_render::AddressPart::Repository
+                    | osc_render::AddressPart::Repo
+                    | osc_render::AddressPart::Endpoint
+                    | osc_render::AddressPart::PrefixAddress
+            )
+        }) && !image
+            .uses
+            .iter()
+            .any(|use_| unmovable.contains(&use_.raw.as_str()))
+    };
+    let host = PROOF_REGISTRY.split('/').next().unwrap_or_default();
+    let mut stuck = Vec::new();
+    for image_use in osc_render::find_images(&rendered) {
+        // Only an image the analysis knows cannot move may stay where it was; anything else
+        // off the marker registry (moved in part, or not at all) is an image the rewrite misses.
+        let may_stay = all
+            .iter()
+            .any(|image| image.reference == image_use.reference && !movable(image));
+        if !may_stay && image_use.reference.registry() != host {
+            stuck.push(format!(
+                "{} ({}/{}, {} {})",
+                image_use.reference,
+                image_use.kind,
+                image_use.object,
+                image_use.container_type,
+                image_use.container
+            ));
+        }
+    }
+    stuck.dedup();
+    if !stuck.is_empty() {
+        // Keys whose change breaks the chart are the usual reason: Helm's error says why.
+        let fragile: Vec<String> = discovery
+            .fragile
+            .iter()
+            .map(|key| format!("`{}` ({})", key.path, crate::lint::one_line(&key.error)))
+            .collect();
+        let why = if fragile.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; keys the chart breaks on when they change: {}",
+                fragile.join("; ")
+            )
+        };
+        return Err(refused(
+            format!(
+                "after the platform's rewrite these images still pull from their old registry: {}{why}",
+                stuck.join("; ")
+            ),
+            "name every key of their address in mapping.yaml (`helm osc mapping` writes them), or take the image from values keys",
+        ));
+    }
+    if !no_fix {
+        let unreached = &rendering.traps.pods_without_secret;
+        let mut missing = Vec::new();
+        for document in &rendered.documents {
+            for pod in pods_pulling_without_secret(&document.value, host) {
+                if !unreached.contains(&pod) && !missing.contains(&pod) {
+                    missing.push(pod);
+                }
+            }
+        }
+        if !missing.is_empty()
+            && rendering
+                .traps
+                .fixes
+                .iter()
+                .any(|fix| fix.trap == osc_traps::Trap::PullSecret)
+        {
+            return Err(refused(
+                format!(
+                    "after the fixes these pods pull moved images without the pull secret `{}`: {}",
+                    osc_traps::PULL_SECRET,
+                    missing.join(", ")
+                ),
+                "give their pod specs `imagePullSecrets` from a values key, or package with --no-fix and set it yourself",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sets a dotted path to true in a values tree.
+fn set_path(root: &mut serde_norway::Value, path: &str) {
+    let Ok(path) = osc_yaml::Path::parse(path) else {
+        return;
+    };
+    let mut node = root;
+    let segments = path.segments();
+    for (index, segment) in segments.iter().enumerate() {
+        let osc_yaml::Segment::Key(key) = segment else {
+            return;
+        };
+        if !node.is_mapping() {
+            *node = serde_norway::Value::Mapping(serde_norway::Mapping::new());
+        }
+        let Some(mapping) = node.as_mapping_mut() else {
+            return;
+        };
+        let last = index + 1 == segments.len();
+        node = mapping
+            .entry(serde_norway::Value::String(key.clone()))
+            .or_insert_with(|| {
+                if last {
+                    serde_norway::Value::Bool(true)
+                } else {
+                    serde_norway::Value::Mapping(serde_norway::Mapping::new())
+                }
+            });
+        if last {
+            *node = serde_norway::Value::Bool(true);
+        }
+    }
+}
+
+/// `Kind/name` of the pods of an object that pull from `host` without the platform's secret.
+fn pods_pulling_without_secret(object: &serde_norway::Value, host: &str) -> Vec<String> {
+    let Some(kind) = object.get("kind").and_then(serde_norway::Value::as_str) else {
+        return Vec::new();
+    };
+    let path: &[&str] = match kind {
+        "Pod" => &["spec"],
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => &["spec", "template", "spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        _ => return Vec::new(),
+    };
+    let Some(spec) = path.iter().try_fold(object, |value, key| value.get(key)) else {
+        return Vec::new();
+    };
+    let pulls = ["containers", "initContainers"].iter().any(|list| {
+        spec.get(list)
+            .and_then(serde_norway::Value::as_sequence)
+            .is_some_and(|containers| {
+                containers.iter().any(|container| {
+                    container
+                        .get("image")
+                        .and_then(serde_norway::Value::as_str)
+                        .is_some_and(|image| image.starts_with(&format!("{host}/")))
+                })
+            })
+    });
+    let named = spec
+        .get("imagePullSecrets")
+        .and_then(serde_norway::Value::as_sequence)
+        .is_some_and(|secrets| {
+            secrets.iter().any(|secret| {
+                secret.get("name").and_then(serde_norway::Value::as_str)
+                    == Some(osc_traps::PULL_SECRET)
+            })
+        });
+    let name = object
+        .get("metadata")
+        .and_then(|metadata| metadata.get("name"))
+        .and_then(serde_norway::Value::as_str)
+        .unwrap_or("");
+    if pulls && !named {
+        vec![format!("{kind}/{name}")]
+    } else {
+        Vec::new()
+    }
 }

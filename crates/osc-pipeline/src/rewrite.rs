@@ -108,7 +108,7 @@ fn rewrite_chart(
     let (mapping, mapping_from) = match &options.mapping {
         Some(file) => (read_mapping(file)?, file.display().to_string()),
         None => (
-            osc_mapping::generate(chart.name(), &rendering.discovery.images, &[]).mapping,
+            osc_mapping::generate(chart.name(), &rendering.discovery.all_images(), &[]).mapping,
             "generated (as `helm osc mapping` writes it)".to_string(),
         ),
     };

@@ -1,17 +1,27 @@
 //! Which values keys produce each image a chart deploys, and which part of the address each
 //! key holds, found by rendering with markers in the values, never by reading key names.
 //!
-//! Every string, number and unset (`""` or null) leaf of the coalesced values that could be an
-//! address or a part of one gets a distinct marker shaped like its value (a host, a path, a
-//! reference, a version, a number a hair above it). All markers of the keys that are set go
-//! into one values file and one render; the unset keys, which would override the set ones
-//! (`global.imageRegistry: ""` beats `image.registry`), get their own renders. The marker found
-//! in each image field, and where it sits in the reference, names the key and its part.
+//! The default render comes first, side by side with two marker renders that need nothing
+//! from it: one with a distinct marker (shaped like its value: a host, a path, a reference, a
+//! version, a number a hair above it) in every leaf of the image-shaped values (a map holding a
+//! host or a path beside a version, or a whole reference), and one with the same markers and
+//! every switch (a boolean that is false) turned on, which shows the images of components that
+//! are off by default and, with a marker secret in every list of names, the keys that reach a
+//! pod's `imagePullSecrets`. The marker found in each image field, and where it sits in the
+//! reference, names the key and its part.
 //!
-//! A render that fails is narrowed down: a guard key the error asks for is set to true, keys
-//! the chart's schema rejects or whose marker the error quotes are dropped, keys the error
-//! names are tried apart, else the set is halved, until each key that breaks the chart stands
-//! alone ([`Discovery::fragile`]). [`RENDER_BUDGET`] bounds the renders.
+//! The default render then decides what else can be an address part: a set key whose value (or
+//! a form templates make of it: `v`-prefixed, trimmed, lower-cased) stands between the
+//! delimiters of no image field cannot be one and gets no marker. Only images whose address
+//! the first renders left incomplete get further renders: the set keys whose value shows in
+//! them, and, apart (an unset key overrides a set one: `global.imageRegistry: ""` beats
+//! `image.registry`), the unset (`""`, null) keys beside those keys or under `global`.
+//!
+//! A render that fails is narrowed ([`probe`]): the switch that lets moved images through is
+//! found from the error and the failing template and set to true, keys the chart's schema
+//! rejects or whose marker the error quotes are dropped, switches are halved, else the
+//! markers, until each key that breaks the chart stands alone ([`Discovery::fragile`]).
+//! [`RENDER_BUDGET`] bounds the renders.
 //!
 //! Paths are dotted from the root of the top chart's values, `[i]` for list items; a key with
 //! `.`, `[` or `]` is written in double quotes (`podAnnotations."app.kubernetes.io/name"`), as
@@ -22,16 +32,22 @@ mod marker;
 mod probe;
 mod values;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use crate::discover::marker::Marker;
-use crate::discover::probe::{Candidate, Findings, Prober};
+use crate::discover::marker::{Marker, is_registry_host, is_tag, version_marker};
+use crate::discover::probe::{FoundPart, Probe, Prober, Renderer, Stage, complete};
 use crate::discover::values::{Scalar, Values};
 use osc_imageref::ImageRef;
 
-use crate::{Helm, ImageUse, RenderError, RenderRequest, Rendered, find_images};
+pub use crate::discover::probe::SecretShape;
+
+use crate::{
+    Helm, ImageField, ImageUse, InvalidImage, RenderError, Rendered, find_images,
+    find_invalid_images,
+};
 
 /// Helm renders one discovery may cost, the default render included: enough to isolate a
 /// handful of keys whose markers break the chart among hundreds.
@@ -46,6 +62,18 @@ pub struct DiscoverRequest<'a> {
     pub namespace: &'a str,
     /// The user's values files, in precedence order.
     pub values_files: Vec<PathBuf>,
+    /// Hears `(renders done, renders planned)` as discovery goes, from any thread.
+    pub progress: Option<Progress<'a>>,
+}
+
+/// A callback for discovery's progress: `(renders done, renders planned)`.
+#[derive(Clone, Copy)]
+pub struct Progress<'a>(pub &'a (dyn Fn(usize, usize) + Sync));
+
+impl fmt::Debug for Progress<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// What discovery found.
@@ -57,13 +85,55 @@ pub struct Discovery {
     /// One per distinct reference the chart renders with the request's values, in the order
     /// of [`find_images`].
     pub images: Vec<FoundImage>,
+    /// Images of components that are off by default, found with every switch on; none of
+    /// them is among `images`.
+    pub latent: Vec<LatentImage>,
+    /// Container `image` fields of the default render that are no valid reference.
+    pub invalid: Vec<InvalidImage>,
     /// A check the chart makes that fails when images move; discovery set its key to true.
     pub guard: Option<Guard>,
     /// Keys whose marker breaks the render or drops an image: their part in an address, if
     /// any, is unknown.
     pub fragile: Vec<FragileKey>,
+    /// Switches that break the render when on: their components were not looked into.
+    pub broken_switches: Vec<FragileKey>,
+    /// The switches of the largest set that rendered when turned on together: with these on
+    /// the chart renders, and deploys the latent images that render showed.
+    pub switches: Vec<String>,
+    /// The lists that put a pull secret into pods.
+    pub pull_secrets: PullSecrets,
     /// The helm renders discovery cost, the default render included.
     pub renders: usize,
+    /// How long discovery took.
+    pub elapsed: Duration,
+}
+
+/// An image of a component that is off by default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LatentImage {
+    pub image: FoundImage,
+    /// The switches that turn it on, as far as the renders tell: those among the switches of
+    /// the render that showed it whose map holds one of the image's keys, else every switch of
+    /// that render.
+    pub switches: Vec<String>,
+}
+
+/// Where a chart takes pull secrets from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PullSecrets {
+    pub keys: Vec<PullSecretKey>,
+    /// `Kind/name` of every pod the switched-on render showed.
+    pub pods: Vec<String>,
+}
+
+/// A list of the values whose names the chart writes into pods' `imagePullSecrets`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PullSecretKey {
+    pub path: String,
+    pub shape: SecretShape,
+    /// `Kind/name` of the pods it reaches.
+    pub pods: Vec<String>,
+    pub origin: KeyOrigin,
 }
 
 /// A rendered image reference, where it is used and the keys that make it up.
@@ -84,6 +154,9 @@ pub struct KeyPart {
     /// The value as the chart renders it today; empty for a key that is `""` or null and takes
     /// effect once set.
     pub value: String,
+    /// What the default render holds where the key's marker showed (a template's default for
+    /// an unset key); `None` when the rest of the field read otherwise.
+    pub rendered: Option<String>,
     pub origin: KeyOrigin,
 }
 
@@ -124,6 +197,8 @@ pub enum KeyOrigin {
 pub struct Guard {
     /// E.g. `global.security.allowInsecureImages`.
     pub key: String,
+    /// Every switch set to true to get past it, `key` first.
+    pub keys: Vec<String>,
     /// Helm's error text.
     pub message: String,
 }
@@ -153,6 +228,14 @@ pub enum DiscoverError {
     MarkerFile { source: std::io::Error },
 }
 
+impl Discovery {
+    /// The deployed images, then the latent ones: every image mapping.yaml should name.
+    pub fn all_images(&self) -> Vec<FoundImage> {
+        let latent = self.latent.iter().map(|latent| latent.image.clone());
+        self.images.iter().cloned().chain(latent).collect()
+    }
+}
+
 impl<'a> DiscoverRequest<'a> {
     /// A request with helm's defaults: release `release-name`, namespace `default`.
     pub fn new(chart: &'a Path) -> DiscoverRequest<'a> {
@@ -161,6 +244,7 @@ impl<'a> DiscoverRequest<'a> {
             release: "release-name",
             namespace: "default",
             values_files: Vec::new(),
+            progress: None,
         }
     }
 }
@@ -203,39 +287,150 @@ pub fn discover_loaded(
     request: &DiscoverRequest<'_>,
     chart: &osc_chart::Chart,
 ) -> Result<Discovery, DiscoverError> {
-    let render_request = RenderRequest {
-        chart: request.chart,
-        release: request.release,
-        namespace: request.namespace,
-        values_files: request.values_files.clone(),
-        set: Vec::new(),
-    };
-    let rendered = helm.template(&render_request)?;
-    let uses = find_images(&rendered);
-    let default_positions: Vec<_> = uses.iter().map(ImageUse::position).collect();
+    let started = Instant::now();
     let values = coalesced_values(request, chart)?;
-    let (set_keys, unset_keys): (Vec<Candidate>, Vec<Candidate>) = values
+    let markers: Vec<Option<Marker>> = values
         .leaves
         .iter()
         .enumerate()
-        .filter_map(|(leaf, key)| {
-            let marker = Marker::for_value(&key.value, leaf)?;
-            Some(Candidate { leaf, marker })
-        })
-        .partition(|candidate| values.leaves[candidate.leaf].value != Scalar::Unset);
+        .map(|(leaf, key)| Marker::for_value(&key.value, leaf))
+        .collect();
+    let shaped: Vec<usize> = shaped_leaves(&values)
+        .into_iter()
+        .filter(|&leaf| markers[leaf].is_some())
+        .collect();
+    // The lists go with every switch on: then they reach the pods of components that are off
+    // by default too, and the guard's switch is on.
+    let moved = Probe {
+        stage: Stage::Moved,
+        markers: shaped.clone(),
+        switches: Vec::new(),
+        lists: Vec::new(),
+        guarded: false,
+    };
+    let latent = Probe {
+        stage: Stage::Latent,
+        markers: shaped.clone(),
+        switches: (0..values.switches.len()).collect(),
+        lists: (0..values.lists.len()).collect(),
+        guarded: false,
+    };
+    let renderer = Renderer::new(helm, request);
 
-    let mut prober = Prober::new(helm, request, &values, &default_positions)?;
-    let mut findings = Findings::default();
-    if !uses.is_empty() {
-        prober.probe(set_keys.iter().collect(), &mut findings)?;
-        probe_in_rounds(&mut prober, &unset_keys, &mut findings)?;
+    // The default render and the two renders that need nothing from it, side by side.
+    let empty = |probe: &Probe| {
+        probe.markers.is_empty() && probe.switches.is_empty() && probe.lists.is_empty()
+    };
+    // Without switches or lists the latent render would be the moved one again.
+    let latent = Some(latent).filter(|probe| !probe.switches.is_empty() || !probe.lists.is_empty());
+    let first: Vec<Probe> = std::iter::once(moved)
+        .chain(latent)
+        .filter(|probe| !empty(probe))
+        .collect();
+    let mut documents = vec![None];
+    // The prober is not there yet: its values files are made the same way.
+    let no_guard = Prober::new(
+        &values,
+        chart,
+        &markers,
+        Renderer::new(helm, request),
+        &[],
+        &[],
+    );
+    documents.extend(first.iter().map(|probe| Some(no_guard.document(probe))));
+    drop(no_guard);
+    let mut results = renderer.wave(documents)?.into_iter();
+    let rendered = match results.next() {
+        Some(Ok(rendered)) => rendered,
+        Some(Err(stderr)) => {
+            return Err(DiscoverError::Render(RenderError::Helm {
+                chart: request.chart.to_owned(),
+                template: None,
+                stderr,
+            }));
+        }
+        None => unreachable!("the wave holds the default render"),
+    };
+    let uses = find_images(&rendered);
+    let invalid = find_invalid_images(&rendered);
+    let default_positions: Vec<_> = uses.iter().map(ImageUse::position).collect();
+    let default_raws: Vec<String> = uses.iter().map(|image_use| image_use.raw.clone()).collect();
+    let mut prober = Prober::new(
+        &values,
+        chart,
+        &markers,
+        renderer,
+        &default_positions,
+        &default_raws,
+    );
+    let mut pending = Vec::new();
+    prober.hold_moved = true;
+    for (probe, result) in first.into_iter().zip(results) {
+        probe::trace(&probe, &result);
+        match result {
+            Ok(rendered) => pending.extend(prober.decode(probe, &rendered)),
+            Err(error) => pending.extend(prober.narrow(probe, error)),
+        }
     }
-    let mut fragile = findings.fragile;
+    // A moved render that failed on the guard is needed again only for what no latent render
+    // showed with the chart's own addresses.
+    let all_validated = (0..uses.len()).all(|index| prober.findings.validated.contains(&index));
+    prober.hold_moved = false;
+    let held = std::mem::take(&mut prober.held);
+    for probe in held {
+        if all_validated {
+            // Only its lists are still to render.
+            if !probe.lists.is_empty() {
+                pending.push(Probe {
+                    markers: Vec::new(),
+                    switches: Vec::new(),
+                    ..probe
+                });
+            }
+        } else {
+            pending.push(probe);
+        }
+    }
+    let in_flight: BTreeSet<usize> = pending
+        .iter()
+        .flat_map(|probe: &Probe| probe.markers.iter().copied())
+        .collect();
+    pending.extend(follow_up(
+        &values,
+        &markers,
+        &uses,
+        &prober.findings.parts,
+        &shaped,
+        &in_flight,
+    ));
+    prober.run(pending)?;
+    // The follow-up for what the retried renders left incomplete.
+    let tried: BTreeSet<usize> = values
+        .leaves
+        .iter()
+        .enumerate()
+        .filter(|(leaf, _)| markers[*leaf].is_some())
+        .map(|(leaf, _)| leaf)
+        .filter(|leaf| shaped.contains(leaf))
+        .collect();
+    let _ = tried;
+
+    let findings = std::mem::take(&mut prober.findings);
+    let renders = prober.renderer.renders();
+    let guard = prober.guard.take().map(|(_, guard)| guard);
+    let mut fragile = findings.fragile.clone();
     fragile.sort_by_key(|(leaf, _)| *leaf);
+    fragile.dedup_by_key(|(leaf, _)| *leaf);
+    let images = found_images(uses, &values, &findings.parts);
+    let _ = ImageField::Image;
+    let latent = latent_images(chart, &values, &findings, &images);
+    let pull_secrets = pull_secrets(&values, &findings);
     Ok(Discovery {
         rendered,
-        images: found_images(uses, &values, findings.parts),
-        guard: prober.guard.map(|(_, guard)| guard),
+        images,
+        latent,
+        invalid,
+        guard,
         fragile: fragile
             .into_iter()
             .map(|(leaf, error)| FragileKey {
@@ -243,7 +438,22 @@ pub fn discover_loaded(
                 error,
             })
             .collect(),
-        renders: prober.renders,
+        broken_switches: findings
+            .broken_switches
+            .iter()
+            .map(|(switch, error)| FragileKey {
+                path: values.switches[*switch].to_string(),
+                error: error.clone(),
+            })
+            .collect(),
+        switches: findings
+            .latent_switches
+            .iter()
+            .map(|&switch| values.switches[switch].to_string())
+            .collect(),
+        pull_secrets,
+        renders,
+        elapsed: started.elapsed(),
     })
 }
 
@@ -267,41 +477,171 @@ fn coalesced_values(
     })
 }
 
-/// Unset keys override one another too (`digest` beats `tag` in Bitnami's helper): each set
-/// of them that rendered and showed some is rendered again without those, until none shows.
-/// Keys in different sets never met in a render, so could not hide one another.
-fn probe_in_rounds(
-    prober: &mut Prober<'_>,
-    candidates: &[Candidate],
-    findings: &mut Findings,
-) -> Result<(), DiscoverError> {
-    let mut pending = vec![candidates.iter().collect::<Vec<_>>()];
-    while let Some(set) = pending.pop() {
-        let parts_before = findings.parts.len();
-        let rendered = prober.probe(set, findings)?;
-        let shown: HashSet<usize> = findings.parts[parts_before..]
-            .iter()
-            .map(|(_, leaf, _)| *leaf)
-            .collect();
-        for set in rendered {
-            if set.iter().any(|candidate| shown.contains(&candidate.leaf)) {
-                let hidden: Vec<_> = set
-                    .into_iter()
-                    .filter(|candidate| !shown.contains(&candidate.leaf))
-                    .collect();
-                pending.push(hidden);
-            }
+/// Leaves whose value is shaped like an image address or part of one, where an image sits:
+/// every leaf of a map that holds a host or a path beside a version, a tag or an unset key (the
+/// `registry`/`repository`/`tag` maps), and any whole reference with a path and a tag or digest.
+/// Pull policies are Kubernetes words, not tags.
+fn shaped_leaves(values: &Values) -> Vec<usize> {
+    let mut by_parent: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut shaped = BTreeSet::new();
+    for (leaf, key) in values.leaves.iter().enumerate() {
+        let segments = key.path.segments();
+        let parent = osc_yaml::Path::from_segments(
+            segments[..segments.len().saturating_sub(1)].iter().cloned(),
+        );
+        by_parent.entry(parent.to_string()).or_default().push(leaf);
+        if let Scalar::Text(text) = &key.value
+            && whole_reference(text)
+        {
+            shaped.insert(leaf);
         }
     }
-    Ok(())
+    let text = |leaf: &usize| match &values.leaves[*leaf].value {
+        Scalar::Text(text) => Some(text.as_str()),
+        _ => None,
+    };
+    // A registry host has a dot (`docker.io`); `localhost` beside a port is a database's.
+    let locator = |text: &str| (is_registry_host(text) && text.contains('.')) || path_shaped(text);
+    let version = |text: &str| {
+        !locator(text)
+            && text.starts_with(|c: char| c.is_ascii_digit() || c == 'v')
+            && version_marker(text, 0).is_some()
+    };
+    for leaves in by_parent.values() {
+        let has_locator = leaves.iter().any(|leaf| text(leaf).is_some_and(locator));
+        let has_version = leaves.iter().any(|leaf| text(leaf).is_some_and(version));
+        if has_locator && has_version {
+            shaped.extend(leaves.iter().copied().filter(|leaf| {
+                text(leaf).is_some_and(|text| {
+                    locator(text)
+                        || version(text)
+                        || (is_tag(text) && !matches!(text, "Always" | "IfNotPresent" | "Never"))
+                })
+            }));
+        }
+    }
+    shaped.into_iter().collect()
+}
+
+/// `org/name` or `host/org/name`: a path an image could have, no file path or URL.
+fn path_shaped(text: &str) -> bool {
+    text.contains('/')
+        && !text.starts_with(['/', '.', '~'])
+        && !text.contains("://")
+        && ImageRef::parse(text).is_ok()
+}
+
+/// A whole reference: a path and a tag or digest.
+fn whole_reference(text: &str) -> bool {
+    path_shaped(text)
+        && ImageRef::parse(text)
+            .is_ok_and(|reference| reference.tag().is_some() || reference.digest().is_some())
+}
+
+/// Renders for the default uses whose address the first renders left incomplete: the set keys
+/// not yet tried whose value stands in one of them, and the unset keys beside those or beside
+/// the keys found, or under `global`.
+fn follow_up(
+    values: &Values,
+    markers: &[Option<Marker>],
+    uses: &[ImageUse],
+    parts: &[FoundPart],
+    shaped: &[usize],
+    in_flight: &BTreeSet<usize>,
+) -> Vec<Probe> {
+    let incomplete: Vec<&ImageUse> = uses
+        .iter()
+        .enumerate()
+        .filter(|(index, image_use)| {
+            let found: Vec<AddressPart> = parts
+                .iter()
+                .filter(|part| part.use_index == *index)
+                .map(|part| part.part)
+                .collect();
+            !complete(&image_use.raw, &found)
+        })
+        .map(|(_, image_use)| image_use)
+        .collect();
+    if incomplete.is_empty() {
+        return Vec::new();
+    }
+    let raws: Vec<String> = incomplete
+        .iter()
+        .map(|image_use| image_use.raw.to_lowercase())
+        .collect();
+    let untried = |leaf: usize| {
+        markers[leaf].is_some() && !shaped.contains(&leaf) && !in_flight.contains(&leaf)
+    };
+    let leftover: Vec<usize> = values
+        .leaves
+        .iter()
+        .enumerate()
+        .filter(|(leaf, key)| untried(*leaf) && key.value != Scalar::Unset)
+        .filter(|(_, key)| raws.iter().any(|raw| shows_in(key.value.text(), raw)))
+        .map(|(leaf, _)| leaf)
+        .collect();
+    let parent = |leaf: usize| {
+        let segments = values.leaves[leaf].path.segments();
+        osc_yaml::Path::from_segments(segments[..segments.len().saturating_sub(1)].iter().cloned())
+            .to_string()
+    };
+    let mut beside: BTreeSet<String> = leftover.iter().map(|&leaf| parent(leaf)).collect();
+    beside.extend(parts.iter().map(|part| parent(part.leaf)));
+    let unset: Vec<usize> = values
+        .leaves
+        .iter()
+        .enumerate()
+        .filter(|(leaf, key)| key.value == Scalar::Unset && markers[*leaf].is_some() && !in_flight.contains(leaf))
+        .filter(|(leaf, key)| {
+            let global = matches!(key.path.segments().first(), Some(osc_yaml::Segment::Key(first)) if first == "global");
+            global || beside.contains(&parent(*leaf))
+        })
+        .map(|(leaf, _)| leaf)
+        .collect();
+    let probe = |stage, markers: Vec<usize>| Probe {
+        stage,
+        markers,
+        switches: Vec::new(),
+        lists: Vec::new(),
+        guarded: false,
+    };
+    [probe(Stage::Leftover, leftover), probe(Stage::Unset, unset)]
+        .into_iter()
+        .filter(|probe| !probe.markers.is_empty())
+        .collect()
+}
+
+/// Whether a set value, or a form templates make of it, stands in a rendered field between
+/// the delimiters of a reference. A number or a short value must stand between `/`, `:`, `@`
+/// or the ends, so `replicaCount: 1` is not found in `redis:8.2.1`.
+fn shows_in(value: &str, raw: &str) -> bool {
+    let value = value.trim().to_lowercase();
+    if value.is_empty() {
+        return false;
+    }
+    let strict = value.len() < 3 || value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let hard = |b: Option<u8>| b.is_none_or(|b| matches!(b, b'/' | b':' | b'@'));
+    let soft = |b: Option<u8>| hard(b) || b.is_some_and(|b| matches!(b, b'-' | b'_' | b'.'));
+    let forms = [
+        value.clone(),
+        format!("v{value}"),
+        value.trim_start_matches('v').to_owned(),
+    ];
+    forms.iter().filter(|form| !form.is_empty()).any(|form| {
+        raw.match_indices(form.as_str()).any(|(start, _)| {
+            let before = raw[..start].bytes().next_back();
+            let after = raw[start + form.len()..].bytes().next();
+            if strict {
+                hard(before) && (hard(after) || after == Some(b'-'))
+            } else {
+                soft(before) && soft(after)
+            }
+        })
+    })
 }
 
 /// One image per distinct reference, with its uses and the keys found in them.
-fn found_images(
-    uses: Vec<ImageUse>,
-    values: &Values,
-    parts: Vec<(usize, usize, AddressPart)>,
-) -> Vec<FoundImage> {
+fn found_images(uses: Vec<ImageUse>, values: &Values, parts: &[FoundPart]) -> Vec<FoundImage> {
     let mut images: Vec<FoundImage> = Vec::new();
     let mut image_of_use = Vec::with_capacity(uses.len());
     for image_use in uses {
@@ -319,23 +659,194 @@ fn found_images(
         images[index].uses.push(image_use);
         image_of_use.push(index);
     }
-    for (use_index, leaf, part) in parts {
-        let key = &values.leaves[leaf];
-        let image = &mut images[image_of_use[use_index]];
-        let path = key.path.to_string();
-        if !image.keys.iter().any(|k| k.path == path && k.part == part) {
-            image.keys.push(KeyPart {
-                path,
-                part,
-                value: key.value.text().to_owned(),
-                origin: key.origin.clone(),
-            });
-        }
+    for found in parts {
+        let image = &mut images[image_of_use[found.use_index]];
+        add_key(
+            &mut image.keys,
+            values,
+            found.leaf,
+            found.part,
+            found.rendered.clone(),
+        );
     }
     for image in &mut images {
-        image
-            .keys
-            .sort_by(|a, b| (a.part, &a.path).cmp(&(b.part, &b.path)));
+        sort_keys(&mut image.keys);
     }
     images
+}
+
+fn add_key(
+    keys: &mut Vec<KeyPart>,
+    values: &Values,
+    leaf: usize,
+    part: AddressPart,
+    rendered: Option<String>,
+) {
+    let key = &values.leaves[leaf];
+    let path = key.path.to_string();
+    if !keys.iter().any(|k| k.path == path && k.part == part) {
+        keys.push(KeyPart {
+            path,
+            part,
+            value: key.value.text().to_owned(),
+            rendered,
+            origin: key.origin.clone(),
+        });
+    }
+}
+
+fn sort_keys(keys: &mut [KeyPart]) {
+    keys.sort_by(|a, b| (a.part, &a.path).cmp(&(b.part, &b.path)));
+}
+
+/// The images the switched-on renders showed that the default render lacks, one per
+/// reference, with the switches that turn each on.
+fn latent_images(
+    chart: &osc_chart::Chart,
+    values: &Values,
+    findings: &probe::Findings,
+    deployed: &[FoundImage],
+) -> Vec<LatentImage> {
+    let mut latent: Vec<LatentImage> = Vec::new();
+    for field in &findings.latent {
+        let Ok(reference) = ImageRef::parse(&field.restored) else {
+            continue;
+        };
+        if deployed.iter().any(|image| image.reference == reference) {
+            continue;
+        }
+        let position = &field.field.position;
+        let image_use = ImageUse {
+            reference: reference.clone(),
+            raw: field.restored.clone(),
+            source: position.source.clone(),
+            kind: position.kind.clone(),
+            object: field.field.object.clone(),
+            container: position.container.clone(),
+            container_type: position.container_type,
+            field: position.field.clone(),
+        };
+        let index = match latent
+            .iter()
+            .position(|image| image.image.reference == reference)
+        {
+            Some(index) => index,
+            None => {
+                latent.push(LatentImage {
+                    image: FoundImage {
+                        reference,
+                        uses: Vec::new(),
+                        keys: Vec::new(),
+                    },
+                    switches: Vec::new(),
+                });
+                latent.len() - 1
+            }
+        };
+        let entry = &mut latent[index];
+        if !entry.image.uses.contains(&image_use) {
+            entry.image.uses.push(image_use);
+        }
+        for &(leaf, part) in &field.parts {
+            let value = values.leaves[leaf].value.text().to_owned();
+            add_key(&mut entry.image.keys, values, leaf, part, Some(value));
+        }
+        // The switches the template needs on (its subchart's condition, the `if` around it),
+        // else those whose map holds one of the image's keys, else all of the render's.
+        let keys: Vec<osc_yaml::Path> = field
+            .parts
+            .iter()
+            .map(|(leaf, _)| values.leaves[*leaf].path.clone())
+            .collect();
+        let enabling = probe::enabling_paths(chart, &position.source, &keys);
+        let needed: Vec<String> = field
+            .switches
+            .iter()
+            .map(|&switch| &values.switches[switch])
+            .filter(|switch| enabling.contains(switch))
+            .map(ToString::to_string)
+            .collect();
+        let key_paths: Vec<&[osc_yaml::Segment]> = field
+            .parts
+            .iter()
+            .map(|(leaf, _)| values.leaves[*leaf].path.segments())
+            .collect();
+        let near: Vec<String> = field
+            .switches
+            .iter()
+            .map(|&switch| &values.switches[switch])
+            .filter(|switch| {
+                // A map above the image's keys: `metrics.enabled` for `metrics.image.tag`, not
+                // `metrics.image.debug` beside the keys of one image map.
+                let segments = switch.segments();
+                let map = &segments[..segments.len().saturating_sub(1)];
+                let beside = key_paths
+                    .iter()
+                    .filter(|path| path.len() == map.len() + 1 && path.starts_with(map))
+                    .count();
+                !map.is_empty()
+                    && beside < 2
+                    && key_paths
+                        .iter()
+                        .any(|path| path.len() > map.len() && path.starts_with(map))
+            })
+            .map(ToString::to_string)
+            .collect();
+        // Of those near, the ones whose map is deepest: `metrics.enabled` for
+        // `metrics.image.tag`, not every switch of the subchart.
+        let depth = |switch: &String| switch.matches('.').count();
+        let deepest = near.iter().map(depth).max().unwrap_or(0);
+        let near: Vec<String> = near
+            .into_iter()
+            .filter(|switch| depth(switch) == deepest)
+            .collect();
+        let switches = if !needed.is_empty() {
+            needed.into_iter().chain(near).collect()
+        } else if near.is_empty() {
+            field
+                .switches
+                .iter()
+                .map(|&switch| values.switches[switch].to_string())
+                .collect()
+        } else {
+            near
+        };
+        for switch in switches {
+            if !entry.switches.contains(&switch) {
+                entry.switches.push(switch);
+            }
+        }
+    }
+    for image in &mut latent {
+        sort_keys(&mut image.image.keys);
+    }
+    latent
+}
+
+/// The lists that reached pods' pull secrets, each with the pods it reached.
+fn pull_secrets(values: &Values, findings: &probe::Findings) -> PullSecrets {
+    let mut keys: Vec<PullSecretKey> = Vec::new();
+    for (list, shape, pod) in &findings.pull {
+        let path = values.lists[*list].to_string();
+        let index = match keys.iter().position(|key| key.path == path) {
+            Some(index) => index,
+            None => {
+                let origin = values.list_origin(*list).unwrap_or(KeyOrigin::UserValues);
+                keys.push(PullSecretKey {
+                    path,
+                    shape: *shape,
+                    pods: Vec::new(),
+                    origin,
+                });
+                keys.len() - 1
+            }
+        };
+        if !keys[index].pods.contains(pod) {
+            keys[index].pods.push(pod.clone());
+        }
+    }
+    PullSecrets {
+        keys,
+        pods: findings.pods.iter().cloned().collect(),
+    }
 }

@@ -6,9 +6,11 @@ use crate::rendered::{Document, Rendered};
 use osc_imageref::{ImageRef, ImageRefError};
 
 /// Every image reference the rendered objects deploy: the `image` of each container, init
-/// container and ephemeral container of every pod template, and `env[].value`s that hold an
-/// image reference. In document order; in a pod, containers, then init containers, then
-/// ephemeral containers, each `image` before its env images.
+/// container and ephemeral container of every pod template, `env[].value`s that hold an
+/// image reference, and whole-string fields of other objects (a Prometheus resource's
+/// `spec.image`, an operator's ConfigMap) that hold one. In document order; in a pod,
+/// containers, then init containers, then ephemeral containers, each `image` before its env
+/// images.
 pub fn find_images(rendered: &Rendered) -> Vec<ImageUse> {
     scan(rendered)
         .into_iter()
@@ -70,6 +72,9 @@ pub enum ImageField {
     Image,
     /// The `value` of the container's environment variable `name`.
     Env { name: String },
+    /// A field of an object that is no pod, e.g. `spec.image` of a custom resource or
+    /// `data.RELOADER_IMAGE` of a ConfigMap; such a use has no container.
+    Object { path: String },
 }
 
 impl ContainerType {
@@ -102,6 +107,7 @@ impl fmt::Display for ImageField {
         match self {
             ImageField::Image => f.write_str("image"),
             ImageField::Env { name } => write!(f, "env {name}"),
+            ImageField::Object { path } => write!(f, "field {path}"),
         }
     }
 }
@@ -119,7 +125,87 @@ fn scan(rendered: &Rendered) -> Vec<Found> {
     for_each_container(rendered, &mut |owner, container_type, container| {
         scan_container(owner, container_type, container, &mut found);
     });
+    for_each_object_field(rendered, &mut |owner, path, raw| {
+        if let Some(reference) = env_image(raw).filter(|_| raw.contains('/')) {
+            found.push(Ok(ImageUse {
+                reference,
+                raw: raw.to_owned(),
+                source: owner.source.to_owned(),
+                kind: owner.kind.to_owned(),
+                object: owner.object.to_owned(),
+                container: String::new(),
+                container_type: ContainerType::Container,
+                field: ImageField::Object {
+                    path: path.to_owned(),
+                },
+            }));
+        }
+    });
     found
+}
+
+/// Every string of an object that is no pod container's field, with its dotted path: labels,
+/// annotations, Secrets and CustomResourceDefinitions (whose examples name images nothing
+/// pulls) left out.
+fn for_each_object_field(rendered: &Rendered, visit: &mut dyn FnMut(&Owner<'_>, &str, &str)) {
+    for document in &rendered.documents {
+        let Some(kind) = document.value.get("kind").and_then(Value::as_str) else {
+            continue;
+        };
+        let pod = pod_spec_path(kind).is_some();
+        if pod || matches!(kind, "Secret" | "CustomResourceDefinition") || kind.ends_with("List") {
+            continue;
+        }
+        let owner = Owner {
+            source: &document.source,
+            kind,
+            object: document
+                .value
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+        };
+        let mut path = Vec::new();
+        walk_fields(&document.value, &mut path, &mut |path, text| {
+            visit(&owner, path, text)
+        });
+    }
+}
+
+fn walk_fields(value: &Value, path: &mut Vec<String>, visit: &mut dyn FnMut(&str, &str)) {
+    match value {
+        Value::String(text) => visit(&path.join("."), text),
+        Value::Mapping(mapping) => {
+            for (key, child) in mapping {
+                let Some(key) = key.as_str() else { continue };
+                // Names, labels and annotations name versions, not images anything pulls; a pod
+                // template's containers are read as containers.
+                let pod_template = key == "template"
+                    && child
+                        .get("spec")
+                        .and_then(|spec| spec.get("containers"))
+                        .is_some_and(Value::is_sequence);
+                if key == "metadata" || pod_template {
+                    continue;
+                }
+                path.push(key.to_owned());
+                walk_fields(child, path, visit);
+                path.pop();
+            }
+        }
+        Value::Sequence(items) => {
+            for (index, child) in items.iter().enumerate() {
+                let last = path.pop().unwrap_or_default();
+                path.push(format!("{last}[{index}]"));
+                walk_fields(child, path, visit);
+                path.pop();
+                path.push(last);
+            }
+        }
+        Value::Tagged(tagged) => walk_fields(&tagged.value, path, visit),
+        _ => {}
+    }
 }
 
 /// Where a container's text field sits in the rendered objects, the object's name aside:
@@ -133,9 +219,18 @@ pub(crate) struct FieldPosition {
     pub field: ImageField,
 }
 
-/// Every container `image` string and every env `value` string, whether or not it parses as
-/// an image reference, in the order of [`find_images`].
-pub(crate) fn image_fields(rendered: &Rendered) -> Vec<(FieldPosition, String)> {
+/// A text field where an image may sit, as a marker render shows it.
+#[derive(Clone, Debug)]
+pub(crate) struct Field {
+    pub position: FieldPosition,
+    pub raw: String,
+    /// The object's `metadata.name`.
+    pub object: String,
+}
+
+/// Every container `image` string, every env `value` string, and every other object's string
+/// field, whether or not it parses as an image reference, in the order of [`find_images`].
+pub(crate) fn image_fields(rendered: &Rendered) -> Vec<Field> {
     let mut fields = Vec::new();
     for_each_container(rendered, &mut |owner, container_type, container| {
         let position = |field: ImageField| FieldPosition {
@@ -146,14 +241,37 @@ pub(crate) fn image_fields(rendered: &Rendered) -> Vec<(FieldPosition, String)> 
             field,
         };
         if let Some(raw) = container.get("image").and_then(Value::as_str) {
-            fields.push((position(ImageField::Image), raw.to_owned()));
+            fields.push(Field {
+                position: position(ImageField::Image),
+                raw: raw.to_owned(),
+                object: owner.object.to_owned(),
+            });
         }
         for (name, raw) in env_values(container) {
             let field = ImageField::Env {
                 name: name.to_owned(),
             };
-            fields.push((position(field), raw.to_owned()));
+            fields.push(Field {
+                position: position(field),
+                raw: raw.to_owned(),
+                object: owner.object.to_owned(),
+            });
         }
+    });
+    for_each_object_field(rendered, &mut |owner, path, raw| {
+        fields.push(Field {
+            position: FieldPosition {
+                source: owner.source.to_owned(),
+                kind: owner.kind.to_owned(),
+                container_type: ContainerType::Container,
+                container: String::new(),
+                field: ImageField::Object {
+                    path: path.to_owned(),
+                },
+            },
+            raw: raw.to_owned(),
+            object: owner.object.to_owned(),
+        });
     });
     fields
 }
@@ -324,6 +442,68 @@ fn env_values(container: &Value) -> impl Iterator<Item = (&str, &str)> {
         let name = variable.get("name").and_then(Value::as_str).unwrap_or("");
         Some((name, variable.get("value").and_then(Value::as_str)?))
     })
+}
+
+/// Whether a field other than a container's `image` holds an image reference, by the rules of
+/// [`env_image`] with a `/` besides.
+pub(crate) fn looks_like_image(text: &str) -> bool {
+    text.contains('/') && env_image(text).is_some()
+}
+
+/// The pod specs of a rendered object, each with `Kind/name` of its object: the built-in
+/// workloads' and those of pod templates in custom resources.
+pub(crate) fn pod_specs(object: &Value) -> Vec<(String, &Value)> {
+    let mut specs = Vec::new();
+    let Some(kind) = object.get("kind").and_then(Value::as_str) else {
+        return specs;
+    };
+    if let Some(items) = object
+        .get("items")
+        .and_then(Value::as_sequence)
+        .filter(|_| kind.ends_with("List"))
+    {
+        for item in items {
+            specs.extend(pod_specs(item));
+        }
+        return specs;
+    }
+    let name = object
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let label = format!("{kind}/{name}");
+    match pod_spec_path(kind) {
+        Some(path) => {
+            if let Some(spec) = path.iter().try_fold(object, |value, key| value.get(key)) {
+                specs.push((label, spec));
+            }
+        }
+        None => {
+            fn templates<'v>(value: &'v Value, found: &mut Vec<&'v Value>) {
+                match value {
+                    Value::Mapping(mapping) => {
+                        let spec = mapping
+                            .get("template")
+                            .and_then(|template| template.get("spec"))
+                            .filter(|spec| spec.get("containers").is_some_and(Value::is_sequence));
+                        if let Some(spec) = spec {
+                            found.push(spec);
+                        }
+                        for (_, child) in mapping {
+                            templates(child, found);
+                        }
+                    }
+                    Value::Sequence(items) => items.iter().for_each(|item| templates(item, found)),
+                    _ => {}
+                }
+            }
+            let mut found = Vec::new();
+            templates(object, &mut found);
+            specs.extend(found.into_iter().map(|spec| (label.clone(), spec)));
+        }
+    }
+    specs
 }
 
 /// An env value counts as an image when it parses as one and also looks like one: it has

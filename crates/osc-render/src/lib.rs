@@ -13,7 +13,8 @@ use std::path::PathBuf;
 
 pub use crate::discover::{
     AddressPart, DiscoverError, DiscoverRequest, Discovery, FoundImage, FragileKey, Guard,
-    KeyOrigin, KeyPart, RENDER_BUDGET, discover, discover_loaded,
+    KeyOrigin, KeyPart, LatentImage, Progress, PullSecretKey, PullSecrets, RENDER_BUDGET,
+    SecretShape, discover, discover_loaded,
 };
 pub use crate::helm::{Helm, RenderRequest};
 pub use crate::images::{

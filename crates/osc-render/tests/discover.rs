@@ -12,8 +12,46 @@ use support::{fixture, helm};
 /// The discovery as YAML, every use and key on one line.
 fn summary(discovery: &Discovery) -> Value {
     let mut root = Mapping::new();
-    let images: Vec<Value> = discovery
-        .images
+    root.insert("images".into(), images_summary(&discovery.images).into());
+    if !discovery.latent.is_empty() {
+        let latent: Vec<Value> = discovery
+            .latent
+            .iter()
+            .map(|latent| {
+                let mut entry = Mapping::new();
+                entry.insert(
+                    "image".into(),
+                    images_summary(std::slice::from_ref(&latent.image))
+                        .pop()
+                        .unwrap_or_default(),
+                );
+                entry.insert("switches".into(), latent.switches.clone().into());
+                Value::Mapping(entry)
+            })
+            .collect();
+        root.insert("latent".into(), latent.into());
+    }
+    if !discovery.pull_secrets.keys.is_empty() {
+        let keys: Vec<Value> = discovery
+            .pull_secrets
+            .keys
+            .iter()
+            .map(|key| {
+                Value::from(format!(
+                    "{} {:?} {}",
+                    key.path,
+                    key.shape,
+                    key.pods.join(", ")
+                ))
+            })
+            .collect();
+        root.insert("pull_secrets".into(), keys.into());
+    }
+    summary_rest(discovery, root)
+}
+
+fn images_summary(images: &[osc_render::FoundImage]) -> Vec<Value> {
+    images
         .iter()
         .map(|image| {
             let mut entry = Mapping::new();
@@ -25,6 +63,7 @@ fn summary(discovery: &Discovery) -> Value {
                     let field = match &used.field {
                         ImageField::Image => String::new(),
                         ImageField::Env { name } => format!(" env {name}"),
+                        ImageField::Object { path } => format!(" field {path}"),
                     };
                     let text = format!(
                         "{}/{} {} {}{field}",
@@ -52,8 +91,10 @@ fn summary(discovery: &Discovery) -> Value {
             entry.insert("keys".into(), keys.into());
             Value::Mapping(entry)
         })
-        .collect();
-    root.insert("images".into(), images.into());
+        .collect()
+}
+
+fn summary_rest(discovery: &Discovery, mut root: Mapping) -> Value {
     if let Some(guard) = &discovery.guard {
         let mut entry = Mapping::new();
         entry.insert("key".into(), guard.key.clone().into());
@@ -111,13 +152,17 @@ fn keys_whose_markers_break_the_chart_are_isolated() {
 #[test]
 fn markers_are_batched_into_few_renders() {
     let cases = [
-        // The default render and one for all the keys, none of them unset.
-        ("plain-keys", &[][..], 2),
-        // Then one for the unset keys (`global.dbRegistry`); none is left for another.
-        ("umbrella", &["umbrella-values.yaml"][..], 3),
-        // The first marker render fails on the image check and is repeated with the guard set;
-        // a second round for the unset keys finds the tag the digest hid in the first.
-        ("bitnami-style", &[][..], 5),
+        // The default render beside one for the image-shaped keys; then one for the keys whose
+        // value shows in an image the first left incomplete (no switch, no list: no latent
+        // render).
+        ("plain-keys", &[][..], 3),
+        // The default, moved and switched-on renders side by side; then one for the keys whose
+        // value shows in an incomplete image, one for the unset keys beside them.
+        ("umbrella", &["umbrella-values.yaml"][..], 5),
+        // The moved render fails on the image check; the switched-on one (its one switch is the
+        // guard) shows every image with the chart's addresses, so only the unset keys are
+        // rendered again, in rounds: a digest hides the tag it is beside.
+        ("bitnami-style", &[][..], 6),
     ];
     for (name, values_files, renders) in cases {
         let discovery = discover_fixture(name, values_files);

@@ -10,7 +10,8 @@
 
 mod scan;
 
-use osc_render::{AddressPart, Discovery, KeyOrigin, Rendered};
+use osc_imageref::ImageRef;
+use osc_render::{AddressPart, Discovery, KeyOrigin, Rendered, SecretShape};
 use serde::Serialize;
 
 pub use scan::{Unmovable, UnmovableKind};
@@ -22,7 +23,22 @@ pub struct Traps {
     pub fixes: Vec<Fix>,
     /// Images no edit of values.yaml can move.
     pub unmovable: Vec<Unmovable>,
+    /// Keys pinning an image by digest alone, with no tar to take its tag from.
+    pub needs_tag: Vec<NeedsTag>,
+    /// `Kind/name` of pods that pull images but that no values key gives a pull secret.
+    pub pods_without_secret: Vec<String>,
 }
+
+/// A key holding a whole reference pinned by digest without a tag: emptying the digest would
+/// leave `:latest`, and no tar tells which tag the image has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NeedsTag {
+    pub path: String,
+    pub value: String,
+}
+
+/// The secret the platform's clusters hold for its registry.
+pub const PULL_SECRET: &str = "default-secret";
 
 /// One edit of the packaged values.yaml.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,6 +62,8 @@ pub enum Trap {
     PinnedDigest,
     /// An image key the platform cannot rewrite because the top values.yaml lacks it.
     UnreachableKey,
+    /// Pods pull from the platform's private registry without its pull secret.
+    PullSecret,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,6 +71,11 @@ pub enum Trap {
 pub enum FixValue {
     Str(String),
     Bool(bool),
+    /// A list of pull secret names, written as a block: `{name: x}` maps or names.
+    Secrets {
+        names: Vec<String>,
+        maps: bool,
+    },
 }
 
 impl std::fmt::Display for FixValue {
@@ -60,6 +83,14 @@ impl std::fmt::Display for FixValue {
         match self {
             FixValue::Str(text) => write!(f, "{text:?}"),
             FixValue::Bool(flag) => write!(f, "{flag}"),
+            FixValue::Secrets { names, maps: true } => {
+                let items: Vec<String> = names
+                    .iter()
+                    .map(|name| format!("{{name: {name}}}"))
+                    .collect();
+                write!(f, "[{}]", items.join(", "))
+            }
+            FixValue::Secrets { names, maps: false } => write!(f, "[{}]", names.join(", ")),
         }
     }
 }
@@ -74,7 +105,14 @@ pub struct FixError {
 }
 
 /// The traps in a chart, from its key discovery and a render with its default values.
-pub fn find(discovery: &Discovery, rendered: &Rendered, values_yaml: &str) -> Traps {
+/// `held` are the references the image tars hold (their repo tags): where a reference is pinned
+/// by digest alone, the tag comes from them.
+pub fn find(
+    discovery: &Discovery,
+    rendered: &Rendered,
+    values_yaml: &str,
+    held: &[ImageRef],
+) -> Traps {
     let document = osc_yaml::Document::parse(values_yaml).ok();
     let current = |path: &str| -> Option<String> {
         let document = document.as_ref()?;
@@ -92,16 +130,20 @@ pub fn find(discovery: &Discovery, rendered: &Rendered, values_yaml: &str) -> Tr
     };
 
     if let Some(guard) = &discovery.guard {
-        push(Fix {
-            trap: Trap::Guard,
-            before: current(&guard.key),
-            path: guard.key.clone(),
-            after: FixValue::Bool(true),
-            why: "the chart refuses to render once its images are moved to the platform's registry unless this is true".to_string(),
-        });
+        for key in &guard.keys {
+            push(Fix {
+                trap: Trap::Guard,
+                before: current(key),
+                path: key.clone(),
+                after: FixValue::Bool(true),
+                why: "the chart refuses to render once its images are moved to the platform's registry unless this is true".to_string(),
+            });
+        }
     }
+    let mut needs_tag = Vec::new();
 
-    for found in &discovery.images {
+    let latent = discovery.latent.iter().map(|latent| &latent.image);
+    for found in discovery.images.iter().chain(latent) {
         for key in &found.keys {
             // Keys that exist only in the user's -f files are not in the package at all.
             if key.origin == KeyOrigin::UserValues {
@@ -118,13 +160,41 @@ pub fn find(discovery: &Discovery, rendered: &Rendered, values_yaml: &str) -> Tr
                         found.reference
                     ),
                 }),
-                AddressPart::FullAddress if key.value.contains("@sha256:") => push(Fix {
-                    trap: Trap::PinnedDigest,
-                    path: key.path.clone(),
-                    before: Some(key.value.clone()),
-                    after: FixValue::Str(key.value.split('@').next().unwrap_or_default().to_string()),
-                    why: "the reference pins its upstream digest, which the re-pushed image does not have".to_string(),
-                }),
+                AddressPart::FullAddress if key.value.contains('@') => {
+                    let name = key.value.split('@').next().unwrap_or_default().to_string();
+                    let tagged =
+                        ImageRef::parse(&name).is_ok_and(|reference| reference.tag().is_some());
+                    // Without a tag the bare name means `:latest`: the tag comes from the tar.
+                    let tag = if tagged {
+                        Some(name.clone())
+                    } else {
+                        held_tag(&found.reference, held).map(|tag| format!("{name}:{tag}"))
+                    };
+                    match tag {
+                        Some(after) => push(Fix {
+                            trap: Trap::PinnedDigest,
+                            path: key.path.clone(),
+                            before: Some(key.value.clone()),
+                            after: FixValue::Str(after),
+                            why: if tagged {
+                                "the reference pins its upstream digest, which the re-pushed image does not have".to_string()
+                            } else {
+                                "the reference pins its upstream digest, which the re-pushed image does not have; the tag is the one the image's tar holds".to_string()
+                            },
+                        }),
+                        None => {
+                            if !needs_tag
+                                .iter()
+                                .any(|needs: &NeedsTag| needs.path == key.path)
+                            {
+                                needs_tag.push(NeedsTag {
+                                    path: key.path.clone(),
+                                    value: key.value.clone(),
+                                });
+                            }
+                        }
+                    }
+                }
                 _ => {}
             }
             let reachable_part = !matches!(
@@ -146,11 +216,12 @@ pub fn find(discovery: &Discovery, rendered: &Rendered, values_yaml: &str) -> Tr
                 });
             }
         }
-        // A part no set key gives, taken from a null key the template defaults (`| default .Chart.AppVersion`).
+        // A part no set key gives, taken from an unset key the template defaults
+        // (`| default .Chart.AppVersion`), in the top values.yaml or only in a subchart's.
         for key in found
             .keys
             .iter()
-            .filter(|key| key.value.is_empty() && key.origin == KeyOrigin::ChartValues)
+            .filter(|key| key.value.is_empty() && key.origin != KeyOrigin::UserValues)
         {
             let covered = found
                 .keys
@@ -162,10 +233,18 @@ pub fn find(discovery: &Discovery, rendered: &Rendered, values_yaml: &str) -> Tr
                 .filter(|image| image.keys.iter().any(|k| k.path == key.path))
                 .count()
                 > 1;
+            // What the default render holds where the key's marker showed, else the part.
             let rendered_part = match key.part {
-                AddressPart::Tag => found.reference.tag().map(str::to_string),
-                AddressPart::FullAddress => found.uses.first().map(|use_| use_.raw.clone()),
-                _ => None,
+                AddressPart::Partial | AddressPart::Digest => None,
+                _ => key
+                    .rendered
+                    .clone()
+                    .filter(|text| !text.is_empty())
+                    .or(match key.part {
+                        AddressPart::Tag => found.reference.tag().map(str::to_string),
+                        AddressPart::FullAddress => found.uses.first().map(|use_| use_.raw.clone()),
+                        _ => None,
+                    }),
             };
             if let (false, false, Some(value)) = (covered, shared, rendered_part) {
                 push(Fix {
@@ -182,9 +261,145 @@ pub fn find(discovery: &Discovery, rendered: &Rendered, values_yaml: &str) -> Tr
         }
     }
 
+    let (secret_fixes, pods_without_secret) = pull_secret_fixes(discovery, values_yaml);
+    for fix in secret_fixes {
+        push(fix);
+    }
     Traps {
         fixes,
         unmovable: scan::unmovable(discovery, rendered),
+        needs_tag,
+        pods_without_secret,
+    }
+}
+
+/// The tag of the tar image whose repository is the reference's, when one tar has one.
+fn held_tag<'h>(reference: &ImageRef, held: &'h [ImageRef]) -> Option<&'h str> {
+    held.iter()
+        .filter(|tagged| tagged.name() == reference.name())
+        .find_map(|tagged| tagged.tag())
+}
+
+/// The lists to give `default-secret` so every pod that pulls an image names it, fewest first
+/// (a key that reaches every pod, such as a global one, alone), and the pods none reaches.
+fn pull_secret_fixes(discovery: &Discovery, values_yaml: &str) -> (Vec<Fix>, Vec<String>) {
+    let pulling: Vec<String> = discovery
+        .images
+        .iter()
+        .chain(discovery.latent.iter().map(|latent| &latent.image))
+        .flat_map(|image| &image.uses)
+        .filter(|use_| !matches!(use_.field, osc_render::ImageField::Object { .. }))
+        .map(|use_| format!("{}/{}", use_.kind, use_.object))
+        .fold(Vec::new(), |mut pods, pod| {
+            if !pods.contains(&pod) {
+                pods.push(pod);
+            }
+            pods
+        });
+    let with_secret: Vec<String> = discovery
+        .rendered
+        .documents
+        .iter()
+        .flat_map(|document| pods_with_secret(&document.value))
+        .collect();
+    let mut missing: Vec<String> = pulling
+        .into_iter()
+        .filter(|pod| !with_secret.contains(pod))
+        .collect();
+    let document: Option<serde_norway::Value> = serde_norway::from_str(values_yaml).ok();
+    let mut fixes = Vec::new();
+    let usable: Vec<&osc_render::PullSecretKey> = discovery
+        .pull_secrets
+        .keys
+        .iter()
+        .filter(|key| key.origin != KeyOrigin::UserValues)
+        .collect();
+    while !missing.is_empty() {
+        let best = usable
+            .iter()
+            .filter(|key| !fixes.iter().any(|fix: &Fix| fix.path == key.path))
+            .max_by_key(|key| missing.iter().filter(|pod| key.pods.contains(pod)).count());
+        let Some(key) = best.filter(|key| missing.iter().any(|pod| key.pods.contains(pod))) else {
+            break;
+        };
+        let current = document
+            .as_ref()
+            .and_then(|document| lookup(document, &key.path))
+            .and_then(serde_norway::Value::as_sequence)
+            .cloned()
+            .unwrap_or_default();
+        let mut names: Vec<String> = current
+            .iter()
+            .filter_map(|item| match item {
+                serde_norway::Value::String(name) => Some(name.clone()),
+                item => item
+                    .get("name")
+                    .and_then(serde_norway::Value::as_str)
+                    .map(str::to_owned),
+            })
+            .collect();
+        let before = (!current.is_empty()).then(|| format!("[{}]", names.join(", ")));
+        names.push(PULL_SECRET.to_string());
+        let reached: Vec<&String> = missing
+            .iter()
+            .filter(|pod| key.pods.contains(pod))
+            .collect();
+        fixes.push(Fix {
+            trap: Trap::PullSecret,
+            path: key.path.clone(),
+            before: before.or_else(|| Some("[]".to_string())),
+            after: FixValue::Secrets {
+                names,
+                maps: key.shape == SecretShape::Map,
+            },
+            why: format!(
+                "{} pull from the platform's private registry, which needs the pull secret `{PULL_SECRET}`; this key puts it into their pod spec",
+                reached.iter().map(|pod| pod.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        missing.retain(|pod| !key.pods.contains(pod));
+    }
+    (fixes, missing)
+}
+
+fn lookup<'v>(value: &'v serde_norway::Value, path: &str) -> Option<&'v serde_norway::Value> {
+    let path = osc_yaml::Path::parse(path).ok()?;
+    path.segments()
+        .iter()
+        .try_fold(value, |value, segment| match segment {
+            osc_yaml::Segment::Key(key) => value.get(key.as_str()),
+            osc_yaml::Segment::Index(index) => value.get(index),
+        })
+}
+
+/// `Kind/name` of the pods of an object that already name the platform's pull secret.
+fn pods_with_secret(object: &serde_norway::Value) -> Vec<String> {
+    let Some(kind) = object.get("kind").and_then(serde_norway::Value::as_str) else {
+        return Vec::new();
+    };
+    let name = object
+        .get("metadata")
+        .and_then(|metadata| metadata.get("name"))
+        .and_then(serde_norway::Value::as_str)
+        .unwrap_or("");
+    let path: &[&str] = match kind {
+        "Pod" => &["spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        _ => &["spec", "template", "spec"],
+    };
+    let spec = path.iter().try_fold(object, |value, key| value.get(key));
+    let named = spec
+        .and_then(|spec| spec.get("imagePullSecrets"))
+        .and_then(serde_norway::Value::as_sequence)
+        .is_some_and(|secrets| {
+            secrets.iter().any(|secret| {
+                secret.get("name").and_then(serde_norway::Value::as_str) == Some(PULL_SECRET)
+            })
+        });
+    if named {
+        vec![format!("{kind}/{name}")]
+    } else {
+        Vec::new()
     }
 }
 
@@ -205,6 +420,21 @@ pub fn apply(values_yaml: &str, fixes: &[Fix]) -> Result<String, FixError> {
         let value = match &fix.after {
             FixValue::Str(text) => osc_yaml::Value::Str(text.clone()),
             FixValue::Bool(flag) => osc_yaml::Value::Bool(*flag),
+            FixValue::Secrets { names, maps } => {
+                let block: String = names
+                    .iter()
+                    .map(|name| {
+                        let name = osc_yaml::quote(name);
+                        if *maps {
+                            format!("- name: {name}\n")
+                        } else {
+                            format!("- {name}\n")
+                        }
+                    })
+                    .collect();
+                document.set_block(&path, &block).map_err(error)?;
+                continue;
+            }
         };
         document.set(&path, value).map_err(error)?;
     }

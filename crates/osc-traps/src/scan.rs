@@ -39,12 +39,39 @@ pub enum UnmovableKind {
 
 pub(crate) fn unmovable(discovery: &Discovery, rendered: &Rendered) -> Vec<Unmovable> {
     let mut found = Vec::new();
+    // Fields of objects that discovery read as images: whole values of keys, or reported here
+    // with what discovery knows.
+    let mut read: Vec<(String, String)> = Vec::new();
     for image in &discovery.images {
-        let partial = image
-            .keys
+        for use_ in &image.uses {
+            if let osc_render::ImageField::Object { path } = &use_.field {
+                read.push((format!("{}/{}", use_.kind, use_.object), path.clone()));
+            }
+        }
+    }
+    for image in &discovery.images {
+        // A piece inside the tag (`{{ .Values.tag }}-distroless`) stays as it is: the platform
+        // pushes the image under the tag the chart renders, so only pieces of the registry or
+        // path pin it to its old place.
+        let tag = image.reference.tag().unwrap_or_default();
+        let partial = image.keys.iter().any(|key| {
+            key.part == AddressPart::Partial
+                && !key.rendered.as_deref().is_some_and(|piece| {
+                    !piece.is_empty()
+                        && tag.contains(piece)
+                        && !image.reference.name().contains(piece)
+                })
+        });
+        let object_field = image
+            .uses
             .iter()
-            .any(|key| key.part == AddressPart::Partial);
-        let (kind, help) = if image.keys.is_empty() {
+            .all(|use_| matches!(use_.field, osc_render::ImageField::Object { .. }));
+        let (kind, help) = if image.keys.is_empty() && object_field {
+            (
+                UnmovableKind::InOtherObject,
+                "the platform rewrites only values.yaml: render this field from a values key (e.g. `image: {{ .Values.x.image }}`) so mapping.yaml can name it",
+            )
+        } else if image.keys.is_empty() {
             (
                 UnmovableKind::HardCoded,
                 "take the image from values.yaml (e.g. `image: {{ .Values.image.repository }}:{{ .Values.image.tag }}`) so mapping.yaml can name its keys",
@@ -63,7 +90,11 @@ pub(crate) fn unmovable(discovery: &Discovery, rendered: &Rendered) -> Vec<Unmov
                 image: use_.raw.clone(),
                 source: use_.source.clone(),
                 object: format!("{}/{}", use_.kind, use_.object),
-                field: format!("{} {}: {}", use_.container_type, use_.container, use_.field),
+                field: match &use_.field {
+                    // A resource's own field belongs to no container.
+                    osc_render::ImageField::Object { path } => path.clone(),
+                    field => format!("{} {}: {}", use_.container_type, use_.container, field),
+                },
                 help: help.to_string(),
             });
         }
@@ -86,6 +117,13 @@ pub(crate) fn unmovable(discovery: &Discovery, rendered: &Rendered) -> Vec<Unmov
             let Some(kind) = classify(path, &kind) else {
                 return;
             };
+            if kind == UnmovableKind::InOtherObject
+                && read
+                    .iter()
+                    .any(|(seen, field)| *seen == object && *field == path.join("."))
+            {
+                return;
+            }
             let images = image_tokens(text);
             let several_in_env = kind == UnmovableKind::SeveralInEnv && images.len() >= 2;
             if images.is_empty() || (kind == UnmovableKind::SeveralInEnv && !several_in_env) {

@@ -35,7 +35,7 @@ fn every_trap_is_found_and_the_fixable_ones_fixed() {
     let discovery = osc_render::discover(&helm, &DiscoverRequest::new(&chart)).unwrap();
     let rendered = helm.template(&RenderRequest::new(&chart)).unwrap();
     let values = std::fs::read_to_string(chart.join("values.yaml")).unwrap();
-    let traps = osc_traps::find(&discovery, &rendered, &values);
+    let traps = osc_traps::find(&discovery, &rendered, &values, &[]);
     insta::assert_yaml_snapshot!("traps", traps);
 
     let fixed = osc_traps::apply(&values, &traps.fixes).unwrap();
@@ -67,7 +67,9 @@ fn every_trap_is_found_and_the_fixable_ones_fixed() {
         [
             "swr.example.com/org/app:2.4.1",
             "swr.example.com/org/sidecar:1.0",
-            "swr.example.com/org/cache:7.2"
+            "swr.example.com/org/cache:7.2",
+            // Hard-coded in a ConfigMap: named unmovable above, with what to change.
+            "quay.io/example/job-runner:5.0",
         ],
     );
 }
@@ -98,6 +100,7 @@ fn a_chart_without_traps_has_none() {
         &discovery,
         &rendered,
         "image: {registry: docker.io, repository: x/web, tag: \"1\"}\n",
+        &[],
     );
     assert_eq!(traps.fixes, []);
     assert_eq!(traps.unmovable, []);

@@ -21,7 +21,37 @@ pub fn run(args: &ImagesArgs, env: &HelmEnv, output: &Output) -> Result<Outcome>
 }
 
 fn print_chart(report: &ChartImages, output: &Output) {
-    for image in &report.images {
+    print_images(report.images.iter(), output);
+    if !report.latent.is_empty() {
+        output.text(format_args!(
+            "{BOLD}latent{BOLD:#} (off by default; mapped so the platform moves them when users turn them on):"
+        ));
+        for latent in &report.latent {
+            print_images(std::iter::once(&latent.image), output);
+            output.text(format_args!(
+                "  {DIM}on with:{DIM:#} {}",
+                latent.switches.join(", ")
+            ));
+        }
+    }
+    for invalid in &report.invalid {
+        output.text(format_args!(
+            "{BOLD}invalid{BOLD:#} `{}`: {}\n  {DIM}used:{DIM:#}  {}: {}, container {}",
+            invalid.value, invalid.error, invalid.template, invalid.object, invalid.container
+        ));
+    }
+    output.text(format_args!(
+        "{} images, {} hard-coded, {} latent, {} invalid ({} helm renders)",
+        report.images.len(),
+        report.hard_coded,
+        report.latent.len(),
+        report.invalid.len(),
+        report.renders
+    ));
+}
+
+fn print_images<'r>(images: impl Iterator<Item = &'r osc_pipeline::ImageReport>, output: &Output) {
+    for image in images {
         output.text(format_args!("{BOLD}{}{BOLD:#}", image.reference));
         if image.hard_coded {
             output.text(format_args!(
@@ -48,12 +78,6 @@ fn print_chart(report: &ChartImages, output: &Output) {
             output.text(format_args!("  {DIM}used:{DIM:#}  {}", use_line(use_)));
         }
     }
-    output.text(format_args!(
-        "{} images, {} hard-coded ({} helm renders)",
-        report.images.len(),
-        report.hard_coded,
-        report.renders
-    ));
 }
 
 /// `etcd/templates/statefulset.yaml: StatefulSet/release-name-etcd, container etcd`

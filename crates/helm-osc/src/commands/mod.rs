@@ -43,6 +43,7 @@ pub fn inputs(render: Option<&RenderArgs>, env: &HelmEnv) -> osc_pipeline::Input
             .unwrap_or_default(),
         namespace,
         helm: env.helm().map(osc_pipeline::Helm::new),
+        progress: None,
     }
 }
 
@@ -58,13 +59,32 @@ pub fn analyse(
             format_args!("{} with {}", source.display(), helm.bin().display()),
         );
     }
-    let analysis = osc_pipeline::analyse(source, inputs)?;
+    let progress = output.render_progress().map(std::sync::Arc::new);
+    let mut inputs = inputs.clone();
+    if let Some(progress) = &progress {
+        let progress = progress.clone();
+        inputs.progress = Some(osc_pipeline::ProgressHook(std::sync::Arc::new(
+            move |done, planned| progress.update(done, planned),
+        )));
+    }
+    let analysis = osc_pipeline::analyse(source, &inputs);
+    if let Some(progress) = &progress {
+        progress.finish();
+    }
+    let analysis = analysis?;
     if let Some(Ok(rendering)) = analysis.chart().and_then(|chart| chart.rendering.as_ref()) {
         let discovery = &rendering.discovery;
         output.debug(format_args!(
-            "discovery took {} helm renders",
-            discovery.renders
+            "discovery took {} helm renders in {:.1?}",
+            discovery.renders, discovery.elapsed
         ));
+        for fragile in &discovery.fragile {
+            output.debug(format_args!(
+                "key `{}` breaks the render with another value: {}",
+                fragile.path,
+                fragile.error.lines().next().unwrap_or_default()
+            ));
+        }
         if let Some(guard) = &discovery.guard {
             output.warn(format_args!(
                 "the chart refuses to render when its images move unless `{}` is true: the platform's rewrite will fail to install it; `helm osc package` sets it in the packaged values.yaml",

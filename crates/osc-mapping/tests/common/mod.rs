@@ -161,6 +161,7 @@ pub fn key(path: &str, part: AddressPart, value: &str) -> KeyPart {
         path: path.to_owned(),
         part,
         value: value.to_owned(),
+        rendered: Some(value.to_owned()),
         origin: KeyOrigin::ChartValues,
     }
 }

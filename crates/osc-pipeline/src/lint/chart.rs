@@ -50,7 +50,22 @@ pub(crate) fn lint(
     }
     match &analysis.rendering {
         Some(Ok(rendering)) => {
-            pods::rendered(&rendering.discovery.rendered, context, findings);
+            // The pods a pull-secret fix reaches are the fix's finding; lint names the rest.
+            let fixed: Vec<String> = rendering
+                .traps
+                .fixes
+                .iter()
+                .filter(|fix| fix.trap == osc_traps::Trap::PullSecret && !context.built)
+                .flat_map(|fix| {
+                    let keys = &rendering.discovery.pull_secrets.keys;
+                    keys.iter()
+                        .filter(|key| key.path == fix.path)
+                        .flat_map(|key| key.pods.clone())
+                        .collect::<Vec<_>>()
+                })
+                .chain(rendering.traps.pods_without_secret.iter().cloned())
+                .collect();
+            pods::rendered(&rendering.discovery.rendered, context, findings, &fixed);
             images::chart(chart, rendering, mapping.as_ref(), &tars, context, findings);
         }
         Some(Err(error)) => findings.push(render_failed(error, context)),

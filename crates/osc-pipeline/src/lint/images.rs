@@ -141,6 +141,63 @@ pub(crate) fn chart(
     for fragile in &discovery.fragile {
         findings.push(fragile_finding(chart, fragile, &values_file));
     }
+    for invalid in &discovery.invalid {
+        findings.push(finding(
+            "image-invalid",
+            Severity::Error,
+            context.file(without_chart_folder(&invalid.source)),
+            Some(format!(
+                "{}/{}, {} {}: image",
+                invalid.kind, invalid.object, invalid.container_type, invalid.container
+            )),
+            format!(
+                "`{}` is no valid image reference ({}): the pod cannot pull it, and the platform cannot move it",
+                invalid.raw, invalid.error
+            ),
+            "fix the value that renders this image (a digest is `sha256:` and 64 hex digits)",
+        ));
+    }
+    for needs in &traps.needs_tag {
+        findings.push(finding(
+            "digest-without-tag",
+            Severity::Error,
+            values_file.clone(),
+            Some(needs.path.clone()),
+            format!(
+                "`{}` pins the image by digest and names no tag: the platform re-pushes the image under a new digest, and without the digest the reference means `:latest`",
+                needs.value
+            ),
+            "write the tag into the reference (`repo:tag@sha256:…`), or pass --images with the image's tar so `helm osc package` takes the tag from it",
+        ));
+    }
+    for pod in &traps.pods_without_secret {
+        findings.push(finding(
+            "pull-secret-missing",
+            Severity::Warning,
+            values_file.clone(),
+            Some(pod.clone()),
+            format!(
+                "no values key puts a pull secret into {pod}, which pulls from the platform's private registry once moved"
+            ),
+            "add `imagePullSecrets: {{- toYaml .Values.imagePullSecrets | nindent 8 }}` to the pod spec in the template and `imagePullSecrets: [{name: default-secret}]` to values.yaml",
+        ));
+    }
+    for latent in &discovery.latent {
+        if latent.image.keys.is_empty() {
+            findings.push(finding(
+                "image-latent-unmovable",
+                Severity::Warning,
+                values_file.clone(),
+                Some(latent.switches.join(", ")),
+                format!(
+                    "{} (deployed once {} is on) is written by the template, not taken from values.yaml, so it keeps pulling from its old registry",
+                    latent.image.reference,
+                    latent.switches.join(" or ")
+                ),
+                "take the image from values keys so mapping.yaml can name them",
+            ));
+        }
+    }
     match mapping {
         Some(mapping) => {
             // What the package will hold: `helm osc package` applies the fixes first.
@@ -153,14 +210,15 @@ pub(crate) fn chart(
                 .mapping
                 .as_ref()
                 .map_or("mapping.yaml", |input| &input.shown);
-            let checked = osc_mapping::check(file, mapping, &discovery.images, shipped, tars)
+            let checked = osc_mapping::check(file, mapping, &discovery.all_images(), shipped, tars)
                 .into_iter()
                 .filter(|found| !COVERED_BY_TRAPS.contains(&found.rule));
             mapping_findings(checked, file, context, findings);
         }
         None => {
-            let generated = osc_mapping::generate(chart.name(), &discovery.images, tars);
-            unmappable(&generated, &discovery.images, context, findings);
+            let all = discovery.all_images();
+            let generated = osc_mapping::generate(chart.name(), &all, tars);
+            unmappable(&generated, &all, &traps.needs_tag, context, findings);
             without_mapping(&generated, context, findings);
         }
     }
@@ -174,6 +232,8 @@ fn fragile_finding(chart: &osc_chart::Chart, fragile: &FragileKey, values_file: 
     let address_shaped = value
         .as_deref()
         .is_some_and(|value| value.contains(['/', ':', '.', '@']));
+    // Discovery marks a set key only when its value shows in an image field or sits in an
+    // image-shaped map, so an address-shaped one is worth a look.
     let (severity, shown) = match &value {
         Some(value) if address_shaped => (Severity::Warning, format!(" `{value}`")),
         Some(value) => (Severity::Info, format!(" `{value}`")),
@@ -274,6 +334,7 @@ fn trap_finding(fix: &osc_traps::Fix, values_file: &str, built: bool) -> Finding
         osc_traps::Trap::Guard => "image-guard",
         osc_traps::Trap::PinnedDigest => "digest-pinned",
         osc_traps::Trap::UnreachableKey => "image-key-not-in-values",
+        osc_traps::Trap::PullSecret => "pull-secret-missing",
     };
     let (severity, help) = if built {
         (
@@ -451,6 +512,7 @@ fn packages(mapping: &Mapping) -> Vec<(String, Package)> {
 fn unmappable(
     generated: &Generated,
     images: &[FoundImage],
+    needs_tag: &[osc_traps::NeedsTag],
     context: &Context,
     findings: &mut Vec<Finding>,
 ) {
@@ -462,6 +524,17 @@ fn unmappable(
             image.and_then(|image| image.keys.iter().find(|key| key.path == path))
         });
         let hard_coded = left_out.key.is_none() && image.is_some_and(|image| image.keys.is_empty());
+        // A digest-only reference is `digest-without-tag`'s, which says what to do.
+        let needs_tag = left_out.key.is_none()
+            && image.is_some_and(|image| {
+                image
+                    .keys
+                    .iter()
+                    .any(|key| needs_tag.iter().any(|needs| needs.path == key.path))
+            });
+        if needs_tag {
+            continue;
+        }
         let by_traps =
             key.is_some_and(|key| matches!(key.part, AddressPart::Digest | AddressPart::Partial));
         if hard_coded || by_traps {

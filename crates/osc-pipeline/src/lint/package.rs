@@ -57,6 +57,7 @@ pub(crate) fn lint(zip: &Path, outer: &Context, findings: &mut Vec<Finding>) -> 
     }
 
     let inputs = Inputs {
+        progress: None,
         images: None,
         mapping: None,
         values_files: outer.values_files.to_vec(),

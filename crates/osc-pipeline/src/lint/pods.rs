@@ -12,8 +12,14 @@ use crate::{Diagnostic as Finding, Severity};
 const RULE: &str = "pull-secret-missing";
 const SECRET: &str = "default-secret";
 
-/// Each pod template of the rendered chart whose pod spec lacks the secret.
-pub(crate) fn rendered(rendered: &Rendered, context: &Context, findings: &mut Vec<Finding>) {
+/// Each pod template of the rendered chart whose pod spec lacks the secret, less the pods
+/// (`Kind/name`) in `reported`, which other findings name.
+pub(crate) fn rendered(
+    rendered: &Rendered,
+    context: &Context,
+    findings: &mut Vec<Finding>,
+    reported: &[String],
+) {
     for document in &rendered.documents {
         let template = without_chart_folder(&document.source);
         let objects: Vec<&Value> = match document.value.get("items").and_then(Value::as_sequence) {
@@ -35,7 +41,10 @@ pub(crate) fn rendered(rendered: &Rendered, context: &Context, findings: &mut Ve
                 .and_then(|metadata| metadata.get("name"))
                 .and_then(Value::as_str)
                 .unwrap_or("?");
-            findings.push(missing(context.file(template), format!("{kind}/{name}")));
+            let pod = format!("{kind}/{name}");
+            if !reported.contains(&pod) {
+                findings.push(missing(context.file(template), pod));
+            }
         }
     }
 }

@@ -50,6 +50,20 @@ impl Marker {
         })
     }
 
+    /// `raw` with every whole occurrence of this marker put back to `original`, the text the
+    /// key renders as today: what a field of a marker render reads with the chart's values.
+    pub fn restore(&self, raw: &str, original: &str) -> String {
+        let mut restored = String::with_capacity(raw.len());
+        let mut last = 0;
+        for span in occurrences(raw, &self.text) {
+            restored.push_str(&raw[last..span.start]);
+            restored.push_str(original);
+            last = span.end;
+        }
+        restored.push_str(&raw[last..]);
+        restored
+    }
+
     /// The address parts this marker fills in a rendered reference, one per occurrence.
     pub fn parts_in(&self, raw: &str) -> Vec<AddressPart> {
         let layout = Layout::of(raw);
@@ -133,7 +147,7 @@ fn reference_marker(reference: &str, id: usize) -> String {
 /// For a version such as `8.2.1-debian-12-r0` or `12`: the same major and minor, so
 /// `semverCompare` against the chart's own constraints mostly decides as before, a patch that
 /// encodes the id, and a pre-release exactly when the value has a suffix.
-fn version_marker(value: &str, id: usize) -> Option<String> {
+pub(crate) fn version_marker(value: &str, id: usize) -> Option<String> {
     let (v, rest) = match value.strip_prefix(['v', 'V']) {
         Some(rest) => (&value[..1], rest),
         None => ("", value),
@@ -183,7 +197,7 @@ fn is_digest(text: &str) -> bool {
 /// `localhost`, a dotted host name ending in letters (`docker.io`, `registry.local`), or an IPv4
 /// address with a port, each with an optional `:port`. A bare dotted number such as `1.25` is
 /// a version, not a host.
-fn is_registry_host(text: &str) -> bool {
+pub(crate) fn is_registry_host(text: &str) -> bool {
     let (host, port) = match text.split_once(':') {
         Some((host, port)) => (host, Some(port)),
         None => (text, None),
@@ -214,7 +228,7 @@ fn is_registry_host(text: &str) -> bool {
 }
 
 /// `[\w][\w.-]{0,127}`
-fn is_tag(text: &str) -> bool {
+pub(crate) fn is_tag(text: &str) -> bool {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     text.len() <= 128
         && text.bytes().next().is_some_and(word)
@@ -223,7 +237,10 @@ fn is_tag(text: &str) -> bool {
 
 /// Where `needle` occurs in `haystack` between non-alphanumeric characters, so that `m1x` is
 /// not found in `m11x` nor `9.9.991000` in `9.9.9910000`.
-fn occurrences<'h>(haystack: &'h str, needle: &'h str) -> impl Iterator<Item = Range<usize>> + 'h {
+pub(crate) fn occurrences<'h>(
+    haystack: &'h str,
+    needle: &'h str,
+) -> impl Iterator<Item = Range<usize>> + 'h {
     haystack
         .match_indices(needle)
         .filter_map(move |(start, _)| {

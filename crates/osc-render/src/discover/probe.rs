@@ -1,198 +1,217 @@
-//! Rendering sets of markers: one render for a whole set, and when it fails, a guard key set to
-//! true, the keys helm's error names split off, or the set cut in halves, until every marker
-//! is decoded or found fragile.
+//! The renders of one discovery: waves of `helm template` runs side by side, each with a values
+//! file of markers and switches, and what each render shows: which key fills which part of
+//! which image, which images the switches bring, which lists reach a pod's pull secrets. A
+//! render that fails is narrowed: a guard switch the error or the failing template names is set
+//! to true, keys the chart's schema rejects or whose marker the error quotes are dropped, keys
+//! the error names are tried apart, switches are halved, else the markers are, until every key
+//! that breaks the chart stands alone.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use osc_yaml::{Path as ValuePath, Segment};
 use serde_norway::Value;
-use tempfile::NamedTempFile;
 
 use crate::discover::marker::Marker;
 use crate::discover::values::{Scalar, Values};
 use crate::discover::{AddressPart, DiscoverError, DiscoverRequest, Guard, RENDER_BUDGET};
-use crate::images::{FieldPosition, image_fields};
-use crate::{ContainerType, Helm, ImageField, RenderError, RenderRequest};
+use crate::images::{Field, FieldPosition, image_fields};
+use crate::{ContainerType, Helm, ImageField, RenderError, RenderRequest, Rendered};
 
-/// A values key under test and its marker.
-pub(crate) struct Candidate {
-    /// Index into [`Values::leaves`].
-    pub leaf: usize,
-    pub marker: Marker,
+/// Renders at once: Helm is a separate process, so a wave of renders takes about as long as
+/// one on as many cores.
+fn parallelism() -> usize {
+    std::thread::available_parallelism()
+        .map(|cores| cores.get())
+        .unwrap_or(2)
+        .clamp(2, 4)
 }
 
-/// What the renders of a set of candidates found.
+/// Which question a render asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Markers in the image-shaped values, nothing switched on: the deployed images' keys,
+    /// and whether the chart refuses moved images.
+    Moved,
+    /// The same markers with every switch on, and marker pull secrets in the lists: the
+    /// images of components that are off by default, and the keys that reach pull secrets.
+    Latent,
+    /// Other set keys whose value shows in an image the first renders left incomplete.
+    Leftover,
+    /// Unset keys (`""`, null) beside those, or under `global`.
+    Unset,
+}
+
+/// One render's values: markers (by leaf), switches and lists (by index in [`Values`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Probe {
+    pub stage: Stage,
+    pub markers: Vec<usize>,
+    pub switches: Vec<usize>,
+    pub lists: Vec<usize>,
+    /// Rendered with the guard's keys set.
+    pub guarded: bool,
+}
+
+impl Probe {
+    fn is_empty(&self) -> bool {
+        self.markers.is_empty() && self.switches.is_empty() && self.lists.is_empty()
+    }
+
+    fn with(&self, markers: Vec<usize>, switches: Vec<usize>, lists: Vec<usize>) -> Probe {
+        Probe {
+            stage: self.stage,
+            markers,
+            switches,
+            lists,
+            guarded: false,
+        }
+    }
+}
+
+/// A field of a latent render that the default render lacks, the markers put back.
+#[derive(Clone, Debug)]
+pub(crate) struct LatentField {
+    pub field: Field,
+    /// The field as it reads with the chart's own values.
+    pub restored: String,
+    /// `(leaf, part)`
+    pub parts: Vec<(usize, AddressPart)>,
+    /// The switches of the render that showed it.
+    pub switches: Vec<usize>,
+}
+
+/// How a list takes a pull secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SecretShape {
+    /// `[{name: default-secret}]`
+    Map,
+    /// `[default-secret]`: the template writes `name:` itself.
+    Name,
+}
+
+/// A key's marker in a field of the default render.
+#[derive(Clone, Debug)]
+pub(crate) struct FoundPart {
+    /// Index of the default use.
+    pub use_index: usize,
+    pub leaf: usize,
+    pub part: AddressPart,
+    /// What the default render has where the marker sits, when the rest of the field reads the
+    /// same: the value Helm renders today, a template's default for an unset key.
+    pub rendered: Option<String>,
+}
+
+/// What the renders found.
 #[derive(Default)]
 pub(crate) struct Findings {
-    /// `(use index, candidate leaf, part)`: the candidate's value is that part of that use's
-    /// reference.
-    pub parts: Vec<(usize, usize, AddressPart)>,
-    /// `(candidate leaf, why)`
+    pub parts: Vec<FoundPart>,
+    pub latent: Vec<LatentField>,
+    /// `(leaf, why)`
     pub fragile: Vec<(usize, String)>,
+    /// `(switch, why)`: switches that break the chart, left off.
+    pub broken_switches: Vec<(usize, String)>,
+    /// Switches of the latent render that rendered with the most of them on.
+    pub latent_switches: BTreeSet<usize>,
+    /// `(list, shape, "Kind/name" of the pod)`
+    pub pull: Vec<(usize, SecretShape, String)>,
+    /// `"Kind/name"` of every pod of a latent render that rendered.
+    pub pods: BTreeSet<String>,
+    /// Default uses a latent render decoded with the chart's own addresses.
+    pub validated: BTreeSet<usize>,
 }
 
-/// The renders of one discovery, sharing the chart, the user's values and the guard.
-pub(crate) struct Prober<'a> {
+/// Runs `helm template` for a discovery, several at a time, counting the renders.
+pub(crate) struct Renderer<'a> {
     helm: &'a Helm,
     request: &'a DiscoverRequest<'a>,
-    values: &'a Values,
-    /// Where each image use of the default render is.
-    default_positions: &'a [FieldPosition],
-    marker_file: NamedTempFile,
-    /// Helm renders so far, the default render included.
-    pub renders: usize,
-    pub guard: Option<(ValuePath, Guard)>,
+    renders: AtomicUsize,
+    planned: AtomicUsize,
 }
 
-enum Trial {
-    /// The marker render's text at each default use position.
-    Rendered(Vec<String>),
-    /// Helm's error.
-    Failed(String),
-    /// The render worked but lacks an image of the default render.
-    Unsound(String),
-}
-
-impl<'a> Prober<'a> {
-    /// A prober for a discovery whose default render is done, and counted.
-    pub fn new(
-        helm: &'a Helm,
-        request: &'a DiscoverRequest<'a>,
-        values: &'a Values,
-        default_positions: &'a [FieldPosition],
-    ) -> Result<Prober<'a>, DiscoverError> {
-        let marker_file = tempfile::Builder::new()
-            .prefix("osc-markers-")
-            .suffix(".yaml")
-            .tempfile()
-            .map_err(|source| DiscoverError::MarkerFile { source })?;
-        Ok(Prober {
+impl<'a> Renderer<'a> {
+    pub fn new(helm: &'a Helm, request: &'a DiscoverRequest<'a>) -> Renderer<'a> {
+        Renderer {
             helm,
             request,
-            values,
-            default_positions,
-            marker_file,
-            renders: 1,
-            guard: None,
-        })
+            renders: AtomicUsize::new(0),
+            planned: AtomicUsize::new(0),
+        }
     }
 
-    /// Renders the candidates' markers, as few sets as it takes, and records what each marker
-    /// became or why it could not be rendered. Returns the sets that rendered.
-    pub fn probe<'c>(
-        &mut self,
-        candidates: Vec<&'c Candidate>,
-        findings: &mut Findings,
-    ) -> Result<Vec<Vec<&'c Candidate>>, DiscoverError> {
-        let mut rendered = Vec::new();
-        let mut pending = vec![candidates];
-        while let Some(set) = pending.pop() {
-            if set.is_empty() {
-                continue;
-            }
-            if self.renders >= RENDER_BUDGET {
-                let why = format!(
-                    "not tested on its own: discovery stopped after {RENDER_BUDGET} helm renders"
-                );
-                findings
-                    .fragile
-                    .extend(set.iter().map(|candidate| (candidate.leaf, why.clone())));
-                continue;
-            }
-            match self.render(&set)? {
-                Trial::Rendered(raws) => {
-                    for (use_index, raw) in raws.iter().enumerate() {
-                        for candidate in &set {
-                            for part in candidate.marker.parts_in(raw) {
-                                findings.parts.push((use_index, candidate.leaf, part));
-                            }
+    pub fn renders(&self) -> usize {
+        self.renders.load(Ordering::SeqCst)
+    }
+
+    /// Renders each values document (`None`: the request's values alone) side by side.
+    /// A render Helm refuses is its error text; anything else that stops Helm stops discovery.
+    pub fn wave(
+        &self,
+        documents: Vec<Option<Value>>,
+    ) -> Result<Vec<Result<Rendered, String>>, DiscoverError> {
+        self.planned.fetch_add(documents.len(), Ordering::SeqCst);
+        self.report();
+        let results: Vec<Mutex<Option<Result<Result<Rendered, String>, DiscoverError>>>> =
+            documents.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let workers = parallelism().min(documents.len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(document) = documents.get(index) else {
+                            break;
+                        };
+                        let result = self.render(document.as_ref());
+                        self.renders.fetch_add(1, Ordering::SeqCst);
+                        self.report();
+                        if let Ok(mut slot) = results[index].lock() {
+                            *slot = Some(result);
                         }
                     }
-                    rendered.push(set);
-                }
-                Trial::Failed(error) => pending.extend(self.narrow(set, error, findings)),
-                Trial::Unsound(error) => pending.extend(split(set, error, findings)),
+                });
             }
-        }
-        Ok(rendered)
+        });
+        results
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                    Err(DiscoverError::MarkerFile {
+                        source: std::io::Error::other("a render thread stopped"),
+                    })
+                })
+            })
+            .collect()
     }
 
-    /// The sets to render next after `set` failed with `error`: the same with the guard key
-    /// the error asks for, or without the keys the chart's schema rejects or the one whose
-    /// marker the error quotes, or the keys the error names apart from the others, or halves.
-    fn narrow<'c>(
-        &mut self,
-        set: Vec<&'c Candidate>,
-        error: String,
-        findings: &mut Findings,
-    ) -> Vec<Vec<&'c Candidate>> {
-        if self.guard.is_none()
-            && let Some(key) = guard_key(&error)
-        {
-            let guard = Guard {
-                key: key.to_string(),
-                message: error,
-            };
-            self.guard = Some((key, guard));
-            return vec![set];
+    fn report(&self) {
+        if let Some(progress) = &self.request.progress {
+            (progress.0)(self.renders(), self.planned.load(Ordering::SeqCst));
         }
-        let rejected = self.schema_rejections(&error);
-        if !rejected.is_empty() {
-            let (named, rest): (Vec<_>, Vec<_>) = set
-                .into_iter()
-                .partition(|candidate| rejected.contains_key(&candidate.leaf));
-            for candidate in named {
-                // A key the schema types as a number holds no address, which is a string:
-                // no trap, and no candidate either.
-                if !matches!(self.values.leaves[candidate.leaf].value, Scalar::Number(_)) {
-                    let why = rejected[&candidate.leaf].clone();
-                    findings.fragile.push((candidate.leaf, why));
-                }
-            }
-            return vec![rest];
-        }
-        // A marker the error quotes is evidence enough, without a render to confirm it.
-        let quoted: Vec<usize> = set
-            .iter()
-            .filter(|candidate| error.contains(&candidate.marker.text))
-            .map(|candidate| candidate.leaf)
-            .collect();
-        if let [culprit] = quoted[..] {
-            findings.fragile.push((culprit, error));
-            return vec![set.into_iter().filter(|c| c.leaf != culprit).collect()];
-        }
-        let (named, rest): (Vec<_>, Vec<_>) = set
-            .iter()
-            .partition(|candidate| self.error_names(&error, candidate));
-        if !named.is_empty() && !rest.is_empty() {
-            return vec![rest, named];
-        }
-        split(set, error, findings)
     }
 
-    fn render(&mut self, set: &[&Candidate]) -> Result<Trial, DiscoverError> {
-        let leaves = &self.values.leaves;
-        let mut assignments: Vec<(&ValuePath, Value)> = set
-            .iter()
-            .map(|candidate| (&leaves[candidate.leaf].path, candidate.marker.value.clone()))
-            .collect();
-        if let Some((key, _)) = &self.guard {
-            assignments.push((key, Value::Bool(true)));
-        }
-        let overrides = self.values.overrides(assignments);
-        let text =
-            serde_norway::to_string(&overrides).map_err(|error| DiscoverError::MarkerFile {
-                source: std::io::Error::other(error),
-            })?;
-        let file = self.marker_file.as_file_mut();
-        file.set_len(0)
-            .and_then(|()| std::io::Seek::rewind(file))
-            .and_then(|()| file.write_all(text.as_bytes()))
-            .map_err(|source| DiscoverError::MarkerFile { source })?;
-
+    fn render(&self, document: Option<&Value>) -> Result<Result<Rendered, String>, DiscoverError> {
         let mut values_files = self.request.values_files.clone();
-        values_files.push(self.marker_file.path().to_owned());
+        // Kept until the render is done.
+        let mut _marker_file = None;
+        if let Some(document) = document {
+            let text =
+                serde_norway::to_string(document).map_err(|error| DiscoverError::MarkerFile {
+                    source: std::io::Error::other(error),
+                })?;
+            let mut file = tempfile::Builder::new()
+                .prefix("osc-markers-")
+                .suffix(".yaml")
+                .tempfile()
+                .map_err(|source| DiscoverError::MarkerFile { source })?;
+            file.write_all(text.as_bytes())
+                .map_err(|source| DiscoverError::MarkerFile { source })?;
+            values_files.push(file.path().to_owned());
+            _marker_file = Some(file);
+        }
         let request = RenderRequest {
             chart: self.request.chart,
             release: self.request.release,
@@ -200,54 +219,707 @@ impl<'a> Prober<'a> {
             values_files,
             set: Vec::new(),
         };
-        self.renders += 1;
-        let rendered = match self.helm.template(&request) {
-            Ok(rendered) => rendered,
-            Err(RenderError::Helm { stderr, .. }) => {
-                // Helm's warnings (values it ignores) come before its error.
-                let error = stderr
-                    .split_once("Error: ")
-                    .map_or(&stderr[..], |(_, error)| error);
-                let error = error
-                    .strip_suffix("Use --debug flag to render out invalid YAML")
-                    .unwrap_or(error);
-                return Ok(Trial::Failed(error.trim_end().to_owned()));
+        match self.helm.template(&request) {
+            Ok(rendered) => Ok(Ok(rendered)),
+            Err(RenderError::Helm { stderr, .. }) if document.is_some() => {
+                Ok(Err(helm_error(&stderr)))
             }
-            Err(error @ (RenderError::Yaml { .. } | RenderError::NotUtf8 { .. })) => {
-                return Ok(Trial::Failed(error.to_string()));
+            Err(error @ (RenderError::Yaml { .. } | RenderError::NotUtf8 { .. }))
+                if document.is_some() =>
+            {
+                Ok(Err(error.to_string()))
             }
-            Err(error) => return Err(DiscoverError::Render(error)),
-        };
-        Ok(
-            match match_positions(self.default_positions, image_fields(&rendered)) {
-                Ok(raws) => Trial::Rendered(raws),
-                Err(missing) => Trial::Unsound(format!(
-                    "with another value the chart no longer deploys the image of {} `{}` ({}) of the {} in {}",
-                    missing.container_type,
-                    missing.container,
-                    missing.field,
-                    missing.kind,
-                    missing.source
-                )),
-            },
+            Err(error) => Err(DiscoverError::Render(error)),
+        }
+    }
+}
+
+/// Whether the parts found cover the reference: its path, and its registry and tag when it
+/// names them.
+pub(crate) fn complete(raw: &str, found: &[AddressPart]) -> bool {
+    use AddressPart::*;
+    if found.contains(&FullAddress) {
+        return true;
+    }
+    let Ok(reference) = osc_imageref::ImageRef::parse(raw) else {
+        return true;
+    };
+    let has = |part| found.contains(&part);
+    let names_registry = raw.split('/').count() > 1 && {
+        let first = raw.split('/').next().unwrap_or("");
+        first.contains(['.', ':']) || first == "localhost"
+    };
+    let path = has(Repository) || has(Repo);
+    let registry = !names_registry || has(Repository) || has(Endpoint) || has(PrefixAddress);
+    let tag = reference.tag().is_none() || has(Tag);
+    let digest = reference.digest().is_none() || has(Digest);
+    path && registry && tag && digest
+}
+
+/// With `OSC_TRACE_DISCOVERY` set, each probe and how it went, on stderr: for working on
+/// discovery, not for users.
+pub(crate) fn trace(probe: &Probe, result: &Result<Rendered, String>) {
+    if std::env::var_os("OSC_TRACE_DISCOVERY").is_none() {
+        return;
+    }
+    let outcome = match result {
+        Ok(_) => "rendered".to_owned(),
+        Err(error) => format!(
+            "failed: {}",
+            error.lines().take(3).collect::<Vec<_>>().join(" | ")
+        ),
+    };
+    eprintln!(
+        "probe {:?} markers={} switches={} lists={}: {outcome}",
+        probe.stage,
+        probe.markers.len(),
+        probe.switches.len(),
+        probe.lists.len()
+    );
+}
+
+/// Helm's error without the warnings (values it ignores) before it and the `--debug` hint.
+pub(crate) fn helm_error(stderr: &str) -> String {
+    let error = stderr
+        .split_once("Error: ")
+        .map_or(stderr, |(_, error)| error);
+    let error = error
+        .strip_suffix("Use --debug flag to render out invalid YAML")
+        .unwrap_or(error);
+    error.trim_end().to_owned()
+}
+
+/// The probes of one discovery and what they found.
+pub(crate) struct Prober<'a> {
+    pub values: &'a Values,
+    chart: &'a osc_chart::Chart,
+    /// By leaf; `None` for a leaf that can hold no address.
+    pub markers: &'a [Option<Marker>],
+    pub renderer: Renderer<'a>,
+    /// The switches set to true in every render once a guard is known.
+    pub guard: Option<(Vec<ValuePath>, Guard)>,
+    default_positions: &'a [FieldPosition],
+    default_raws: &'a [String],
+    pub findings: Findings,
+    /// Moved renders that failed on the guard, to render again unless a latent render showed
+    /// every default use.
+    pub held: Vec<Probe>,
+    /// A render with the guard's keys set rendered: the guard is what let moved images through.
+    pub guard_proven: bool,
+    /// While the first wave is read, a moved render failing on the guard waits for what the
+    /// latent render showed.
+    pub hold_moved: bool,
+    /// Keys guessed as the guard that the retry showed were not.
+    refused_guards: Vec<ValuePath>,
+}
+
+impl<'a> Prober<'a> {
+    pub fn new(
+        values: &'a Values,
+        chart: &'a osc_chart::Chart,
+        markers: &'a [Option<Marker>],
+        renderer: Renderer<'a>,
+        default_positions: &'a [FieldPosition],
+        default_raws: &'a [String],
+    ) -> Prober<'a> {
+        Prober {
+            values,
+            chart,
+            markers,
+            renderer,
+            guard: None,
+            default_positions,
+            default_raws,
+            findings: Findings::default(),
+            held: Vec::new(),
+            guard_proven: false,
+            hold_moved: false,
+            refused_guards: Vec::new(),
+        }
+    }
+
+    fn marker(&self, leaf: usize) -> &Marker {
+        self.markers[leaf]
+            .as_ref()
+            .expect("probes hold only leaves with markers")
+    }
+
+    /// The values file of a probe.
+    pub fn document(&self, probe: &Probe) -> Value {
+        let leaves = &self.values.leaves;
+        let mut assignments: Vec<(&ValuePath, Value)> = probe
+            .markers
+            .iter()
+            .map(|&leaf| (&leaves[leaf].path, self.marker(leaf).value.clone()))
+            .collect();
+        for &switch in &probe.switches {
+            assignments.push((&self.values.switches[switch], Value::Bool(true)));
+        }
+        // A `{name: …}` map: templates that pass a list on whole (`toYaml`) and those that read
+        // `.name` of each item both take it.
+        for &list in &probe.lists {
+            let mut secret = serde_norway::Mapping::new();
+            secret.insert("name".into(), list_marker(list).into());
+            assignments.push((
+                &self.values.lists[list],
+                Value::Sequence(vec![Value::Mapping(secret)]),
+            ));
+        }
+        if let Some((keys, _)) = &self.guard {
+            for key in keys {
+                assignments.push((key, Value::Bool(true)));
+            }
+        }
+        self.values.overrides(assignments)
+    }
+
+    /// Renders the probes, and those their failures lead to, until none is left or the budget
+    /// is spent.
+    pub fn run(&mut self, mut pending: Vec<Probe>) -> Result<(), DiscoverError> {
+        while !pending.is_empty() {
+            let room = RENDER_BUDGET.saturating_sub(self.renderer.renders());
+            if room == 0 {
+                let why = format!(
+                    "not tested on its own: discovery stopped after {RENDER_BUDGET} helm renders"
+                );
+                for probe in pending.drain(..) {
+                    for leaf in probe.markers {
+                        self.findings.fragile.push((leaf, why.clone()));
+                    }
+                }
+                break;
+            }
+            let guarded = self.guard.is_some();
+            let wave: Vec<Probe> = pending
+                .drain(..pending.len().min(room))
+                .filter(|probe| !probe.is_empty())
+                .map(|probe| Probe { guarded, ..probe })
+                .collect();
+            let documents = wave
+                .iter()
+                .map(|probe| Some(self.document(probe)))
+                .collect();
+            let results = self.renderer.wave(documents)?;
+            for (probe, result) in wave.into_iter().zip(results) {
+                trace(&probe, &result);
+                match result {
+                    Ok(rendered) => pending.extend(self.decode(probe, &rendered)),
+                    Err(error) => pending.extend(self.narrow(probe, error)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records what a rendered probe shows; returns the probes to render next (halves of an
+    /// unsound one).
+    pub fn decode(&mut self, probe: Probe, rendered: &Rendered) -> Vec<Probe> {
+        // Moved images rendered with the guard's keys set (a latent render sets every switch).
+        let guard_set = self.guard.as_ref().is_some_and(|(keys, _)| {
+            probe.stage != Stage::Latent
+                || keys.iter().all(|key| {
+                    probe
+                        .switches
+                        .iter()
+                        .any(|&switch| &self.values.switches[switch] == key)
+                })
+        });
+        if guard_set && !probe.markers.is_empty() {
+            self.guard_proven = true;
+        }
+        let (matched, unmatched) = match_fields(self.default_positions, image_fields(rendered));
+        if probe.stage != Stage::Latent
+            && let Some(missing) = matched.iter().position(Option::is_none)
+        {
+            let position = &self.default_positions[missing];
+            let error = format!(
+                "with another value the chart no longer deploys the image of {} `{}` ({}) of the {} in {}",
+                position.container_type,
+                position.container,
+                position.field,
+                position.kind,
+                position.source
+            );
+            return self.split(probe, error);
+        }
+        for (use_index, field) in matched.iter().enumerate() {
+            let Some(field) = field else { continue };
+            if probe.stage == Stage::Latent {
+                // A switch may change the default image itself (a debug or distroless flavour):
+                // only a field that reads as before once the markers are put back is decoded.
+                if self.restore(&probe, &field.raw) != self.default_raws[use_index] {
+                    continue;
+                }
+                self.findings.validated.insert(use_index);
+            }
+            for &leaf in &probe.markers {
+                let parts = self.marker(leaf).parts_in(&field.raw);
+                if parts.is_empty() {
+                    continue;
+                }
+                let rendered = self.rendered_at(&probe, leaf, &field.raw, use_index);
+                for part in parts {
+                    self.findings.parts.push(FoundPart {
+                        use_index,
+                        leaf,
+                        part,
+                        rendered: rendered.clone(),
+                    });
+                }
+            }
+        }
+        if probe.stage == Stage::Unset {
+            // An unset key may hide another (`digest` beats `tag` in a helper): while a use is
+            // still incomplete, the markers that did not show go again without those that did.
+            let shown: BTreeSet<usize> = self
+                .findings
+                .parts
+                .iter()
+                .filter(|part| probe.markers.contains(&part.leaf))
+                .map(|part| part.leaf)
+                .collect();
+            let incomplete = (0..self.default_raws.len()).any(|index| {
+                let found: Vec<AddressPart> = self
+                    .findings
+                    .parts
+                    .iter()
+                    .filter(|part| part.use_index == index)
+                    .map(|part| part.part)
+                    .collect();
+                !complete(&self.default_raws[index], &found)
+            });
+            let hidden: Vec<usize> = probe
+                .markers
+                .iter()
+                .copied()
+                .filter(|leaf| !shown.contains(leaf))
+                .collect();
+            if incomplete && !shown.is_empty() && !hidden.is_empty() {
+                return vec![probe.with(hidden, Vec::new(), Vec::new())];
+            }
+        }
+        if !probe.lists.is_empty() {
+            self.pull_secrets(&probe, rendered);
+        }
+        if probe.stage == Stage::Latent {
+            for field in unmatched {
+                let restored = self.restore(&probe, &field.raw);
+                let parts: Vec<(usize, AddressPart)> = probe
+                    .markers
+                    .iter()
+                    .flat_map(|&leaf| {
+                        self.marker(leaf)
+                            .parts_in(&field.raw)
+                            .into_iter()
+                            .map(move |part| (leaf, part))
+                    })
+                    .collect();
+                let image = match &field.position.field {
+                    ImageField::Image => osc_imageref::ImageRef::parse(&restored).is_ok(),
+                    _ => crate::images::looks_like_image(&restored),
+                };
+                if image {
+                    self.findings.latent.push(LatentField {
+                        field,
+                        restored,
+                        parts,
+                        switches: probe.switches.clone(),
+                    });
+                }
+            }
+            // Halves that rendered apart may not render together: the largest set that rendered
+            // is the one a later render can count on.
+            if probe.switches.len() > self.findings.latent_switches.len() {
+                self.findings.latent_switches = probe.switches.iter().copied().collect();
+            }
+            self.record_pods(rendered);
+        }
+        Vec::new()
+    }
+
+    /// The guard a failed render shows: switches the error sets to true, or, with
+    /// `from_template`, the booleans read around the failing line. The render goes again with
+    /// them; a moved render of the first wave waits for the latent one instead.
+    fn guard_retry(
+        &mut self,
+        probe: &Probe,
+        error: &str,
+        from_template: bool,
+    ) -> Option<Vec<Probe>> {
+        if self.guard.is_some() || probe.markers.is_empty() {
+            return None;
+        }
+        // With every switch on, a switch read around the check is no guard.
+        let keys: Vec<ValuePath> = guard_keys(
+            error,
+            self.values,
+            self.chart,
+            from_template && probe.stage != Stage::Latent,
         )
+        .into_iter()
+        .filter(|key| !self.refused_guards.contains(key))
+        .collect();
+        if keys.is_empty() {
+            return None;
+        }
+        let guard = Guard {
+            key: keys[0].to_string(),
+            keys: keys.iter().map(ToString::to_string).collect(),
+            message: error.to_owned(),
+        };
+        self.guard = Some((keys, guard));
+        if probe.stage == Stage::Moved && self.hold_moved {
+            self.held.push(probe.clone());
+            return Some(Vec::new());
+        }
+        Some(vec![probe.clone()])
+    }
+
+    /// What the default render holds where `leaf`'s marker sits in `raw`: the other markers
+    /// put back, the text before and after the marker must read as in the default render.
+    fn rendered_at(
+        &self,
+        probe: &Probe,
+        leaf: usize,
+        raw: &str,
+        use_index: usize,
+    ) -> Option<String> {
+        let marker = self.marker(leaf);
+        let mut text = raw.to_owned();
+        for &other in probe.markers.iter().filter(|&&other| other != leaf) {
+            let other_marker = self.marker(other);
+            if text.contains(&other_marker.text) {
+                text = other_marker.restore(&text, self.values.leaves[other].value.text());
+            }
+        }
+        let span = crate::discover::marker::occurrences(&text, &marker.text).next()?;
+        let (before, after) = (&text[..span.start], &text[span.end..]);
+        let default = &self.default_raws[use_index];
+        (default.len() >= before.len() + after.len()
+            && default.starts_with(before)
+            && default.ends_with(after))
+        .then(|| default[before.len()..default.len() - after.len()].to_owned())
+    }
+
+    /// `raw` with the probe's markers put back to the values they stand for.
+    fn restore(&self, probe: &Probe, raw: &str) -> String {
+        let mut text = raw.to_owned();
+        for &leaf in &probe.markers {
+            let marker = self.marker(leaf);
+            if text.contains(&marker.text) {
+                text = marker.restore(&text, self.values.leaves[leaf].value.text());
+            }
+        }
+        text
+    }
+
+    fn record_pods(&mut self, rendered: &Rendered) {
+        for document in &rendered.documents {
+            for (object, _) in crate::images::pod_specs(&document.value) {
+                self.findings.pods.insert(object);
+            }
+        }
+    }
+
+    /// Which lists put their marker secret into which pod.
+    fn pull_secrets(&mut self, probe: &Probe, rendered: &Rendered) {
+        for document in &rendered.documents {
+            for (object, spec) in crate::images::pod_specs(&document.value) {
+                let secrets = spec.get("imagePullSecrets").and_then(Value::as_sequence);
+                for secret in secrets.into_iter().flatten() {
+                    let name = secret.get("name").and_then(Value::as_str);
+                    for &list in &probe.lists {
+                        let marker = list_marker(list);
+                        // The map came through: the key takes `{name: …}` maps. The template
+                        // wrote `name:` around the item itself: the key takes names.
+                        let shape = if name == Some(marker.as_str()) {
+                            SecretShape::Map
+                        } else if name.is_some_and(|name| name.contains(&format!("name:{marker}]")))
+                        {
+                            SecretShape::Name
+                        } else {
+                            continue;
+                        };
+                        self.findings.pull.push((list, shape, object.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The probes to render after `probe` failed with `error`.
+    pub fn narrow(&mut self, probe: Probe, error: String) -> Vec<Probe> {
+        match &self.guard {
+            // Rendered before the guard was known, and failing on it: again, with it.
+            Some((keys, guard)) if !probe.guarded => {
+                let same_check = failing_line(&guard.message).is_some()
+                    && failing_line(&guard.message) == failing_line(&error);
+                let asks_for_it = guard_keys(&error, self.values, self.chart, false)
+                    .iter()
+                    .any(|key| keys.contains(key));
+                if same_check || asks_for_it {
+                    return vec![probe];
+                }
+            }
+            // A guess the retry did not bear out, failing on the same check: no guard.
+            Some((_, guard))
+                if !self.guard_proven
+                    && (failing_line(&guard.message) == failing_line(&error)
+                        || guard.message == error) =>
+            {
+                if let Some((keys, _)) = self.guard.take() {
+                    self.refused_guards.extend(keys);
+                }
+            }
+            _ => {}
+        }
+        let pointers = self.schema_pointers(&error);
+        if !pointers.is_empty() {
+            let switches: Vec<usize> = probe
+                .switches
+                .iter()
+                .copied()
+                .filter(|&switch| {
+                    Self::schema_touches(&pointers, self.values.switches[switch].segments())
+                })
+                .collect();
+            let lists: Vec<usize> = probe
+                .lists
+                .iter()
+                .copied()
+                .filter(|&list| Self::schema_touches(&pointers, self.values.lists[list].segments()))
+                .collect();
+            if !switches.is_empty() || !lists.is_empty() {
+                for &switch in &switches {
+                    self.findings.broken_switches.push((switch, error.clone()));
+                }
+                let rejected = self.schema_rejections(&error);
+                let keep_switches = probe
+                    .switches
+                    .iter()
+                    .copied()
+                    .filter(|s| !switches.contains(s))
+                    .collect();
+                let keep_lists = probe
+                    .lists
+                    .iter()
+                    .copied()
+                    .filter(|l| !lists.contains(l))
+                    .collect();
+                let markers: Vec<usize> = probe
+                    .markers
+                    .iter()
+                    .copied()
+                    .filter(|leaf| !rejected.contains_key(leaf))
+                    .collect();
+                return vec![probe.with(markers, keep_switches, keep_lists)];
+            }
+        }
+        // Markers and lists the error pins down go first, whatever else the render holds.
+        let rejected = self.schema_rejections(&error);
+        let culprits: Vec<usize> = probe
+            .markers
+            .iter()
+            .copied()
+            .filter(|leaf| rejected.contains_key(leaf))
+            .collect();
+        if !culprits.is_empty() {
+            for &leaf in &culprits {
+                // A key the schema types as a number holds no address, which is a string.
+                if !matches!(self.values.leaves[leaf].value, Scalar::Number(_)) {
+                    self.findings.fragile.push((leaf, rejected[&leaf].clone()));
+                }
+            }
+            let markers = probe
+                .markers
+                .iter()
+                .copied()
+                .filter(|leaf| !culprits.contains(leaf))
+                .collect();
+            return vec![probe.with(markers, probe.switches.clone(), probe.lists.clone())];
+        }
+        // A switch the error itself asks for comes before the marker it quotes: guards quote
+        // the image they refuse.
+        if let Some(next) = self.guard_retry(&probe, &error, false) {
+            return next;
+        }
+        let quoted: Vec<usize> = probe
+            .markers
+            .iter()
+            .copied()
+            .filter(|&leaf| error.contains(&self.marker(leaf).text))
+            .collect();
+        if let [culprit] = quoted[..] {
+            self.findings.fragile.push((culprit, error));
+            let markers = probe
+                .markers
+                .iter()
+                .copied()
+                .filter(|&leaf| leaf != culprit)
+                .collect();
+            return vec![probe.with(markers, probe.switches.clone(), probe.lists.clone())];
+        }
+        if let Some(next) = self.guard_retry(&probe, &error, true) {
+            return next;
+        }
+        // The lists and switches the failing template reads (a YAML parse error names the
+        // template, not the line).
+        let read: Vec<ValuePath> = failing_template(&error)
+            .map(|file| {
+                template_paths(self.chart, &file)
+                    .into_iter()
+                    .map(|(mut prefix, path)| {
+                        prefix.extend(path.segments().iter().cloned());
+                        ValuePath::from_segments(prefix)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let named_lists: Vec<usize> = probe
+            .lists
+            .iter()
+            .copied()
+            .filter(|&list| {
+                error.contains(&list_marker(list))
+                    || self.names_key(&error, self.values.lists[list].segments())
+                    || (probe.lists.len() > 1 && read.contains(&self.values.lists[list]))
+            })
+            .collect();
+        if !named_lists.is_empty() {
+            let lists = probe
+                .lists
+                .iter()
+                .copied()
+                .filter(|list| !named_lists.contains(list))
+                .collect();
+            return vec![probe.with(probe.markers.clone(), probe.switches.clone(), lists)];
+        }
+        // Switches first: a render with all of them on is the one most likely to break.
+        if !probe.switches.is_empty() {
+            // A switch the error names, or whose map it names (`memcached: auth.username` for
+            // `memcached.auth.enabled`).
+            let named: Vec<usize> = probe
+                .switches
+                .iter()
+                .copied()
+                .filter(|&switch| {
+                    let segments = self.values.switches[switch].segments();
+                    let map = &segments[..segments.len().saturating_sub(1)];
+                    self.names_key(&error, segments)
+                        || (!map.is_empty() && self.names_map(&error, map))
+                })
+                .collect();
+            if let [switch] = probe.switches[..] {
+                self.findings.broken_switches.push((switch, error));
+                return Vec::new();
+            }
+            // The switches that open the block around the failing line turned it on.
+            let opening: Vec<usize> = match failing_line(&error) {
+                Some((file, line)) => {
+                    let paths: Vec<ValuePath> = condition_paths(self.chart, &file, line)
+                        .into_iter()
+                        .map(|(mut prefix, path)| {
+                            prefix.extend(path.segments().iter().cloned());
+                            ValuePath::from_segments(prefix)
+                        })
+                        .collect();
+                    probe
+                        .switches
+                        .iter()
+                        .copied()
+                        .filter(|&switch| paths.contains(&self.values.switches[switch]))
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            let named: Vec<usize> = named.into_iter().chain(opening).collect();
+            if !named.is_empty() && named.len() < probe.switches.len() {
+                for &switch in &named {
+                    self.findings.broken_switches.push((switch, error.clone()));
+                }
+                let rest = probe
+                    .switches
+                    .iter()
+                    .copied()
+                    .filter(|switch| !named.contains(switch))
+                    .collect();
+                return vec![probe.with(probe.markers.clone(), rest, probe.lists.clone())];
+            }
+            let mut first = probe.switches.clone();
+            let second = first.split_off(first.len() / 2);
+            return vec![
+                probe.with(probe.markers.clone(), first, probe.lists.clone()),
+                probe.with(probe.markers.clone(), second, probe.lists.clone()),
+            ];
+        }
+        if !probe.lists.is_empty() {
+            // Lists that break the chart without a switch are not where a pull secret goes.
+            if probe.markers.is_empty() {
+                if probe.lists.len() == 1 {
+                    return Vec::new();
+                }
+                let mut first = probe.lists.clone();
+                let second = first.split_off(first.len() / 2);
+                return vec![
+                    probe.with(Vec::new(), Vec::new(), first),
+                    probe.with(Vec::new(), Vec::new(), second),
+                ];
+            }
+            return vec![
+                probe.with(probe.markers.clone(), Vec::new(), Vec::new()),
+                probe.with(Vec::new(), Vec::new(), probe.lists.clone()),
+            ];
+        }
+        let (named, rest): (Vec<usize>, Vec<usize>) = probe.markers.iter().partition(|&&leaf| {
+            error.contains(&self.marker(leaf).text)
+                || self.names_key(&error, self.values.leaves[leaf].path.segments())
+        });
+        if !named.is_empty() && !rest.is_empty() {
+            return vec![
+                probe.with(rest, Vec::new(), Vec::new()),
+                probe.with(named, Vec::new(), Vec::new()),
+            ];
+        }
+        self.split(probe, error)
+    }
+
+    /// A failed probe of one marker is fragile; a larger one is tried again in halves.
+    fn split(&mut self, probe: Probe, error: String) -> Vec<Probe> {
+        if probe.markers.len() <= 1 {
+            if let [leaf] = probe.markers[..] {
+                self.findings.fragile.push((leaf, error));
+            }
+            return Vec::new();
+        }
+        let mut first = probe.markers.clone();
+        let second = first.split_off(first.len() / 2);
+        vec![
+            probe.with(first, probe.switches.clone(), probe.lists.clone()),
+            probe.with(second, probe.switches.clone(), probe.lists.clone()),
+        ]
     }
 
     /// The candidates the chart's values.schema.json rejects, with the schema's complaint.
     /// Helm prints `chart-name:` then `- at '/json/pointer': message` lines, the pointer
     /// relative to that chart's values.
     fn schema_rejections(&self, error: &str) -> HashMap<usize, String> {
+        let pointers = self.schema_pointers(error);
         let mut rejected = HashMap::new();
-        if !error.contains("don't meet the specifications of the schema") {
-            return rejected;
+        for (index, leaf) in self.values.leaves.iter().enumerate() {
+            let at = pointer(leaf.path.segments());
+            if let Some((_, why)) = pointers.iter().find(|(pointer, _)| *pointer == at) {
+                rejected.insert(index, why.clone());
+            }
         }
-        let by_pointer: HashMap<String, usize> = self
-            .values
-            .leaves
-            .iter()
-            .enumerate()
-            .map(|(index, leaf)| (pointer(leaf.path.segments()), index))
-            .collect();
+        rejected
+    }
+
+    /// The absolute JSON pointers the schema errors name, with the complaint.
+    fn schema_pointers(&self, error: &str) -> Vec<(String, String)> {
+        let mut pointers = Vec::new();
+        if !error.contains("don't meet the specifications of the schema") {
+            return pointers;
+        }
         let mut chart = "";
         for line in error.lines() {
             if let Some(name) = line.strip_suffix(':').filter(|name| !name.contains(' ')) {
@@ -268,26 +940,50 @@ impl<'a> Prober<'a> {
                 .map(|(_, prefix)| pointer(prefix));
             let globals = relative.starts_with("/global/").then(String::new);
             for prefix in prefixes.chain(globals) {
-                if let Some(&leaf) = by_pointer.get(&format!("{prefix}{relative}")) {
-                    rejected.insert(
-                        leaf,
-                        format!("values.schema.json of chart {chart} rejects it: {message}"),
-                    );
-                }
+                pointers.push((
+                    format!("{prefix}{relative}"),
+                    format!("values.schema.json of chart {chart} rejects it: {message}"),
+                ));
             }
         }
-        rejected
+        pointers
     }
 
-    /// Whether helm's error shows the candidate's marker or names its key: its path from the
-    /// top chart's values or from its own chart's (Bitnami's checks print `redis: architecture`
-    /// for the subchart key `redis.architecture`, templates `<.Values.service.type>`), or its
-    /// last key in quotes (`duplicate entry with key "schedulerName"`).
-    fn error_names(&self, error: &str, candidate: &Candidate) -> bool {
-        if error.contains(&candidate.marker.text) {
-            return true;
-        }
-        let segments = self.values.leaves[candidate.leaf].path.segments();
+    /// Whether a switch or list at `segments` is inside, or holds, a place the schema rejects.
+    fn schema_touches(pointers: &[(String, String)], segments: &[Segment]) -> bool {
+        let at = pointer(segments);
+        pointers.iter().any(|(rejected, _)| {
+            rejected == &at
+                || rejected.starts_with(&format!("{at}/"))
+                || at.starts_with(&format!("{rejected}/"))
+        })
+    }
+
+    /// Whether helm's error names a key inside the map at `segments` (`auth.username` for the
+    /// map `memcached.auth` of the subchart `memcached`).
+    fn names_map(&self, error: &str, segments: &[Segment]) -> bool {
+        let own_chart_prefix = self
+            .values
+            .chart_prefixes
+            .iter()
+            .map(|(_, prefix)| prefix)
+            .filter(|prefix| prefix.len() < segments.len() && segments.starts_with(prefix))
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0);
+        [0, own_chart_prefix].into_iter().any(|skip| {
+            let path = ValuePath::from_segments(segments[skip..].iter().cloned()).to_string();
+            error
+                .match_indices(&format!("{path}."))
+                .any(|(start, _)| names_path(&error[start..], &path))
+        })
+    }
+
+    /// Whether helm's error names a key: its path from the top chart's values or from its own
+    /// chart's (checks print `redis: architecture` for the subchart key `redis.architecture`,
+    /// templates `<.Values.service.type>`), or its last key in quotes (`duplicate entry with
+    /// key "schedulerName"`).
+    fn names_key(&self, error: &str, segments: &[Segment]) -> bool {
         let own_chart_prefix = self
             .values
             .chart_prefixes
@@ -309,6 +1005,11 @@ impl<'a> Prober<'a> {
         };
         names_path || quotes_key
     }
+}
+
+/// The secret name a list gets in a latent render.
+pub(crate) fn list_marker(list: usize) -> String {
+    format!("osc-pull-{list}-x")
 }
 
 /// Whether `path` stands in `text` whole, not as a piece of a longer path, or as the rest
@@ -334,21 +1035,6 @@ fn names_path(text: &str, path: &str) -> bool {
     })
 }
 
-/// A failed set of one is fragile; a larger one is tried again in halves.
-fn split<'c>(
-    mut set: Vec<&'c Candidate>,
-    error: String,
-    findings: &mut Findings,
-) -> Vec<Vec<&'c Candidate>> {
-    if let [candidate] = set[..] {
-        findings.fragile.push((candidate.leaf, error));
-        return Vec::new();
-    }
-    let second = set.split_off(set.len() / 2);
-    // Popped last first: the first half renders first.
-    vec![second, set]
-}
-
 /// The JSON pointer of a values path, as JSON schema errors print it.
 fn pointer(segments: &[Segment]) -> String {
     segments
@@ -360,34 +1046,359 @@ fn pointer(segments: &[Segment]) -> String {
         .collect()
 }
 
-/// The key an error asks to set to true, as Bitnami's image check does: "…by setting the
-/// global parameter 'global.security.allowInsecureImages' to true."
-fn guard_key(error: &str) -> Option<ValuePath> {
-    error.match_indices(" to true").find_map(|(at, _)| {
-        let before = &error[..at];
-        let quote = before
-            .chars()
-            .next_back()
-            .filter(|c| matches!(c, '\'' | '"'))?;
-        let quoted = &before[..before.len() - 1];
-        let key = &quoted[quoted.rfind(quote)? + 1..];
-        let plain = !key.is_empty()
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        plain.then(|| ValuePath::parse(key).ok()).flatten()
-    })
+/// The switches that let moved images through, read from a failed render: dotted key paths
+/// the error sets to true (`'k' to true`, `k=true`, `k: true`, `--set k=true`), then the
+/// booleans of the values that the conditions around the failing line of the template Helm
+/// names read (`{{ if not .Values.x.y }}`, `{{ with $.Values.x }}`). Only keys that are false
+/// or absent in the values count: a key already true let nothing through.
+pub(crate) fn guard_keys(
+    error: &str,
+    values: &Values,
+    chart: &osc_chart::Chart,
+    from_template: bool,
+) -> Vec<ValuePath> {
+    let mut keys: Vec<ValuePath> = Vec::new();
+    let mut push = |key: ValuePath| {
+        let usable = match values.get(&key) {
+            None => true,
+            Some(Value::Bool(flag)) => !flag,
+            Some(Value::Null) => true,
+            Some(_) => false,
+        };
+        if usable && !keys.contains(&key) {
+            keys.push(key);
+        }
+    };
+    for key in error_switches(error) {
+        push(key);
+    }
+    if let Some((file, line)) = failing_line(error).filter(|_| from_template) {
+        for (prefix, path) in condition_paths(chart, &file, line) {
+            let mut segments = prefix;
+            segments.extend(path.segments().iter().cloned());
+            let key = ValuePath::from_segments(segments);
+            if values.switches.contains(&key) {
+                push(key);
+            }
+        }
+    }
+    keys
 }
 
-/// The marker render's text at each position of the default render. Within a template's
-/// fields of one container list and field, positions match by kind and container name in
-/// order, or else, when the count is unchanged, by order alone: a marker may rename a container
-/// (`fullnameOverride`) or change a kind (`kind: StatefulSet`) and still render the same image.
-/// The first position the marker render lacks is the error.
-fn match_positions(
+/// Dotted paths an error sets to true, in any of the ways messages say so.
+fn error_switches(error: &str) -> Vec<ValuePath> {
+    let word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    let mut keys = Vec::new();
+    for (at, _) in error.match_indices("true") {
+        let after = error[at + 4..].chars().next();
+        if after.is_some_and(|c| c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let before = error[..at].trim_end_matches(['\'', '"', '`']);
+        let (before, in_words) = match before.strip_suffix('=') {
+            Some(before) => (before, false),
+            None => {
+                let trimmed = before.trim_end();
+                match trimmed.strip_suffix(':') {
+                    Some(before) => (before, false),
+                    None => match trimmed
+                        .strip_suffix(" to")
+                        .or_else(|| trimmed.strip_suffix(" as"))
+                    {
+                        Some(before) => (before.trim_end(), true),
+                        None => continue,
+                    },
+                }
+            }
+        };
+        let quoted = before.ends_with(['\'', '"', '`']);
+        let before = before.trim_end_matches(['\'', '"', '`']);
+        let start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !word(*c))
+            .map_or(0, |(index, c)| index + c.len_utf8());
+        let key = before[start..].trim_matches(['.', '-']);
+        // In a sentence ("set it to true") only a quoted or dotted word is a key.
+        if key.is_empty()
+            || !key.contains(|c: char| c.is_ascii_alphabetic())
+            || (in_words && !quoted && !key.contains('.'))
+        {
+            continue;
+        }
+        if let Ok(path) = ValuePath::parse(key) {
+            keys.push(path);
+        }
+    }
+    keys
+}
+
+/// The template and line Helm's error names: `execution error at (c/templates/x.yaml:12:4)`
+/// or `template: c/templates/x.yaml:12:4: executing …`.
+fn failing_line(error: &str) -> Option<(String, usize)> {
+    // Helm 4 also starts an error with the place alone: `c/templates/x.yaml:12:11`.
+    let first = error.split_whitespace().next().unwrap_or("");
+    let mut parts = first.splitn(3, ':');
+    if let (Some(file), Some(line)) = (parts.next(), parts.next())
+        && file.contains("/templates/")
+        && let Ok(line) = line.parse::<usize>()
+    {
+        return Some((file.to_owned(), line));
+    }
+    for marker in ["execution error at (", "template: "] {
+        let Some(start) = error.find(marker).map(|at| at + marker.len()) else {
+            continue;
+        };
+        let rest = &error[start..];
+        let mut parts = rest.splitn(3, ':');
+        let file = parts.next()?;
+        let line: usize = parts
+            .next()?
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .ok()?;
+        if file.contains('/') {
+            return Some((file.to_owned(), line));
+        }
+    }
+    None
+}
+
+/// The template a render error names, with or without a line.
+fn failing_template(error: &str) -> Option<String> {
+    if let Some((file, _)) = failing_line(error) {
+        return Some(file);
+    }
+    let start = error.find("YAML parse error on ")? + "YAML parse error on ".len();
+    let file: String = error[start..]
+        .chars()
+        .take_while(|c| !matches!(c, ':' | ' ' | '\n'))
+        .collect();
+    file.contains('/').then_some(file)
+}
+
+/// The text of a template Helm names (`top/charts/sub/templates/x.yaml`) and the values prefix
+/// of the chart it belongs to.
+pub(crate) fn template_text(
+    chart: &osc_chart::Chart,
+    file: &str,
+) -> Option<(Vec<Segment>, String)> {
+    let mut segments = file.split('/').skip(1).peekable();
+    let mut current = chart;
+    let mut prefix: Vec<Segment> = Vec::new();
+    let mut relative = Vec::new();
+    while let Some(segment) = segments.next() {
+        if segment == "charts"
+            && let Some(&name) = segments.peek()
+            && let Some(sub) = current.dependencies().iter().find(|sub| sub.name() == name)
+        {
+            segments.next();
+            let alias = current
+                .metadata()
+                .dependencies
+                .iter()
+                .find(|dependency| dependency.name == name && !dependency.alias.is_empty())
+                .map_or(name, |dependency| dependency.alias.as_str());
+            prefix.push(Segment::Key(alias.to_owned()));
+            current = sub;
+            relative.clear();
+            continue;
+        }
+        relative.push(segment);
+    }
+    let text = current.file(&relative.join("/"))?;
+    Some((prefix, String::from_utf8_lossy(text).into_owned()))
+}
+
+/// Every `.Values` path a template reads, each with its chart's values prefix.
+pub(crate) fn template_paths(
+    chart: &osc_chart::Chart,
+    file: &str,
+) -> Vec<(Vec<Segment>, ValuePath)> {
+    let Some((prefix, text)) = template_text(chart, file) else {
+        return Vec::new();
+    };
+    values_paths(&text, &prefix)
+}
+
+/// The `.Values.x.y` paths in template text, under `prefix` unless they are `global`.
+pub(crate) fn values_paths(text: &str, prefix: &[Segment]) -> Vec<(Vec<Segment>, ValuePath)> {
+    let mut paths = Vec::new();
+    for (at, _) in text.match_indices("Values.") {
+        let key: String = text[at + 7..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            .collect();
+        if let Ok(path) = ValuePath::parse(key.trim_end_matches('.')) {
+            let global =
+                matches!(path.segments().first(), Some(Segment::Key(key)) if key == "global");
+            let prefix = if global { Vec::new() } else { prefix.to_vec() };
+            paths.push((prefix, path));
+        }
+    }
+    paths
+}
+
+/// The switches a template needs on, as far as its text tells: the conditions of the
+/// subcharts it belongs to, and the `if` that wraps the whole template.
+pub(crate) fn enabling_paths(
+    chart: &osc_chart::Chart,
+    file: &str,
+    keys: &[ValuePath],
+) -> Vec<ValuePath> {
+    let mut paths = Vec::new();
+    let mut segments = file.split('/').skip(1).peekable();
+    let mut current = chart;
+    let mut prefix: Vec<Segment> = Vec::new();
+    while let Some(segment) = segments.next() {
+        if segment != "charts" {
+            continue;
+        }
+        let Some(&name) = segments.peek() else { break };
+        let Some(sub) = current.dependencies().iter().find(|sub| sub.name() == name) else {
+            break;
+        };
+        segments.next();
+        let dependency = current
+            .metadata()
+            .dependencies
+            .iter()
+            .find(|dependency| dependency.name == name);
+        for condition in dependency
+            .map(|d| d.condition.as_str())
+            .unwrap_or("")
+            .split(',')
+        {
+            if let Ok(path) = ValuePath::parse(condition.trim()) {
+                let mut full = prefix.clone();
+                full.extend(path.segments().iter().cloned());
+                paths.push(ValuePath::from_segments(full));
+            }
+        }
+        let alias = dependency
+            .filter(|dependency| !dependency.alias.is_empty())
+            .map_or(name, |dependency| dependency.alias.as_str());
+        prefix.push(Segment::Key(alias.to_owned()));
+        current = sub;
+    }
+    if let Some((prefix, text)) = template_text(chart, file) {
+        // The conditions around the lines that read one of the image's keys or their map.
+        for key in keys {
+            let Some(relative) = key.segments().strip_prefix(&prefix[..]) else {
+                continue;
+            };
+            let map = &relative[..relative.len().saturating_sub(1)];
+            let needles: Vec<String> = [relative, map]
+                .iter()
+                .filter(|segments| !segments.is_empty())
+                .map(|segments| {
+                    format!(
+                        "Values.{}",
+                        ValuePath::from_segments(segments.iter().cloned())
+                    )
+                })
+                .collect();
+            let reads = |line: &str, needle: &str| {
+                line.match_indices(needle).any(|(at, _)| {
+                    line[at + needle.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+                })
+            };
+            for (index, line) in text.lines().enumerate() {
+                if needles.iter().any(|needle| reads(line, needle)) {
+                    // The blocks open before the line: an `if` on it reads the key, not guards it.
+                    for (prefix, path) in condition_paths(chart, file, index) {
+                        let mut full = prefix;
+                        full.extend(path.segments().iter().cloned());
+                        paths.push(ValuePath::from_segments(full));
+                    }
+                }
+            }
+        }
+        // The first action that is no comment.
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("{{") {
+            let Some(end) = rest[start..].find("}}") else {
+                break;
+            };
+            let action =
+                rest[start + 2..start + end].trim_matches(|c: char| c == '-' || c.is_whitespace());
+            rest = &rest[start + end + 2..];
+            if action.starts_with("/*") {
+                continue;
+            }
+            if action.starts_with("if ") {
+                for (prefix, path) in values_paths(action, &prefix) {
+                    let mut full = prefix;
+                    full.extend(path.segments().iter().cloned());
+                    paths.push(ValuePath::from_segments(full));
+                }
+            }
+            break;
+        }
+    }
+    paths
+}
+
+/// The `.Values` paths read by the `if`, `with` and `unless` actions that enclose `line` of
+/// the template, each with the values prefix of the chart it belongs to (a subchart's alias).
+fn condition_paths(
+    chart: &osc_chart::Chart,
+    file: &str,
+    line: usize,
+) -> Vec<(Vec<Segment>, ValuePath)> {
+    let Some((prefix, text)) = template_text(chart, file) else {
+        return Vec::new();
+    };
+    let before: String = text.lines().take(line).collect::<Vec<_>>().join("\n");
+    // The blocks open at the failing line, innermost last.
+    let mut open: Vec<Option<String>> = Vec::new();
+    let mut rest = before.as_str();
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start..].find("}}") else {
+            break;
+        };
+        let action = rest[start + 2..start + end]
+            .trim_matches(|c: char| c == '-' || c.is_whitespace())
+            .to_owned();
+        rest = &rest[start + end + 2..];
+        let keyword = action.split_whitespace().next().unwrap_or("");
+        match keyword {
+            "if" | "with" | "unless" => open.push(Some(action)),
+            "range" | "define" | "block" => open.push(None),
+            "end" => {
+                open.pop();
+            }
+            "else" => {
+                if let Some(last) = open.last_mut()
+                    && action.starts_with("else if")
+                {
+                    let previous = last.take().unwrap_or_default();
+                    *last = Some(format!("{previous} {action}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    open.into_iter()
+        .flatten()
+        .flat_map(|action| values_paths(&action, &prefix))
+        .collect()
+}
+
+/// The marker render's field at each position of the default render, and the fields the
+/// default render lacks. Within a template's fields of one container list and field,
+/// positions match by kind and container name in order, or else, when the count is unchanged,
+/// by order alone: a marker may rename a container (`fullnameOverride`) or change a kind
+/// (`kind: StatefulSet`) and still render the same image.
+pub(crate) fn match_fields(
     default_positions: &[FieldPosition],
-    fields: Vec<(FieldPosition, String)>,
-) -> Result<Vec<String>, FieldPosition> {
+    fields: Vec<Field>,
+) -> (Vec<Option<Field>>, Vec<Field>) {
     type Group = (String, ContainerType, ImageField);
     let group = |position: &FieldPosition| -> Group {
         (
@@ -396,30 +1407,37 @@ fn match_positions(
             position.field.clone(),
         )
     };
-    let mut rendered: HashMap<Group, Vec<(FieldPosition, Option<String>)>> = HashMap::new();
-    for (position, raw) in fields {
-        rendered
-            .entry(group(&position))
-            .or_default()
-            .push((position, Some(raw)));
+    let mut rendered: HashMap<Group, Vec<Option<Field>>> = HashMap::new();
+    let mut order: Vec<Group> = Vec::new();
+    for field in fields {
+        let key = group(&field.position);
+        if !rendered.contains_key(&key) {
+            order.push(key.clone());
+        }
+        rendered.entry(key).or_default().push(Some(field));
     }
     let mut defaults: HashMap<Group, Vec<usize>> = HashMap::new();
     for (index, position) in default_positions.iter().enumerate() {
         defaults.entry(group(position)).or_default().push(index);
     }
-    let mut raws: Vec<Option<String>> = vec![None; default_positions.len()];
+    let mut matched: Vec<Option<Field>> = vec![None; default_positions.len()];
     for (key, indices) in &defaults {
         let Some(found) = rendered.get_mut(key) else {
             continue;
         };
-        let same_place = |index: usize, position: &FieldPosition| {
+        let same_place = |index: usize, field: &Field| {
             let default = &default_positions[index];
-            position.kind == default.kind && position.container == default.container
+            field.position.kind == default.kind && field.position.container == default.container
         };
         let mut pairs = Vec::new();
         let mut used = vec![false; found.len()];
         for &index in indices {
-            let slot = (0..found.len()).find(|&at| !used[at] && same_place(index, &found[at].0));
+            let slot = (0..found.len()).find(|&at| {
+                !used[at]
+                    && found[at]
+                        .as_ref()
+                        .is_some_and(|field| same_place(index, field))
+            });
             if let Some(at) = slot {
                 used[at] = true;
                 pairs.push((index, at));
@@ -429,13 +1447,15 @@ fn match_positions(
             pairs = indices.iter().copied().zip(0..found.len()).collect();
         }
         for (index, at) in pairs {
-            raws[index] = found[at].1.take();
+            matched[index] = found[at].take();
         }
     }
-    raws.into_iter()
-        .zip(default_positions)
-        .map(|(raw, position)| raw.ok_or_else(|| position.clone()))
-        .collect()
+    let unmatched = order
+        .into_iter()
+        .flat_map(|key| rendered.remove(&key).unwrap_or_default())
+        .flatten()
+        .collect();
+    (matched, unmatched)
 }
 
 #[cfg(test)]
@@ -443,19 +1463,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn guard_keys_are_read_from_quoted_paths_before_to_true() {
-        let bitnami = "you can skip container image verification by setting the global parameter 'global.security.allowInsecureImages' to true.";
+    fn switches_are_read_from_errors_however_they_are_worded() {
+        let cases: [(&str, &[&str]); 7] = [
+            (
+                "you can skip container image verification by setting the global parameter 'global.security.allowInsecureImages' to true.",
+                &["global.security.allowInsecureImages"],
+            ),
+            (
+                r#"set "images.allowCustom" to true"#,
+                &["images.allowCustom"],
+            ),
+            (
+                "rerun with --set vendorCheck.skip=true to go on",
+                &["vendorCheck.skip"],
+            ),
+            (
+                "Refusing. Override with `trust.foreignImages: true`",
+                &["trust.foreignImages"],
+            ),
+            (
+                "images moved; accept them with acceptMirrors=true",
+                &["acceptMirrors"],
+            ),
+            ("set it to true", &[]),
+            ("value must be true", &[]),
+        ];
+        for (error, expected) in cases {
+            let keys: Vec<String> = error_switches(error)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(keys, expected, "{error}");
+        }
+    }
+
+    #[test]
+    fn failing_lines_are_read_from_helm_errors() {
         assert_eq!(
-            guard_key(bitnami).map(|key| key.to_string()).as_deref(),
-            Some("global.security.allowInsecureImages")
+            failing_line("execution error at (c/templates/NOTES.txt:12:4): no"),
+            Some(("c/templates/NOTES.txt".to_owned(), 12))
         );
-        let double = r#"set "images.allowCustom" to true"#;
         assert_eq!(
-            guard_key(double).map(|key| key.to_string()).as_deref(),
-            Some("images.allowCustom")
+            failing_line("template: c/charts/s/templates/_h.tpl:3:9: executing"),
+            Some(("c/charts/s/templates/_h.tpl".to_owned(), 3))
         );
-        assert!(guard_key("set it to true").is_none());
-        assert!(guard_key("set 'a b' to true").is_none());
+        assert_eq!(failing_line("no file here"), None);
     }
 
     #[test]

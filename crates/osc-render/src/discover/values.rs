@@ -19,6 +19,13 @@ pub(crate) struct Values {
     /// Where each loaded chart's values sit: `(chart name, path prefix)`; the top chart's
     /// prefix is empty.
     pub chart_prefixes: Vec<(String, Vec<Segment>)>,
+    /// Every boolean that is false: a switch that may turn a component on.
+    pub switches: Vec<ValuePath>,
+    /// Every list that is empty or holds only names (strings or `{name: …}` maps): where a pull
+    /// secret may go.
+    pub lists: Vec<ValuePath>,
+    /// Where each leaf and list is written.
+    origins: HashMap<ValuePath, KeyOrigin>,
 }
 
 /// One scalar of the coalesced values.
@@ -81,9 +88,14 @@ impl Values {
         merge(&mut merged, user);
 
         let mut leaves = Vec::new();
+        let mut switches = Vec::new();
         for_each_leaf(&merged, &mut Vec::new(), &mut |path, value| {
             let path = ValuePath::from_segments(path.iter().cloned());
             let value = match value {
+                Value::Bool(false) => {
+                    switches.push(path);
+                    return;
+                }
                 Value::String(text) if text.is_empty() => Scalar::Unset,
                 Value::String(text) => Scalar::Text(text.clone()),
                 Value::Number(number) => Scalar::Number(number.to_string()),
@@ -97,11 +109,26 @@ impl Values {
                 origin,
             });
         });
+        let mut lists = Vec::new();
+        collect_lists(&merged, &mut Vec::new(), &mut lists);
         Ok(Values {
             merged,
             leaves,
             chart_prefixes,
+            switches,
+            lists,
+            origins,
         })
+    }
+
+    /// Where the list `lists[index]` is written.
+    pub fn list_origin(&self, index: usize) -> Option<KeyOrigin> {
+        self.origins.get(&self.lists[index]).cloned()
+    }
+
+    /// The value at a path of the coalesced values.
+    pub fn get(&self, path: &ValuePath) -> Option<&Value> {
+        lookup(&self.merged, path.segments())
     }
 
     /// A values file that sets each path to its value and nothing else. A list on the way is
@@ -173,6 +200,16 @@ fn coalesce_chart(
         let full = ValuePath::from_segments(prefix.iter().chain(path.iter()).cloned());
         origins.insert(full, origin.clone());
     });
+    let mut lists = Vec::new();
+    collect_lists(&own, &mut Vec::new(), &mut lists);
+    for list in lists {
+        let path = list.segments();
+        let at_top =
+            !place.top && matches!(path.first(), Some(Segment::Key(key)) if key == "global");
+        let prefix = if at_top { &[][..] } else { &place.prefix[..] };
+        let full = ValuePath::from_segments(prefix.iter().chain(path.iter()).cloned());
+        origins.insert(full, origin.clone());
+    }
     merge(&mut result, own);
     Ok(result)
 }
@@ -201,8 +238,8 @@ pub(crate) fn parse_values(bytes: &[u8]) -> Result<Value, String> {
 /// The subcharts Helm renders, each with the name its values sit under, by Helm's
 /// `processDependencyEnabled`: a dependency takes the subchart of its name whose version its
 /// range allows, under its alias; a subchart no dependency takes stays under its own name; then
-/// the names whose dependency's condition is false go. Tags are not evaluated: such a
-/// subchart counts as enabled.
+/// the names whose dependency's condition is false stay too, for a switch may turn them on.
+/// Tags are not evaluated: such a subchart counts as enabled.
 fn enabled_subcharts<'c>(
     chart: &'c Chart,
     own: &Value,
@@ -240,12 +277,9 @@ fn enabled_subcharts<'c>(
             subcharts.push((effective_name(dependency), subchart));
         }
     }
-    let disabled: Vec<String> = dependencies
-        .iter()
-        .filter(|dependency| !condition_holds(&dependency.condition, own, prefix, user))
-        .map(effective_name)
-        .collect();
-    subcharts.retain(|(name, _)| !disabled.contains(name));
+    // A subchart whose condition is false stays: a switch may turn it on, and its keys are
+    // then where its images come from. Its values change nothing while it is off.
+    let _ = (own, prefix, user);
     subcharts
 }
 
@@ -324,26 +358,6 @@ fn declared_dependencies(chart: &Chart) -> Vec<Dependency> {
         .unwrap_or_default()
 }
 
-/// Helm's rule: the first path of the comma-separated condition that holds a boolean decides;
-/// none does, the subchart is enabled.
-fn condition_holds(condition: &str, own: &Value, prefix: &[Segment], user: &Value) -> bool {
-    for path in condition
-        .split(',')
-        .map(str::trim)
-        .filter(|path| !path.is_empty())
-    {
-        let Ok(path) = ValuePath::parse(path) else {
-            continue;
-        };
-        let in_user = lookup(user, prefix.iter().chain(path.segments()));
-        let value = in_user.or_else(|| lookup(own, path.segments().iter()));
-        if let Some(Value::Bool(enabled)) = value {
-            return *enabled;
-        }
-    }
-    true
-}
-
 fn lookup<'v, 's>(
     value: &'v Value,
     path: impl IntoIterator<Item = &'s Segment>,
@@ -410,6 +424,33 @@ fn key_text(key: &Value) -> String {
             .unwrap_or_default()
             .trim_end()
             .to_owned(),
+    }
+}
+
+/// Lists that hold nothing or only names; a list inside a list is not one a chart passes on
+/// as `imagePullSecrets`.
+fn collect_lists(value: &Value, path: &mut Vec<Segment>, lists: &mut Vec<ValuePath>) {
+    match value {
+        Value::Mapping(mapping) => {
+            for (key, child) in mapping {
+                path.push(Segment::Key(key_text(key)));
+                collect_lists(child, path, lists);
+                path.pop();
+            }
+        }
+        Value::Sequence(items) => {
+            let names = items.iter().all(|item| match item {
+                Value::String(_) => true,
+                Value::Mapping(mapping) => {
+                    mapping.len() == 1 && mapping.get("name").is_some_and(Value::is_string)
+                }
+                _ => false,
+            });
+            if names {
+                lists.push(ValuePath::from_segments(path.iter().cloned()));
+            }
+        }
+        _ => {}
     }
 }
 
@@ -497,6 +538,9 @@ mod tests {
             ),
             leaves: Vec::new(),
             chart_prefixes: Vec::new(),
+            switches: Vec::new(),
+            lists: Vec::new(),
+            origins: HashMap::new(),
         };
         let sidecar = ValuePath::parse("sidecars[1].image").unwrap();
         let tag = ValuePath::parse("image.tag").unwrap();

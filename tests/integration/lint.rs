@@ -378,7 +378,11 @@ fn image_tar_and_mapping_rules() {
             Case {
                 rule: "image-tar-unreadable",
                 setup: |root| {
-                    let images = tars(root, &["etcd-3.5.17.tar"]);
+                    // A tar mapping.yaml names, cut short: unreadable, not missing too.
+                    let images = tars(root, &["etcd-3.5.17.tar", "etcd-3.5.17-arm64.tar"]);
+                    let tar = std::fs::read(images.join("etcd-3.5.17.tar")).unwrap();
+                    std::fs::write(images.join("etcd-3.5.17.tar"), &tar[..1000]).unwrap();
+                    std::fs::write(images.join("mapping.yaml"), CLEAN_MAPPING).unwrap();
                     std::fs::write(images.join("notes.tar"), "not an image").unwrap();
                     vec![s(fixture("clean")), "--images".into(), s(images)]
                 },

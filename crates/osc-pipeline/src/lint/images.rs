@@ -560,7 +560,21 @@ fn mapping_findings(
     findings: &mut Vec<Finding>,
 ) {
     if context.images.is_some() {
-        findings.extend(checked.map(from_mapping));
+        // A tar that is there but cannot be read has its own error; it is not missing too.
+        let unreadable: Vec<String> = findings
+            .iter()
+            .filter(|found| found.rule == "image-tar-unreadable")
+            .filter_map(|found| found.file.rsplit('/').next())
+            .map(|name| format!(" {name}"))
+            .collect();
+        findings.extend(
+            checked
+                .filter(|found| {
+                    found.rule != "tar-missing"
+                        || !unreadable.iter().any(|name| found.message.ends_with(name))
+                })
+                .map(from_mapping),
+        );
         return;
     }
     findings.extend(

@@ -1,6 +1,7 @@
-//! Memory while pushing a large layer: run by hand, since it writes gigabytes.
+//! Memory while pushing a large layer. The suite pushes 128 MiB, more than the memory the push
+//! may grow by, so a push that held a layer in memory fails here; a gigabyte, by hand:
 //!
-//! `OSC_REGISTRY_LARGE_MIB=1024 cargo test -p osc-registry --release --test large -- --ignored --nocapture`
+//! `OSC_REGISTRY_LARGE_MIB=1024 cargo test -p osc-registry --release --test large -- --nocapture`
 
 mod common;
 
@@ -106,12 +107,11 @@ fn write_large_tar(dir: &Path, mib: u64) -> std::path::PathBuf {
 }
 
 #[test]
-#[ignore = "writes and pushes a gigabyte; run by hand"]
 fn pushing_a_large_layer_keeps_memory_flat() {
     let mib: u64 = std::env::var("OSC_REGISTRY_LARGE_MIB")
         .ok()
         .and_then(|value| value.parse().ok())
-        .unwrap_or(1024);
+        .unwrap_or(128);
     let registry = TestRegistry::start();
     let dir = tempfile::tempdir().unwrap();
     write_large_tar(dir.path(), mib);
@@ -137,7 +137,7 @@ fn pushing_a_large_layer_keeps_memory_flat() {
     );
     assert!(pushed[0].uploaded > mib << 20, "{pushed:?}");
     assert!(
-        after - before < 64 * 1024,
+        after - before < 48 * 1024,
         "the push grew peak memory by {} MiB",
         (after - before) / 1024
     );

@@ -165,6 +165,26 @@ impl Chart {
         }
     }
 
+    /// The chart without the files `drop` picks, here and in every subchart (each path relative
+    /// to its own chart's top folder).
+    pub fn without_files(&self, drop: &dyn Fn(&str) -> bool) -> Chart {
+        Chart {
+            metadata: self.metadata.clone(),
+            chart_yaml: self.chart_yaml.clone(),
+            files: self
+                .files
+                .iter()
+                .filter(|file| !drop(&file.path))
+                .cloned()
+                .collect(),
+            dependencies: self
+                .dependencies
+                .iter()
+                .map(|dependency| dependency.without_files(drop))
+                .collect(),
+        }
+    }
+
     /// Writes the chart as a folder (`dir` itself becomes the chart's top folder), subcharts as
     /// folders under `charts/`; `dir` must not exist yet, so nothing of the user's is overwritten.
     pub fn write_dir(&self, dir: &Path) -> Result<(), osc_archive::OutputError> {

@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::discover::marker::{Marker, is_registry_host, is_tag, version_marker};
-use crate::discover::probe::{FoundPart, Probe, Prober, Renderer, Stage, complete};
+use crate::discover::probe::{FoundPart, Job, Probe, Prober, Renderer, Stage, complete};
 use crate::discover::values::{Scalar, Values};
 use osc_imageref::ImageRef;
 
@@ -226,6 +226,8 @@ pub enum DiscoverError {
     Values { file: String, message: String },
     #[error("cannot write the marker values file in the temporary directory: {source}")]
     MarkerFile { source: std::io::Error },
+    #[error("cannot write a copy of the chart in the temporary directory: {source}")]
+    ChartCopy { source: std::io::Error },
 }
 
 impl Discovery {
@@ -315,7 +317,9 @@ pub fn discover_loaded(
         lists: (0..values.lists.len()).collect(),
         guarded: false,
     };
-    let renderer = Renderer::new(helm, request);
+    let without_notes = chart_without_notes(chart)?;
+    let without_notes = without_notes.as_ref().map(|dir| dir.path().join("chart"));
+    let renderer = Renderer::new(helm, request, without_notes.as_deref());
 
     // The default render and the two renders that need nothing from it, side by side.
     let empty = |probe: &Probe| {
@@ -327,19 +331,23 @@ pub fn discover_loaded(
         .chain(latent)
         .filter(|probe| !empty(probe))
         .collect();
-    let mut documents = vec![None];
+    let mut jobs = vec![Job::of(None, Stage::Moved)];
     // The prober is not there yet: its values files are made the same way.
     let no_guard = Prober::new(
         &values,
         chart,
         &markers,
-        Renderer::new(helm, request),
+        Renderer::new(helm, request, None),
         &[],
         &[],
     );
-    documents.extend(first.iter().map(|probe| Some(no_guard.document(probe))));
+    jobs.extend(
+        first
+            .iter()
+            .map(|probe| Job::of(Some(no_guard.document(probe)), probe.stage)),
+    );
     drop(no_guard);
-    let mut results = renderer.wave(documents)?.into_iter();
+    let mut results = renderer.wave(jobs)?.into_iter();
     let rendered = match results.next() {
         Some(Ok(rendered)) => rendered,
         Some(Err(stderr)) => {
@@ -455,6 +463,31 @@ pub fn discover_loaded(
         renders,
         elapsed: started.elapsed(),
     })
+}
+
+/// A copy of the chart without its NOTES.txt files (in `chart/` of the folder returned), when
+/// it has any: the latent renders ask only which images exist.
+fn chart_without_notes(chart: &osc_chart::Chart) -> Result<Option<tempfile::TempDir>, DiscoverError> {
+    fn has_notes(chart: &osc_chart::Chart) -> bool {
+        chart.files().iter().any(|file| is_notes(&file.path))
+            || chart.dependencies().iter().any(has_notes)
+    }
+    fn is_notes(path: &str) -> bool {
+        path == "templates/NOTES.txt"
+    }
+    if !has_notes(chart) {
+        return Ok(None);
+    }
+    let chart_copy = |source| DiscoverError::ChartCopy { source };
+    let dir = tempfile::Builder::new()
+        .prefix("osc-latent-")
+        .tempdir()
+        .map_err(chart_copy)?;
+    chart
+        .without_files(&is_notes)
+        .write_dir(&dir.path().join("chart"))
+        .map_err(|error| chart_copy(std::io::Error::other(error)))?;
+    Ok(Some(dir))
 }
 
 /// The chart's values with its subcharts' and the request's values files.

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -127,15 +128,40 @@ pub(crate) struct Findings {
 pub(crate) struct Renderer<'a> {
     helm: &'a Helm,
     request: &'a DiscoverRequest<'a>,
+    /// The chart without its NOTES.txt files, for the renders with switches on: NOTES.txt
+    /// renders no object, but its checks (a setting that a switched-on component needs, a
+    /// password to give) fail renders whose only question is which images exist.
+    without_notes: Option<&'a Path>,
     renders: AtomicUsize,
     planned: AtomicUsize,
 }
 
+/// One render of a wave: its values (`None`: the request's alone) and whether it renders the
+/// chart without its NOTES.txt files.
+pub(crate) struct Job {
+    pub values: Option<Value>,
+    pub without_notes: bool,
+}
+
+impl Job {
+    pub fn of(values: Option<Value>, stage: Stage) -> Job {
+        Job {
+            values,
+            without_notes: stage == Stage::Latent,
+        }
+    }
+}
+
 impl<'a> Renderer<'a> {
-    pub fn new(helm: &'a Helm, request: &'a DiscoverRequest<'a>) -> Renderer<'a> {
+    pub fn new(
+        helm: &'a Helm,
+        request: &'a DiscoverRequest<'a>,
+        without_notes: Option<&'a Path>,
+    ) -> Renderer<'a> {
         Renderer {
             helm,
             request,
+            without_notes,
             renders: AtomicUsize::new(0),
             planned: AtomicUsize::new(0),
         }
@@ -147,25 +173,22 @@ impl<'a> Renderer<'a> {
 
     /// Renders each values document (`None`: the request's values alone) side by side.
     /// A render Helm refuses is its error text; anything else that stops Helm stops discovery.
-    pub fn wave(
-        &self,
-        documents: Vec<Option<Value>>,
-    ) -> Result<Vec<Result<Rendered, String>>, DiscoverError> {
-        self.planned.fetch_add(documents.len(), Ordering::SeqCst);
+    pub fn wave(&self, jobs: Vec<Job>) -> Result<Vec<Result<Rendered, String>>, DiscoverError> {
+        self.planned.fetch_add(jobs.len(), Ordering::SeqCst);
         self.report();
         let results: Vec<Mutex<Option<Result<Result<Rendered, String>, DiscoverError>>>> =
-            documents.iter().map(|_| Mutex::new(None)).collect();
+            jobs.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
-        let workers = parallelism().min(documents.len());
+        let workers = parallelism().min(jobs.len());
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
                     loop {
                         let index = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(document) = documents.get(index) else {
+                        let Some(job) = jobs.get(index) else {
                             break;
                         };
-                        let result = self.render(document.as_ref());
+                        let result = self.render(job);
                         self.renders.fetch_add(1, Ordering::SeqCst);
                         self.report();
                         if let Ok(mut slot) = results[index].lock() {
@@ -193,7 +216,8 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn render(&self, document: Option<&Value>) -> Result<Result<Rendered, String>, DiscoverError> {
+    fn render(&self, job: &Job) -> Result<Result<Rendered, String>, DiscoverError> {
+        let document = job.values.as_ref();
         let mut values_files = self.request.values_files.clone();
         // Kept until the render is done.
         let mut _marker_file = None;
@@ -212,8 +236,12 @@ impl<'a> Renderer<'a> {
             values_files.push(file.path().to_owned());
             _marker_file = Some(file);
         }
+        let chart = match self.without_notes {
+            Some(chart) if job.without_notes => chart,
+            _ => self.request.chart,
+        };
         let request = RenderRequest {
-            chart: self.request.chart,
+            chart,
             release: self.request.release,
             namespace: self.request.namespace,
             values_files,
@@ -395,11 +423,11 @@ impl<'a> Prober<'a> {
                 .filter(|probe| !probe.is_empty())
                 .map(|probe| Probe { guarded, ..probe })
                 .collect();
-            let documents = wave
+            let jobs = wave
                 .iter()
-                .map(|probe| Some(self.document(probe)))
+                .map(|probe| Job::of(Some(self.document(probe)), probe.stage))
                 .collect();
-            let results = self.renderer.wave(documents)?;
+            let results = self.renderer.wave(jobs)?;
             for (probe, result) in wave.into_iter().zip(results) {
                 trace(&probe, &result);
                 match result {

@@ -258,6 +258,21 @@ fn components_off_by_default_are_latent_images_with_their_switches() {
         }
     }
     assert_eq!(found["images"].as_array().unwrap().len(), 1);
+    // The debug sidecar runs the deployed image from keys of its own: they move too.
+    let main_keys: Vec<&str> = found["images"][0]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["path"].as_str().unwrap())
+        .collect();
+    for key in [
+        "main.image.path",
+        "debug.image.host",
+        "debug.image.path",
+        "debug.image.version",
+    ] {
+        assert!(main_keys.contains(&key), "{key} not among {main_keys:?}");
+    }
 
     // mapping.yaml names their keys, so the platform moves them once they are on.
     let output = helm_osc(&["mapping", fixture("latent").to_str().unwrap()]);

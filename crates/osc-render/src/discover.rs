@@ -429,9 +429,9 @@ pub fn discover_loaded(
     let mut fragile = findings.fragile.clone();
     fragile.sort_by_key(|(leaf, _)| *leaf);
     fragile.dedup_by_key(|(leaf, _)| *leaf);
-    let images = found_images(uses, &values, &findings.parts);
+    let mut images = found_images(uses, &values, &findings.parts);
     let _ = ImageField::Image;
-    let latent = latent_images(chart, &values, &findings, &images);
+    let latent = latent_images(chart, &values, &findings, &mut images);
     let pull_secrets = pull_secrets(&values, &findings);
     Ok(Discovery {
         rendered,
@@ -467,7 +467,9 @@ pub fn discover_loaded(
 
 /// A copy of the chart without its NOTES.txt files (in `chart/` of the folder returned), when
 /// it has any: the latent renders ask only which images exist.
-fn chart_without_notes(chart: &osc_chart::Chart) -> Result<Option<tempfile::TempDir>, DiscoverError> {
+fn chart_without_notes(
+    chart: &osc_chart::Chart,
+) -> Result<Option<tempfile::TempDir>, DiscoverError> {
     fn has_notes(chart: &osc_chart::Chart) -> bool {
         chart.files().iter().any(|file| is_notes(&file.path))
             || chart.dependencies().iter().any(has_notes)
@@ -738,16 +740,13 @@ fn latent_images(
     chart: &osc_chart::Chart,
     values: &Values,
     findings: &probe::Findings,
-    deployed: &[FoundImage],
+    deployed: &mut [FoundImage],
 ) -> Vec<LatentImage> {
     let mut latent: Vec<LatentImage> = Vec::new();
     for field in &findings.latent {
         let Ok(reference) = ImageRef::parse(&field.restored) else {
             continue;
         };
-        if deployed.iter().any(|image| image.reference == reference) {
-            continue;
-        }
         let position = &field.field.position;
         let image_use = ImageUse {
             reference: reference.clone(),
@@ -759,6 +758,23 @@ fn latent_images(
             container_type: position.container_type,
             field: position.field.clone(),
         };
+        // An image the chart deploys anyway, here from other keys (a subchart's init container
+        // with the parent's image): its keys must move too, or the component pulls from the
+        // old registry once it is on.
+        if let Some(image) = deployed
+            .iter_mut()
+            .find(|image| image.reference == reference)
+        {
+            if !image.uses.contains(&image_use) {
+                image.uses.push(image_use);
+            }
+            for &(leaf, part) in &field.parts {
+                let value = values.leaves[leaf].value.text().to_owned();
+                add_key(&mut image.keys, values, leaf, part, Some(value));
+            }
+            sort_keys(&mut image.keys);
+            continue;
+        }
         let index = match latent
             .iter()
             .position(|image| image.image.reference == reference)

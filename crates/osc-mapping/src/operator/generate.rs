@@ -96,12 +96,7 @@ pub fn generate_operator(bundle: &Bundle, tars: &[Tar]) -> Generated {
         }
     }
     for example in &images.examples {
-        let fields = example
-            .parts
-            .iter()
-            .map(|(path, _)| path.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let fields = example.fields();
         let verb = if example.parts.len() == 1 {
             "holds"
         } else {

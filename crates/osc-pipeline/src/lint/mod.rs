@@ -9,7 +9,7 @@ mod images;
 mod metadata;
 mod operator;
 mod package;
-mod pods;
+pub(crate) mod pods;
 
 use serde::Serialize;
 

@@ -44,7 +44,9 @@ pub use osc_render::Helm;
 pub use osc_source::Kind;
 
 pub use crate::analysis::{Analysis, ChartAnalysis, Rendering, Subject, analyse};
-pub use crate::convert::{check_version_definition, convert};
+pub use crate::convert::{
+    check_version_definition, convert, read_version_definition, write_version_definition,
+};
 pub use crate::error::Error;
 pub use crate::images::{
     ChartImages, ImageReport, ImagesReport, InvalidReport, KeyReport, LatentReport, OperatorImage,

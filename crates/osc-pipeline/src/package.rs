@@ -518,14 +518,7 @@ fn osc_format_deployable(
     let Some(file) = &options.version_definition else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(file)
-        .map_err(|error| Error::io(file, format!("--version-definition: {error}")))?;
-    let definition = osc_versiondef::read_from_csd(&text)?.ok_or_else(|| {
-        Error::io(
-            file,
-            "no `versionDefinition` in it; write one with `helm osc version-definition`",
-        )
-    })?;
+    let definition = crate::read_version_definition(file)?;
     let non_empty = |values: &Vec<String>| (!values.is_empty()).then(|| values.clone());
     let convert_options = osc_format::ConvertOptions {
         version_definition: Some(definition),

@@ -278,6 +278,19 @@ fn indent(text: &str, prefix: &str) -> String {
         .join("\n")
 }
 
+/// `good` in green, or `bad` in bold red: how a list marks each item as fine or not.
+pub fn mark(ok: bool, good: &str, bad: &str) -> String {
+    if ok {
+        format!(
+            "{}{good}{}",
+            AnsiColor::Green.on_default().render(),
+            anstyle::Reset.render()
+        )
+    } else {
+        format!("{RED}{bad}{RED:#}")
+    }
+}
+
 pub fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }

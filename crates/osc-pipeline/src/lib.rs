@@ -55,7 +55,8 @@ pub use crate::images::{
 pub use crate::lint::{Report, lint};
 pub use crate::mapping::{check_mapping, generate_mapping};
 pub use crate::package::{
-    DeployableReport, Maintainer, PackageOptions, Packaged, Plan, package, plan, write,
+    DeployableReport, EntryReport, Maintainer, PackageOptions, PackageReport, Packaged, Plan,
+    package, plan, write,
 };
 pub use crate::rehearse::{
     Event, ImageCheck, PushOptions, PushReport, PushedImage, PushedTar, Rehearsal, RehearseOptions,

@@ -104,6 +104,61 @@ pub struct Packaged {
     pub written: Written,
 }
 
+/// What `package` reports of a written package, for people and as JSON.
+#[derive(Debug, Serialize)]
+pub struct PackageReport<'a> {
+    pub ok: bool,
+    pub zip: String,
+    pub sha256: &'a str,
+    pub sha256_file: String,
+    pub name: &'a str,
+    pub version: &'a str,
+    pub deployable: &'a DeployableReport,
+    pub annotations: &'a [(String, String)],
+    pub fixes: &'a [osc_traps::Fix],
+    pub unmovable: &'a [osc_traps::Unmovable],
+    pub bytes: u64,
+    /// The files of the zip, folders left out.
+    pub entries: Vec<EntryReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntryReport {
+    pub path: String,
+    pub size: u64,
+    /// Eight hex digits.
+    pub crc32: String,
+}
+
+impl Packaged {
+    pub fn report(&self) -> PackageReport<'_> {
+        let (plan, written) = (&self.plan, &self.written);
+        PackageReport {
+            ok: true,
+            zip: written.zip.display().to_string(),
+            sha256: &written.sha256,
+            sha256_file: written.sha256_file.display().to_string(),
+            name: &plan.name,
+            version: &plan.version,
+            deployable: &plan.deployable,
+            annotations: &plan.annotations,
+            fixes: &plan.fixes,
+            unmovable: &plan.unmovable,
+            bytes: written.bytes,
+            entries: written
+                .entries
+                .iter()
+                .filter(|entry| !entry.path.ends_with('/'))
+                .map(|entry| EntryReport {
+                    path: entry.path.clone(),
+                    size: entry.size,
+                    crc32: format!("{:08x}", entry.crc32),
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Plan {
     /// Bytes of image tars to copy, for a progress bar.
     pub fn image_bytes(&self) -> u64 {

@@ -95,6 +95,17 @@ pub fn analyse(
     Ok(analysis)
 }
 
+/// A pipeline's result; when it refused, the errors in the input are listed before the error
+/// that says nothing was done, as `package` lists lint's and `push` verify's.
+pub fn refusal<T>(result: Result<T, osc_pipeline::Error>, output: &Output) -> anyhow::Result<T> {
+    result.map_err(|error| {
+        for diagnostic in error.refusals() {
+            output.diagnostic(diagnostic);
+        }
+        error.into()
+    })
+}
+
 /// Tells the provider each fix (file, key, before → after, why) and each image that cannot move.
 pub fn report_traps(fixes: &[osc_traps::Fix], unmovable: &[osc_traps::Unmovable], output: &Output) {
     for fix in fixes {

@@ -5,9 +5,10 @@ use anyhow::Result;
 
 use crate::Outcome;
 use crate::cli::RehearseArgs;
-use crate::commands::push::{Watcher, print_pushed, push_options, refusal};
+use crate::commands::push::{Watcher, print_pushed, push_options};
+use crate::commands::refusal;
 use crate::env::HelmEnv;
-use crate::output::{BOLD, Format, Output};
+use crate::output::{BOLD, Format, Output, mark};
 
 pub fn run(args: &RehearseArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
     let inputs = super::inputs(None, env);
@@ -40,13 +41,12 @@ fn print_text(rehearsal: &osc_pipeline::Rehearsal, output: &Output) {
     print_pushed(&rehearsal.push, output);
 
     let rewrite = &rehearsal.rewrite;
+    let (file, deployable) = match rehearsal.kind == "chart" {
+        true => ("values.yaml", "chart"),
+        false => ("the CSV", "CSV"),
+    };
     output.text(format_args!(
-        "{BOLD}{} as the platform rewrites it ({}){BOLD:#}",
-        if rehearsal.kind == "chart" {
-            "values.yaml"
-        } else {
-            "the CSV"
-        },
+        "{BOLD}{file} as the platform rewrites it ({}){BOLD:#}",
         rewrite.mapping
     ));
     if rewrite.changes.is_empty() {
@@ -60,28 +60,11 @@ fn print_text(rehearsal: &osc_pipeline::Rehearsal, output: &Output) {
     }
 
     output.text(format_args!(
-        "{BOLD}images the rewritten {} deploys, looked up in {}{BOLD:#}",
-        if rehearsal.kind == "chart" {
-            "chart"
-        } else {
-            "CSV"
-        },
+        "{BOLD}images the rewritten {deployable} deploys, looked up in {}{BOLD:#}",
         rehearsal.registry
     ));
     for image in &rehearsal.images {
-        let mark = if image.ok() {
-            format!(
-                "{}ok{}     ",
-                anstyle::AnsiColor::Green.on_default().render(),
-                anstyle::Reset.render()
-            )
-        } else {
-            format!(
-                "{}MISSING{}",
-                anstyle::AnsiColor::Red.on_default().bold().render(),
-                anstyle::Reset.render()
-            )
-        };
+        let mark = mark(image.ok(), "ok     ", "MISSING");
         let found = match image.kind {
             Some(kind) => format!(" ({kind}: {})", image.architectures.join(", ")),
             None => String::new(),

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::cli::VerifyArgs;
-use crate::output::{Format, Output};
+use crate::output::{Format, Output, plural};
 
 #[derive(Serialize)]
 struct Report {
@@ -32,13 +32,7 @@ pub fn run(args: &VerifyArgs, output: &Output) -> Result<Outcome> {
     });
     output.status("Verifying", args.package.display());
     let checked = osc_package::verify(&args.package, sha256_file.as_deref())?;
-    let count = |severity| {
-        checked
-            .findings
-            .iter()
-            .filter(|finding| finding.severity == severity)
-            .count()
-    };
+    let count = |severity| osc_diagnostic::count(&checked.findings, severity);
     let report = Report {
         ok: count(Severity::Error) == 0,
         package: args.package.display().to_string(),
@@ -91,9 +85,9 @@ fn print_text(report: &Report, output: &Output) {
             "{}: {} error{}, {} warning{}: {what}",
             report.package,
             report.errors,
-            if report.errors == 1 { "" } else { "s" },
+            plural(report.errors),
             report.warnings,
-            if report.warnings == 1 { "" } else { "s" },
+            plural(report.warnings),
         ));
     }
 }

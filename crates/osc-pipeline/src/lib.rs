@@ -36,6 +36,7 @@ mod mapping;
 mod package;
 mod rehearse;
 mod rewrite;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -63,6 +64,7 @@ pub use crate::rehearse::{
     Wanted, check_images, push_package, rehearse,
 };
 pub use crate::rewrite::{RewriteOptions, Rewritten, RewrittenImage, rewrite};
+pub use crate::verify::{Verified, verify};
 
 /// What a command is given besides the source.
 #[derive(Clone, Debug)]

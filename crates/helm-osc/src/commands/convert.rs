@@ -91,10 +91,10 @@ pub fn run(args: &ConvertArgs, output: &Output) -> Result<Outcome> {
         brief_description: args.brief_description.clone(),
         provider_name: args.provider_name.clone(),
         provider_url: args.provider_url.clone(),
-        source: Some(args.provider_source.clone()),
+        source: Some(args.service.provider_source.clone()),
         categories: non_empty(&args.category),
-        architecture: non_empty(&args.arch),
-        scenes: non_empty(&args.scenes),
+        architecture: non_empty(&args.service.arch),
+        scenes: non_empty(&args.service.scenes),
         format,
     };
     let package = osc_pipeline::convert(&args.source, &options)?;

@@ -23,9 +23,7 @@ struct JsonReport<'a> {
 }
 
 pub fn run(args: &LintArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let mut inputs = super::inputs(Some(&args.render), env);
-    inputs.images = args.images.clone();
-    inputs.mapping = args.mapping.clone();
+    let inputs = super::inputs(Some(&args.render), Some(&args.tars), env);
     output.status("Linting", args.source.display());
     let analysis = osc_pipeline::analyse(&args.source, &inputs)?;
     let report = osc_pipeline::lint(&analysis, &inputs)?;

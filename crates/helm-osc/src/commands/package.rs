@@ -9,16 +9,14 @@ use crate::env::HelmEnv;
 use crate::output::{Format, Output};
 
 pub fn run(args: &PackageArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let mut inputs = super::inputs(None, env);
-    inputs.images = args.images.clone();
-    inputs.mapping = args.mapping.clone();
+    let inputs = super::inputs(None, Some(&args.tars), env);
     let options = osc_pipeline::PackageOptions {
         name: args.name.clone(),
         version: args.service_version.clone(),
         category: args.category.clone(),
-        arch: args.arch.clone(),
-        scenes: args.scenes.clone(),
-        provider_source: args.provider_source.clone(),
+        arch: args.service.arch.clone(),
+        scenes: args.service.scenes.clone(),
+        provider_source: args.service.provider_source.clone(),
         destination: args.destination.clone(),
         version_definition: args.version_definition.clone(),
         no_fix: args.no_fix,

@@ -11,7 +11,7 @@ use crate::env::HelmEnv;
 use crate::output::{BOLD, Format, Output, mark};
 
 pub fn run(args: &RehearseArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let inputs = super::inputs(None, env);
+    let inputs = super::inputs(None, None, env);
     let options = osc_pipeline::RehearseOptions {
         push: push_options(&args.registry),
         out: args.out.clone(),

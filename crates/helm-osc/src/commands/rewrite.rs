@@ -11,7 +11,7 @@ use crate::env::HelmEnv;
 use crate::output::{BOLD, Format, Output, mark};
 
 pub fn run(args: &RewriteArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let inputs = super::inputs(Some(&args.render), env);
+    let inputs = super::inputs(Some(&args.render), None, env);
     let analysis = super::analyse(&args.source, &inputs, output)?;
     let options = osc_pipeline::RewriteOptions {
         registry: args.registry.clone(),

@@ -140,6 +140,23 @@ impl OscPackage {
         }
     }
 
+    /// The package of `metadata` and `files`, sorted by path as every writer wants them.
+    fn sorted(
+        metadata: metadata::Metadata,
+        mut files: Vec<(String, Vec<u8>)>,
+        warnings: Vec<String>,
+        format: ArchiveFormat,
+    ) -> OscPackage {
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        OscPackage {
+            name: metadata.name,
+            version: metadata.version,
+            files,
+            warnings,
+            format,
+        }
+    }
+
     /// `{name}-{version}`: the archive's stem and its one top folder.
     pub fn stem(&self) -> String {
         format!("{}-{}", self.name, self.version)

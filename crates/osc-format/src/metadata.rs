@@ -92,14 +92,8 @@ pub(crate) fn complete(
     if metadata.categories.is_empty() {
         let reason = format!("{} has no `categories` annotation", input.file);
         let fix = format!("pass --category with one of: {}", CATEGORIES.join(", "));
-        if listed {
-            return Err(ConvertError::MissingField {
-                field: "categories",
-                reason,
-                fix,
-            });
-        }
-        warnings.push(format!("metadata.yaml has no categories: {reason}; {fix}"));
+        let what = "metadata.yaml has no categories";
+        missing(listed, "categories", what, reason, fix, warnings)?;
     }
     metadata.architecture = value_list(
         "architecture",
@@ -456,14 +450,30 @@ fn provider(
         input.file
     );
     let fix = "pass --provider-name and --provider-url".to_string();
+    missing(
+        listed,
+        "provider",
+        "metadata.yaml `provider`",
+        reason,
+        fix,
+        warnings,
+    )
+}
+
+/// A field a listed (ISV) service must have and the input does not give: the conversion fails,
+/// or for another source, `what` is a warning.
+fn missing(
+    listed: bool,
+    field: &'static str,
+    what: &str,
+    reason: String,
+    fix: String,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConvertError> {
     if listed {
-        return Err(ConvertError::MissingField {
-            field: "provider",
-            reason,
-            fix,
-        });
+        return Err(ConvertError::MissingField { field, reason, fix });
     }
-    warnings.push(format!("metadata.yaml `provider`: {reason}; {fix}"));
+    warnings.push(format!("{what}: {reason}; {fix}"));
     Ok(())
 }
 

@@ -21,7 +21,7 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use error::{DigestCheck, Error};
-pub use read::inspect;
+pub use read::{OciManifest, inspect};
 pub use verify::{BlobDigests, BlobError, digest_blob, verify};
 pub use write::{ImageSpec, write_docker_archive, write_oci_archive};
 

@@ -80,6 +80,18 @@ pub(crate) fn finding(
     Diagnostic::new(rule, severity, file, message, help).at_maybe(location)
 }
 
+/// A platform rule the whole source breaks.
+fn rule_error(broken: osc_package::rules::RuleError, context: &Context) -> Diagnostic {
+    finding(
+        broken.rule,
+        Severity::Error,
+        context.root(),
+        None,
+        broken.problem,
+        broken.help,
+    )
+}
+
 /// An OSC-format package is checked by osc-format's checklist alone: its images live in the
 /// CSD and lifecycle.yaml, which no mapping check reads yet.
 fn osc_format_findings(

@@ -109,6 +109,16 @@ impl Output {
         anstream::println!("{text}");
     }
 
+    /// A line for each item, or `empty` when there is none.
+    pub fn list<T>(&self, items: &[T], empty: &str, line: impl Fn(&T) -> String) {
+        if items.is_empty() {
+            self.text(empty);
+        }
+        for item in items {
+            self.text(line(item));
+        }
+    }
+
     /// The result, for programs: one JSON or YAML document on stdout.
     pub fn structured<T: Serialize>(&self, value: &T) {
         if self.format == Format::Yaml {

@@ -49,15 +49,9 @@ fn print_text(rehearsal: &osc_pipeline::Rehearsal, output: &Output) {
         "{BOLD}{file} as the platform rewrites it ({}){BOLD:#}",
         rewrite.mapping
     ));
-    if rewrite.changes.is_empty() {
-        output.text("  nothing changes");
-    }
-    for change in &rewrite.changes {
-        output.text(format_args!(
-            "  {}: {} → {}",
-            change.path, change.before, change.after
-        ));
-    }
+    output.list(&rewrite.changes, "  nothing changes", |change| {
+        format!("  {}: {} → {}", change.path, change.before, change.after)
+    });
 
     output.text(format_args!(
         "{BOLD}images the rewritten {deployable} deploys, looked up in {}{BOLD:#}",
@@ -76,15 +70,14 @@ fn print_text(rehearsal: &osc_pipeline::Rehearsal, output: &Output) {
         for from in &image.from {
             output.text(format_args!("           from {from}"));
         }
-        if image.tars.is_empty() {
-            output.text("           tar  none: no mapping.yaml entry pushes it");
-        }
-        for tar in &image.tars {
-            output.text(format_args!(
-                "           tar  {} ({}, mapping.yaml {})",
-                tar.tar, tar.architecture, tar.field
-            ));
-        }
+        let none = "           tar  none: no mapping.yaml entry pushes it";
+        output.list(&image.tars, none, |tar| {
+            let (file, architecture) = (&tar.tar, &tar.architecture);
+            format!(
+                "           tar  {file} ({architecture}, mapping.yaml {})",
+                tar.field
+            )
+        });
     }
     if !rehearsal.unchecked.is_empty() {
         output.text(format_args!(

@@ -855,7 +855,7 @@ fn stuck_images(
             .any(|use_| unmovable.contains(&use_.raw.as_str()))
     };
     let mut stuck = Vec::new();
-    for image_use in osc_render::find_images(&rendered) {
+    for image_use in osc_render::find_images(rendered) {
         // Only an image the analysis knows cannot move may stay where it was; anything else
         // off the marker registry (moved in part, or not at all) is an image the rewrite misses.
         let may_stay = all

@@ -268,12 +268,11 @@ fn repository(reference: &str) -> String {
         _ => name,
     };
     let first = name.split('/').next().unwrap_or("");
-    let qualified = if name.contains('/') && (first.contains('.') || first.contains(':')) {
+    if name.contains('/') && (first.contains('.') || first.contains(':')) {
         name.to_owned()
     } else if name.contains('/') {
         format!("docker.io/{name}")
     } else {
         format!("docker.io/library/{name}")
-    };
-    qualified
+    }
 }

@@ -57,13 +57,8 @@ pub struct PackageArgs {
     /// The chart: a directory or a .tgz made by `helm package`
     pub source: PathBuf,
 
-    /// A folder of image tars (`docker save`), one per image and architecture; a mapping.yaml there is used unless --mapping is given
-    #[arg(long, value_name = "DIR")]
-    pub images: Option<PathBuf>,
-
-    /// The mapping.yaml that tells the platform where the image addresses live
-    #[arg(long, value_name = "FILE")]
-    pub mapping: Option<PathBuf>,
+    #[command(flatten)]
+    pub tars: TarArgs,
 
     /// The service name (default: the chart's name)
     #[arg(long)]
@@ -77,17 +72,8 @@ pub struct PackageArgs {
     #[arg(long, value_parser = parse_category)]
     pub category: Option<String>,
 
-    /// CPU architectures the service runs on
-    #[arg(long, visible_alias = "architecture", value_delimiter = ',', value_parser = parse_arch, value_name = "ARCH,...")]
-    pub arch: Vec<String>,
-
-    /// Where the service can be deployed
-    #[arg(long, value_delimiter = ',', value_parser = ["CCE", "UCS"], value_name = "SCENE,...")]
-    pub scenes: Vec<String>,
-
-    /// Who provides the service
-    #[arg(long = "source", value_name = "SOURCE", default_value = "ISV", value_parser = ["ISV", "OpenSource", "HuaweiProvided"])]
-    pub provider_source: String,
+    #[command(flatten)]
+    pub service: ServiceArgs,
 
     /// Where the package is written
     #[arg(
@@ -113,6 +99,18 @@ pub struct PackageArgs {
     /// A maintainer to add to the packaged Chart.yaml or CSV, giving the service the contact OSC requires
     #[arg(long, value_name = "NAME <EMAIL>")]
     pub maintainer: Option<osc_pipeline::Maintainer>,
+}
+
+/// The image tars that go into the package, and the mapping.yaml for them.
+#[derive(Debug, Args)]
+pub struct TarArgs {
+    /// A folder of image tars (`docker save`), one per image and architecture; a mapping.yaml there is used unless --mapping is given
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+
+    /// The mapping.yaml that tells the platform where the image addresses live
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -248,21 +246,28 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub provider_url: Option<String>,
 
-    /// metadata.yaml `source`
-    #[arg(long = "source", value_name = "SOURCE", default_value = "ISV", value_parser = ["ISV", "OpenSource", "HuaweiProvided"])]
-    pub provider_source: String,
-
     /// metadata.yaml `categories`
     #[arg(long, value_parser = parse_category)]
     pub category: Vec<String>,
 
-    /// metadata.yaml `architecture`
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+/// What `package` and `convert` say of the service in its metadata.
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// CPU architectures the service runs on (metadata `architecture`)
     #[arg(long, visible_alias = "architecture", value_delimiter = ',', value_parser = parse_arch, value_name = "ARCH,...")]
     pub arch: Vec<String>,
 
-    /// metadata.yaml `scenes`
+    /// Where the service can be deployed (metadata `scenes`)
     #[arg(long, value_delimiter = ',', value_parser = ["CCE", "UCS"], value_name = "SCENE,...")]
     pub scenes: Vec<String>,
+
+    /// Who provides the service (metadata `source`)
+    #[arg(long = "source", value_name = "SOURCE", default_value = "ISV", value_parser = ["ISV", "OpenSource", "HuaweiProvided"])]
+    pub provider_source: String,
 }
 
 #[derive(Debug, Args)]
@@ -270,13 +275,8 @@ pub struct LintArgs {
     /// A chart (directory or .tgz), an operator bundle (directory or .zip), or a built service package (.zip)
     pub source: PathBuf,
 
-    /// The folder of image tars that go into the package; a mapping.yaml there is checked unless --mapping is given
-    #[arg(long, value_name = "DIR")]
-    pub images: Option<PathBuf>,
-
-    /// The mapping.yaml to check against the source and the tars
-    #[arg(long, value_name = "FILE")]
-    pub mapping: Option<PathBuf>,
+    #[command(flatten)]
+    pub tars: TarArgs,
 
     /// Exit 1 on warnings too, not only on errors
     #[arg(long)]

@@ -109,6 +109,16 @@ impl Output {
         anstream::println!("{text}");
     }
 
+    /// A line for each item, or `empty` when there is none.
+    pub fn list<T>(&self, items: &[T], empty: &str, line: impl Fn(&T) -> String) {
+        if items.is_empty() {
+            self.text(empty);
+        }
+        for item in items {
+            self.text(line(item));
+        }
+    }
+
     /// The result, for programs: one JSON or YAML document on stdout.
     pub fn structured<T: Serialize>(&self, value: &T) {
         if self.format == Format::Yaml {
@@ -276,6 +286,19 @@ fn indent(text: &str, prefix: &str) -> String {
         .map(|line| format!("{prefix}{line}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `good` in green, or `bad` in bold red: how a list marks each item as fine or not.
+pub fn mark(ok: bool, good: &str, bad: &str) -> String {
+    if ok {
+        format!(
+            "{}{good}{}",
+            AnsiColor::Green.on_default().render(),
+            anstyle::Reset.render()
+        )
+    } else {
+        format!("{RED}{bad}{RED:#}")
+    }
 }
 
 pub fn plural(count: usize) -> &'static str {

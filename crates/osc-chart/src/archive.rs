@@ -31,13 +31,13 @@ fn write_contents<W: Write>(
     prefix: &str,
 ) -> io::Result<()> {
     let base = format!("{prefix}{}", chart.metadata.name);
-    append(
+    append_file(
         tar,
         &format!("{base}/Chart.yaml"),
         chart.chart_yaml.as_bytes(),
     )?;
     for file in &chart.files {
-        append(tar, &format!("{base}/{}", file.path), &file.data)?;
+        append_file(tar, &format!("{base}/{}", file.path), &file.data)?;
     }
     for dependency in &chart.dependencies {
         write_contents(tar, dependency, &format!("{base}/charts/"))?;
@@ -45,7 +45,9 @@ fn write_contents<W: Write>(
     Ok(())
 }
 
-fn append<W: Write>(tar: &mut tar::Builder<W>, path: &str, data: &[u8]) -> io::Result<()> {
+/// Appends a regular file as `helm package` writes one, with nothing that varies between
+/// machines or runs: mode 0644, owner 0, mtime 0.
+pub fn append_file<W: Write>(tar: &mut tar::Builder<W>, path: &str, data: &[u8]) -> io::Result<()> {
     let mut header = tar::Header::new_gnu();
     header.set_entry_type(tar::EntryType::Regular);
     header.set_mode(0o644);

@@ -17,6 +17,7 @@ mod metadata;
 use std::io::Write;
 use std::path::Path;
 
+pub use archive::append_file;
 pub use ignore::RuleError;
 pub use load::LoadError;
 pub use metadata::{Dependency, Maintainer, Metadata};
@@ -106,11 +107,7 @@ impl Chart {
                     error,
                 })?;
         }
-        let text = document.text().to_string();
-        let metadata = metadata::parse(&text).map_err(|message| EditError::Reparse { message })?;
-        self.chart_yaml = text;
-        self.metadata = metadata;
-        Ok(())
+        self.store(document)
     }
 
     /// Adds `{name, email}` as the last of `maintainers` in Chart.yaml, creating the list when
@@ -147,6 +144,11 @@ impl Chart {
                     })?;
             }
         }
+        self.store(document)
+    }
+
+    /// Keeps an edited Chart.yaml, and the metadata read from it again.
+    fn store(&mut self, document: osc_yaml::Document) -> Result<(), EditError> {
         let text = document.text().to_string();
         let metadata = metadata::parse(&text).map_err(|message| EditError::Reparse { message })?;
         self.chart_yaml = text;

@@ -95,24 +95,11 @@ impl CsvEditor {
             }
         }
         let path = Path::from_segments(["spec".into(), "maintainers".into()]);
-        let yaml_error = |source| EditError::Yaml {
-            file: self.file.clone(),
-            source,
-        };
-        let current = Document {
-            range: self.range.clone(),
-            first_line: self.first_line(),
-        };
-        let (mut document, padding) = parse_spans(&self.text, &current).map_err(yaml_error)?;
         let entries = [
             ("name", osc_yaml::Value::from(name)),
             ("email", osc_yaml::Value::from(email)),
         ];
-        document.push(&path, &entries).map_err(yaml_error)?;
-        let Some(edited) = document.text().strip_prefix(&padding) else {
-            return Err(self.verification(&path.to_string(), "the edit reached before the CSV"));
-        };
-        let edited = edited.to_owned();
+        let edited = self.edit_yaml(&path, |document| document.push(&path, &entries))?;
         self.splice(self.range.clone(), &edited, &path.to_string(), |meaning| {
             let mut item = serde_norway::Mapping::new();
             item.insert("name".into(), name.into());
@@ -341,6 +328,18 @@ impl CsvEditor {
 
     /// Sets a YAML string with osc-yaml, which keeps the scalar's quoting where it can.
     fn set_yaml(&mut self, path: &Path, value: &str) -> Result<(), EditError> {
+        let edited = self.edit_yaml(path, |document| document.set(path, value))?;
+        self.splice(self.range.clone(), &edited, &path.to_string(), |meaning| {
+            set_value(meaning, path.segments(), value)
+        })
+    }
+
+    /// The CSV document's text after `edit` with osc-yaml; `path` names the edit in errors.
+    fn edit_yaml<T>(
+        &self,
+        path: &Path,
+        edit: impl FnOnce(&mut osc_yaml::Document) -> Result<T, osc_yaml::Error>,
+    ) -> Result<String, EditError> {
         let yaml_error = |source| EditError::Yaml {
             file: self.file.clone(),
             source,
@@ -350,14 +349,11 @@ impl CsvEditor {
             first_line: self.first_line(),
         };
         let (mut document, padding) = parse_spans(&self.text, &current).map_err(yaml_error)?;
-        document.set(path, value).map_err(yaml_error)?;
-        let Some(edited) = document.text().strip_prefix(&padding) else {
-            return Err(self.verification(&path.to_string(), "the edit reached before the CSV"));
-        };
-        let edited = edited.to_owned();
-        self.splice(self.range.clone(), &edited, &path.to_string(), |meaning| {
-            set_value(meaning, path.segments(), value)
-        })
+        edit(&mut document).map_err(yaml_error)?;
+        match document.text().strip_prefix(&padding) {
+            Some(edited) => Ok(edited.to_owned()),
+            None => Err(self.verification(&path.to_string(), "the edit reached before the CSV")),
+        }
     }
 
     /// Replaces `range` of the text by `replacement` when the result loads as a CSV and means the

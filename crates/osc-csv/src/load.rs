@@ -71,26 +71,20 @@ fn load_bundle(mut source: Source, top: &Listing) -> Result<Bundle, Error> {
     let channels = annotation(CHANNELS_ANNOTATION)
         .map(|list| split_channels(&list))
         .unwrap_or_default();
-    let root = source.root();
-    Ok(Bundle {
-        root,
-        layout: Layout::Bundle,
-        manifests_dir,
+    let catalog = Catalog {
         package_name: annotation(PACKAGE_ANNOTATION).filter(|name| !name.is_empty()),
         channels,
         default_channel: annotation(DEFAULT_CHANNEL_ANNOTATION).filter(|name| !name.is_empty()),
-        csv: parts.csv,
-        csv_file: parts.csv_file,
-        csv_text: parts.csv_text,
-        csv_range: parts.csv_range,
-        crds: parts.crds,
-        other_manifests: parts.other_manifests,
-        manifest_subdirs: parts.subdirs,
-        csv_choice: parts.choice,
         metadata,
         package: None,
-        files: source.into_tree(),
-    })
+    };
+    Ok(assembled(
+        source,
+        Layout::Bundle,
+        manifests_dir,
+        parts,
+        catalog,
+    ))
 }
 
 fn load_version_folder(mut source: Source, path: &Path) -> Result<Bundle, Error> {
@@ -215,13 +209,40 @@ fn with_package(
         ),
         None => (None, Vec::new(), None),
     };
+    let catalog = Catalog {
+        package_name,
+        channels,
+        default_channel,
+        metadata: None,
+        package,
+    };
+    assembled(source, layout, manifests_dir, parts, catalog)
+}
+
+/// What names a bundle's package and channels: the bundle format's annotations, or a package
+/// manifest.
+struct Catalog {
+    package_name: Option<String>,
+    channels: Vec<String>,
+    default_channel: Option<String>,
+    metadata: Option<BundleMetadata>,
+    package: Option<PackageManifest>,
+}
+
+fn assembled(
+    source: Source,
+    layout: Layout,
+    manifests_dir: PathBuf,
+    parts: Parts,
+    catalog: Catalog,
+) -> Bundle {
     Bundle {
         root: source.root(),
         layout,
         manifests_dir,
-        package_name,
-        channels,
-        default_channel,
+        package_name: catalog.package_name,
+        channels: catalog.channels,
+        default_channel: catalog.default_channel,
         csv: parts.csv,
         csv_file: parts.csv_file,
         csv_text: parts.csv_text,
@@ -230,8 +251,8 @@ fn with_package(
         other_manifests: parts.other_manifests,
         manifest_subdirs: parts.subdirs,
         csv_choice: parts.choice,
-        metadata: None,
-        package,
+        metadata: catalog.metadata,
+        package: catalog.package,
         files: source.into_tree(),
     }
 }

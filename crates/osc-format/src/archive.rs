@@ -45,14 +45,7 @@ pub(crate) fn write_tgz<W: Write>(files: &[(String, Vec<u8>)], top: &str, out: W
     let mut tar = tar::Builder::new(gzip);
     tar.mode(tar::HeaderMode::Deterministic);
     for (path, data) in sorted(files) {
-        let mut header = tar::Header::new_gnu();
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_mode(0o644);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(0);
-        header.set_size(data.len() as u64);
-        tar.append_data(&mut header, format!("{top}/{path}"), data.as_slice())?;
+        osc_chart::append_file(&mut tar, &format!("{top}/{path}"), data)?;
     }
     tar.into_inner()?.finish()
 }

@@ -160,14 +160,12 @@ pub fn convert_chart(chart: &Chart, options: &ConvertOptions) -> Result<OscPacka
         ("lifecycle.yaml".to_string(), Vec::new()),
     ];
     raw_files(chart, "raw/", &mut files);
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(OscPackage {
-        name: metadata.name,
-        version: metadata.version,
+    Ok(OscPackage::sorted(
+        metadata,
         files,
         warnings,
-        format: options.format,
-    })
+        options.format,
+    ))
 }
 
 #[derive(Serialize)]

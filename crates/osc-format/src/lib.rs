@@ -31,7 +31,9 @@ mod render;
 mod schema;
 mod source;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use osc_archive::OutputError;
 
 pub use crate::archive::read_package;
 pub use crate::check::{check, check_archive};
@@ -90,7 +92,71 @@ pub struct OscPackage {
     pub format: ArchiveFormat,
 }
 
+impl ArchiveFormat {
+    /// The format a path asks for: `.zip` or `.tgz` (in any letter case), else a folder.
+    pub fn for_path(path: &Path) -> ArchiveFormat {
+        let extension = path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match extension.as_str() {
+            "zip" => ArchiveFormat::Zip,
+            "tgz" => ArchiveFormat::Tgz,
+            _ => ArchiveFormat::Dir,
+        }
+    }
+}
+
 impl OscPackage {
+    /// Writes the package as `out` itself in its [`ArchiveFormat`], creating the folder `out` is
+    /// in. An archive goes through a temp file renamed into place; a folder is built beside its
+    /// target and renamed, so a failure never leaves half a package.
+    pub fn write_at(&self, out: &Path) -> Result<(), OutputError> {
+        let io_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| OutputError::Io { path, source }
+        };
+        let parent = out
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+        match self.format {
+            ArchiveFormat::Dir => {
+                osc_archive::write_new_dir(out, |dir| self.write_dir(dir).map_err(io_error(out)))
+            }
+            ArchiveFormat::Zip => {
+                let bytes = self
+                    .write_zip(std::io::Cursor::new(Vec::new()))
+                    .map_err(io_error(out))?
+                    .into_inner();
+                osc_archive::write_file(out, &bytes)
+            }
+            ArchiveFormat::Tgz => {
+                let bytes = self.write_tgz(Vec::new()).map_err(io_error(out))?;
+                osc_archive::write_file(out, &bytes)
+            }
+        }
+    }
+
+    /// The package of `metadata` and `files`, sorted by path as every writer wants them.
+    fn sorted(
+        metadata: metadata::Metadata,
+        mut files: Vec<(String, Vec<u8>)>,
+        warnings: Vec<String>,
+        format: ArchiveFormat,
+    ) -> OscPackage {
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        OscPackage {
+            name: metadata.name,
+            version: metadata.version,
+            files,
+            warnings,
+            format,
+        }
+    }
+
     /// `{name}-{version}`: the archive's stem and its one top folder.
     pub fn stem(&self) -> String {
         format!("{}-{}", self.name, self.version)

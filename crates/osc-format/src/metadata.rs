@@ -87,19 +87,19 @@ pub(crate) fn complete(
     let source = source(options, input)?;
     let listed = source == "ISV";
     metadata.source = Some(source);
+    let mut completion = Completion {
+        options,
+        input,
+        listed,
+        warnings,
+    };
 
-    metadata.categories = categories(options, input, warnings)?;
+    metadata.categories = categories(options, input, completion.warnings)?;
     if metadata.categories.is_empty() {
         let reason = format!("{} has no `categories` annotation", input.file);
         let fix = format!("pass --category with one of: {}", CATEGORIES.join(", "));
-        if listed {
-            return Err(ConvertError::MissingField {
-                field: "categories",
-                reason,
-                fix,
-            });
-        }
-        warnings.push(format!("metadata.yaml has no categories: {reason}; {fix}"));
+        let what = "metadata.yaml has no categories";
+        completion.missing("categories", what, reason, fix)?;
     }
     metadata.architecture = value_list(
         "architecture",
@@ -108,7 +108,7 @@ pub(crate) fn complete(
         input,
         &ARCHITECTURES,
         "x86_64",
-        warnings,
+        completion.warnings,
     )?;
     metadata.scenes = value_list(
         "scenes",
@@ -117,7 +117,7 @@ pub(crate) fn complete(
         input,
         &SCENES,
         "CCE",
-        warnings,
+        completion.warnings,
     )?;
     metadata.devices = annotation_list(input, "devices");
     if let Some(device) = metadata
@@ -138,8 +138,8 @@ pub(crate) fn complete(
         .clone()
         .or_else(|| input.display_name.clone())
         .unwrap_or_else(|| metadata.name.clone());
-    brief_description(metadata, options, input, listed, warnings)?;
-    provider(metadata, options, input, listed, warnings)?;
+    completion.brief_description(metadata)?;
+    completion.provider(metadata)?;
     if listed && metadata.app_version.is_none() {
         return Err(ConvertError::MissingField {
             field: "appVersion",
@@ -324,60 +324,126 @@ fn annotation_list(input: &Input<'_>, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn brief_description(
-    metadata: &mut Metadata,
-    options: &ConvertOptions,
-    input: &Input<'_>,
+/// What completing the metadata goes by, and the warnings it gives.
+struct Completion<'a, 'i> {
+    options: &'a ConvertOptions,
+    input: &'a Input<'i>,
+    /// `source: ISV`: the catalog lists the service, so a missing field is an error.
     listed: bool,
-    warnings: &mut Vec<String>,
-) -> Result<(), ConvertError> {
-    if let Some(brief) = &options.brief_description {
-        if brief.chars().count() > MAX_SHORT_TEXT_CHARS {
-            return Err(ConvertError::InvalidOption {
-                option: "--brief-description",
-                value: brief.clone(),
-                reason: format!(
-                    "it is {} characters long; the platform allows fewer than 64",
-                    brief.chars().count()
-                ),
-            });
+    warnings: &'a mut Vec<String>,
+}
+
+impl Completion<'_, '_> {
+    fn brief_description(&mut self, metadata: &mut Metadata) -> Result<(), ConvertError> {
+        if let Some(brief) = &self.options.brief_description {
+            if brief.chars().count() > MAX_SHORT_TEXT_CHARS {
+                return Err(ConvertError::InvalidOption {
+                    option: "--brief-description",
+                    value: brief.clone(),
+                    reason: format!(
+                        "it is {} characters long; the platform allows fewer than 64",
+                        brief.chars().count()
+                    ),
+                });
+            }
+            metadata.brief_description = Some(brief.clone());
+            return Ok(());
         }
-        metadata.brief_description = Some(brief.clone());
-        return Ok(());
+        let description = self
+            .input
+            .description
+            .as_deref()
+            .map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|text| !text.is_empty());
+        let Some(description) = description else {
+            if self.listed {
+                return Err(ConvertError::MissingField {
+                    field: "briefDescription",
+                    reason: format!("{} has no description", self.input.file),
+                    fix: "pass --brief-description with fewer than 64 characters".to_string(),
+                });
+            }
+            return Ok(());
+        };
+        if description.chars().count() <= MAX_SHORT_TEXT_CHARS {
+            metadata.brief_description = Some(description);
+            return Ok(());
+        }
+        let brief = shorten(&description);
+        self.warnings.push(format!(
+            "metadata.yaml `briefDescription`: the description in {} has {} characters, more than the platform's 63, so it was shortened to \"{brief}\"{}; pass --brief-description to choose the text",
+            self.input.file,
+            description.chars().count(),
+            if metadata.detail.is_none() {
+                " and the whole text written to `detail`"
+            } else {
+                ""
+            }
+        ));
+        metadata.detail.get_or_insert(description);
+        metadata.brief_description = Some(brief);
+        Ok(())
     }
-    let description = input
-        .description
-        .as_deref()
-        .map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|text| !text.is_empty());
-    let Some(description) = description else {
-        if listed {
-            return Err(ConvertError::MissingField {
-                field: "briefDescription",
-                reason: format!("{} has no description", input.file),
-                fix: "pass --brief-description with fewer than 64 characters".to_string(),
-            });
+
+    /// A field a listed (ISV) service must have and the input does not give: the conversion fails,
+    /// or for another source, `what` is a warning.
+    fn missing(
+        &mut self,
+        field: &'static str,
+        what: &str,
+        reason: String,
+        fix: String,
+    ) -> Result<(), ConvertError> {
+        if self.listed {
+            return Err(ConvertError::MissingField { field, reason, fix });
         }
-        return Ok(());
-    };
-    if description.chars().count() <= MAX_SHORT_TEXT_CHARS {
-        metadata.brief_description = Some(description);
-        return Ok(());
+        self.warnings.push(format!("{what}: {reason}; {fix}"));
+        Ok(())
     }
-    let brief = shorten(&description);
-    warnings.push(format!(
-        "metadata.yaml `briefDescription`: the description in {} has {} characters, more than the platform's 63, so it was shortened to \"{brief}\"{}; pass --brief-description to choose the text",
-        input.file,
-        description.chars().count(),
-        if metadata.detail.is_none() {
-            " and the whole text written to `detail`"
-        } else {
-            ""
+
+    fn provider(&mut self, metadata: &mut Metadata) -> Result<(), ConvertError> {
+        match (&self.options.provider_name, &self.options.provider_url) {
+            (Some(name), Some(url)) => {
+                metadata.provider = Some(Provider {
+                    name: name.clone(),
+                    url: Some(url.clone()),
+                });
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                let (option, value) = match &self.options.provider_name {
+                    Some(name) => ("--provider-name", name.clone()),
+                    None => (
+                        "--provider-url",
+                        self.options.provider_url.clone().unwrap_or_default(),
+                    ),
+                };
+                return Err(ConvertError::InvalidOption {
+                    option,
+                    value,
+                    reason: "metadata.yaml `provider` is `{name, url}`: pass both --provider-name and --provider-url"
+                        .to_string(),
+                });
+            }
+            (None, None) => {}
         }
-    ));
-    metadata.detail.get_or_insert(description);
-    metadata.brief_description = Some(brief);
-    Ok(())
+        let provider_contact = metadata
+            .provider
+            .as_ref()
+            .is_some_and(|provider| provider.url.is_some());
+        let maintainer_contact = metadata
+            .maintainers
+            .iter()
+            .any(|maintainer| maintainer.email.is_some());
+        if provider_contact || maintainer_contact {
+            return Ok(());
+        }
+        let reason = format!(
+            "{} has no provider and no maintainer with an email, and the platform refuses to list a service without a contact",
+            self.input.file
+        );
+        let fix = "pass --provider-name and --provider-url".to_string();
+        self.missing("provider", "metadata.yaml `provider`", reason, fix)
+    }
 }
 
 /// The first sentence when it is short enough, else the words that fit, with `...`.
@@ -407,64 +473,6 @@ fn shorten(description: &str) -> String {
     }
     let brief = brief.trim_end_matches([',', ';', ':', '.']);
     format!("{brief}...")
-}
-
-fn provider(
-    metadata: &mut Metadata,
-    options: &ConvertOptions,
-    input: &Input<'_>,
-    listed: bool,
-    warnings: &mut Vec<String>,
-) -> Result<(), ConvertError> {
-    match (&options.provider_name, &options.provider_url) {
-        (Some(name), Some(url)) => {
-            metadata.provider = Some(Provider {
-                name: name.clone(),
-                url: Some(url.clone()),
-            });
-        }
-        (Some(_), None) | (None, Some(_)) => {
-            let (option, value) = match &options.provider_name {
-                Some(name) => ("--provider-name", name.clone()),
-                None => (
-                    "--provider-url",
-                    options.provider_url.clone().unwrap_or_default(),
-                ),
-            };
-            return Err(ConvertError::InvalidOption {
-                option,
-                value,
-                reason: "metadata.yaml `provider` is `{name, url}`: pass both --provider-name and --provider-url"
-                    .to_string(),
-            });
-        }
-        (None, None) => {}
-    }
-    let provider_contact = metadata
-        .provider
-        .as_ref()
-        .is_some_and(|provider| provider.url.is_some());
-    let maintainer_contact = metadata
-        .maintainers
-        .iter()
-        .any(|maintainer| maintainer.email.is_some());
-    if provider_contact || maintainer_contact {
-        return Ok(());
-    }
-    let reason = format!(
-        "{} has no provider and no maintainer with an email, and the platform refuses to list a service without a contact",
-        input.file
-    );
-    let fix = "pass --provider-name and --provider-url".to_string();
-    if listed {
-        return Err(ConvertError::MissingField {
-            field: "provider",
-            reason,
-            fix,
-        });
-    }
-    warnings.push(format!("metadata.yaml `provider`: {reason}; {fix}"));
-    Ok(())
 }
 
 #[cfg(test)]

@@ -160,14 +160,12 @@ pub fn convert_bundle(
         &mut files,
         &mut warnings,
     )?;
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(OscPackage {
-        name: metadata.name,
-        version: metadata.version,
+    Ok(OscPackage::sorted(
+        metadata,
         files,
         warnings,
-        format: options.format,
-    })
+        options.format,
+    ))
 }
 
 fn csv_metadata(bundle: &Bundle, csv_json: &Value, warnings: &mut Vec<String>) -> Metadata {

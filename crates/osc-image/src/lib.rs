@@ -21,8 +21,8 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use error::{DigestCheck, Error};
-pub use read::inspect;
-pub use verify::verify;
+pub use read::{OciManifest, inspect};
+pub use verify::{BlobDigests, BlobError, digest_blob, verify};
 pub use write::{ImageSpec, write_docker_archive, write_oci_archive};
 
 /// What an image tar holds: one or more images.

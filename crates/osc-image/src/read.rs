@@ -63,16 +63,20 @@ struct RootFs {
     diff_ids: Vec<String>,
 }
 
+type OciBlob = OciManifest<Descriptor>;
+
 /// An OCI image index or image manifest (Docker's manifest list and schema 2 manifest too): which
-/// one it is shows from whether it lists `manifests` or has a `config`.
-#[derive(Deserialize, Clone)]
-struct OciBlob {
+/// one it is shows from whether it lists `manifests` or has a `config`. `D` is a descriptor with
+/// the fields its reader needs.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(bound(deserialize = "D: Deserialize<'de>"))]
+pub struct OciManifest<D> {
     #[serde(default)]
-    manifests: Option<Vec<Descriptor>>,
+    pub manifests: Option<Vec<D>>,
     #[serde(default)]
-    config: Option<Descriptor>,
+    pub config: Option<D>,
     #[serde(default)]
-    layers: Vec<Descriptor>,
+    pub layers: Vec<D>,
 }
 
 #[derive(Deserialize, Clone)]

@@ -44,32 +44,16 @@ fn digest_layer(index: &TarIndex, layer: &Layer) -> Result<LayerDigests, Error> 
         source,
     };
     let blob = index.resolve(&layer.entry, "the image")?;
-    let mut stored = HashingReader {
-        inner: index.read_blob(&blob)?,
-        hasher: Sha256::new(),
-    };
-    let gunzipped = match layer.compression {
-        Compression::Gzip => {
-            let mut hasher = Sha256::new();
-            io::copy(&mut MultiGzDecoder::new(&mut stored), &mut hasher).map_err(|source| {
-                match source.kind() {
-                    io::ErrorKind::InvalidData
-                    | io::ErrorKind::InvalidInput
-                    | io::ErrorKind::UnexpectedEof => Error::CorruptGzip {
-                        path: index.path().to_owned(),
-                        entry: layer.entry.clone(),
-                        source,
-                    },
-                    _ => io_error(source),
-                }
-            })?;
-            Some(hex_digest(hasher))
-        }
-        Compression::None | Compression::Zstd => None,
-    };
-    // The decoder may stop short of the entry's end; the stored digest covers every byte.
-    io::copy(&mut stored, &mut io::sink()).map_err(io_error)?;
-    let stored = hex_digest(stored.hasher);
+    let digests =
+        digest_blob(index.read_blob(&blob)?, layer.compression).map_err(|error| match error {
+            BlobError::Gzip(source) => Error::CorruptGzip {
+                path: index.path().to_owned(),
+                entry: layer.entry.clone(),
+                source,
+            },
+            BlobError::Read(source) => io_error(source),
+        })?;
+    let (stored, gunzipped) = (digests.stored, digests.gunzipped);
     let uncompressed = match layer.compression {
         Compression::None => Some(stored.clone()),
         Compression::Gzip => gunzipped,
@@ -127,6 +111,53 @@ fn require_sha256(index: &TarIndex, layer: &Layer, digest: &str) -> Result<(), E
             "is stated to have the digest `{digest}`, which is not sha256 and so cannot be checked"
         ),
     ))
+}
+
+/// The digests of a layer blob, read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobDigests {
+    /// Of the bytes as stored: `sha256:…`.
+    pub stored: String,
+    /// Of the gunzipped bytes (the diff_id) of a gzip layer.
+    pub gunzipped: Option<String>,
+}
+
+/// Why a layer blob could not be hashed.
+#[derive(Debug)]
+pub enum BlobError {
+    /// The layer says gzip but is not valid gzip.
+    Gzip(io::Error),
+    /// Reading the blob failed.
+    Read(io::Error),
+}
+
+/// Streams a layer blob through sha256 once, and for a gzip layer its gunzipped bytes too.
+pub fn digest_blob(blob: impl Read, compression: Compression) -> Result<BlobDigests, BlobError> {
+    let mut stored = HashingReader {
+        inner: blob,
+        hasher: Sha256::new(),
+    };
+    let gunzipped = match compression {
+        Compression::Gzip => {
+            let mut hasher = Sha256::new();
+            io::copy(&mut MultiGzDecoder::new(&mut stored), &mut hasher).map_err(|source| {
+                match source.kind() {
+                    io::ErrorKind::InvalidData
+                    | io::ErrorKind::InvalidInput
+                    | io::ErrorKind::UnexpectedEof => BlobError::Gzip(source),
+                    _ => BlobError::Read(source),
+                }
+            })?;
+            Some(hex_digest(hasher))
+        }
+        Compression::None | Compression::Zstd => None,
+    };
+    // The decoder may stop short of the entry's end; the stored digest covers every byte.
+    io::copy(&mut stored, &mut io::sink()).map_err(BlobError::Read)?;
+    Ok(BlobDigests {
+        stored: hex_digest(stored.hasher),
+        gunzipped,
+    })
 }
 
 fn hex_digest(hasher: Sha256) -> String {

@@ -440,10 +440,6 @@ impl<'a> Checker<'a> {
         owner: usize,
         writers: &HashMap<&str, (usize, Part)>,
     ) {
-        let instance = &self.mapping.instance[owner];
-        let field = format!("instance[{owner}].address");
-        let reference = &image.reference;
-        let familiar = reference.familiar();
         let mismatched = image.keys.iter().any(|key| {
             writers
                 .get(key.path.as_str())
@@ -453,30 +449,19 @@ impl<'a> Checker<'a> {
             // part-mismatch reported the cause; what the wrong write does is not worth guessing.
             return;
         }
-        let mappable: Vec<(Part, &KeyPart)> = image
-            .keys
-            .iter()
-            .filter_map(|key| mapping_part(key.part).map(|part| (part, key)))
-            .collect();
-        let written = |key: &KeyPart| writers.contains_key(key.path.as_str());
-        // An unset key changes nothing until the platform writes it; then it overrides the set
-        // keys of its part.
-        let effective: Vec<(Part, &KeyPart)> = mappable
-            .iter()
-            .copied()
-            .filter(|(_, key)| !is_unset(key) || written(key))
-            .collect();
-        let overridden = |part: Part| {
-            mappable
-                .iter()
-                .any(|(other, key)| *other == part && is_unset(key) && written(key))
-        };
-        let covering = |parts: &[Part]| {
-            effective
-                .iter()
-                .filter(|(part, _)| parts.contains(part))
-                .count()
-        };
+        let keys = ImageKeys::new(image, writers);
+        self.check_address_covered(image, owner, &keys);
+        self.check_tag_covered(image, owner, &keys);
+        self.check_key_values(image, owner, &keys, writers);
+        self.check_digest(image, owner, &keys);
+    }
+
+    /// `entry-incomplete`: no written key moves the image's registry, or its path.
+    fn check_address_covered(&mut self, image: &FoundImage, owner: usize, keys: &ImageKeys<'_>) {
+        let instance = &self.mapping.instance[owner];
+        let field = format!("instance[{owner}].address");
+        let reference = &image.reference;
+        let familiar = reference.familiar();
         let pieces = image
             .keys
             .iter()
@@ -488,7 +473,7 @@ impl<'a> Checker<'a> {
         } else {
             format!("; {} holds only a piece of it", pieces.join(", "))
         };
-        if covering(&[
+        if keys.covering(&[
             Part::FullAddress,
             Part::Repository,
             Part::PrefixAddress,
@@ -508,8 +493,9 @@ impl<'a> Checker<'a> {
                  it as `endpoint`",
             );
         }
-        let whole_path = covering(&[Part::FullAddress, Part::Repository, Part::Repo]);
-        let prefixes: Vec<&KeyPart> = effective
+        let whole_path = keys.covering(&[Part::FullAddress, Part::Repository, Part::Repo]);
+        let prefixes: Vec<&KeyPart> = keys
+            .effective
             .iter()
             .filter(|(part, _)| *part == Part::PrefixAddress)
             .map(|(_, key)| *key)
@@ -547,11 +533,20 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// `entry-incomplete` when no written key moves a tag other than the pushed one, and
+    /// `tag-differs`.
+    fn check_tag_covered(&mut self, image: &FoundImage, owner: usize, keys: &ImageKeys<'_>) {
+        let instance = &self.mapping.instance[owner];
+        let field = format!("instance[{owner}].address");
+        let reference = &image.reference;
+        let familiar = reference.familiar();
         let tag = reference.tag().unwrap_or("latest");
-        if covering(&[Part::FullAddress, Part::Tag]) == 0 && tag != instance.tag {
+        if keys.covering(&[Part::FullAddress, Part::Tag]) == 0 && tag != instance.tag {
             self.error(
                 "entry-incomplete",
-                field.clone(),
+                field,
                 format!(
                     "no values key holds the tag of {familiar}, so it stays \
                      {tag}, but the entry pushes the image as {}",
@@ -574,10 +569,24 @@ impl<'a> Checker<'a> {
                 format!("use `tag: {tag}` unless the tars hold a different version on purpose"),
             );
         }
-        for (part, key) in &mappable {
+    }
+
+    /// `key-not-mapped` and `key-wrong-value`: each key of the image, once written, holds its
+    /// part of the pushed address.
+    fn check_key_values(
+        &mut self,
+        image: &FoundImage,
+        owner: usize,
+        keys: &ImageKeys<'_>,
+        writers: &HashMap<&str, (usize, Part)>,
+    ) {
+        let instance = &self.mapping.instance[owner];
+        let field = format!("instance[{owner}].address");
+        let familiar = image.reference.familiar();
+        for (part, key) in &keys.mappable {
             let expected = Target::PLACEHOLDER.value(*part, &instance.image, &instance.tag);
             match writers.get(key.path.as_str()) {
-                None if is_unset(key) || overridden(*part) => {}
+                None if is_unset(key) || keys.overridden(*part) => {}
                 None if key.value != expected => self.error(
                     "key-not-mapped",
                     field.clone(),
@@ -609,7 +618,13 @@ impl<'a> Checker<'a> {
                 None => {}
             }
         }
-        if let Some(digest) = reference.digest() {
+    }
+
+    /// `digest-pinned`: a digest the pushed image will not have.
+    fn check_digest(&mut self, image: &FoundImage, owner: usize, keys: &ImageKeys<'_>) {
+        let field = format!("instance[{owner}].address");
+        let familiar = image.reference.familiar();
+        if let Some(digest) = image.reference.digest() {
             let digest_keys = image
                 .keys
                 .iter()
@@ -617,7 +632,10 @@ impl<'a> Checker<'a> {
                 .map(|key| format!("`{}`", key.path))
                 .collect::<Vec<_>>();
             // A whole-address key carries the digest, and once written, no longer does.
-            let in_full_address = mappable.iter().any(|(part, _)| *part == Part::FullAddress);
+            let in_full_address = keys
+                .mappable
+                .iter()
+                .any(|(part, _)| *part == Part::FullAddress);
             if !digest_keys.is_empty() {
                 self.error(
                     "digest-pinned",
@@ -908,4 +926,54 @@ fn without_digest(reference: &str) -> &str {
 
 fn is_valid_image_name(image: &str) -> bool {
     osc_imageref::is_valid_repository(image)
+}
+
+/// An image's keys as the platform's writes leave them.
+struct ImageKeys<'k> {
+    /// The keys holding a part mapping.yaml can name.
+    mappable: Vec<(Part, &'k KeyPart)>,
+    /// Those that make up the address once written: an unset key changes nothing until the
+    /// platform writes it; then it overrides the set keys of its part.
+    effective: Vec<(Part, &'k KeyPart)>,
+    /// The parts whose unset keys get written.
+    overriding: Vec<Part>,
+}
+
+impl<'k> ImageKeys<'k> {
+    fn new(image: &'k FoundImage, writers: &HashMap<&str, (usize, Part)>) -> ImageKeys<'k> {
+        let mappable: Vec<(Part, &KeyPart)> = image
+            .keys
+            .iter()
+            .filter_map(|key| mapping_part(key.part).map(|part| (part, key)))
+            .collect();
+        let written = |key: &KeyPart| writers.contains_key(key.path.as_str());
+        let effective = mappable
+            .iter()
+            .copied()
+            .filter(|(_, key)| !is_unset(key) || written(key))
+            .collect();
+        let overriding = mappable
+            .iter()
+            .filter(|(_, key)| is_unset(key) && written(key))
+            .map(|(part, _)| *part)
+            .collect();
+        ImageKeys {
+            mappable,
+            effective,
+            overriding,
+        }
+    }
+
+    /// How many effective keys hold one of `parts`.
+    fn covering(&self, parts: &[Part]) -> usize {
+        self.effective
+            .iter()
+            .filter(|(part, _)| parts.contains(part))
+            .count()
+    }
+
+    /// Whether a written unset key of the part overrides the image's other keys of it.
+    fn overridden(&self, part: Part) -> bool {
+        self.overriding.contains(&part)
+    }
 }

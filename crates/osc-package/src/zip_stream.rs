@@ -1085,6 +1085,15 @@ mod tests {
 
     use super::*;
 
+    /// Writes `entries` to `out` as `out.zip`, reporting no progress.
+    fn write(
+        out: impl ZipOutput,
+        entries: &[ZipEntry<'_>],
+        limits: Zip64Limits,
+    ) -> Result<ZipSummary, Error> {
+        write_stored_zip(out, Path::new("out.zip"), entries, limits, &mut |_| {})
+    }
+
     /// Entries of every kind, with a file big enough to span several pool buffers.
     fn sample_entries(dir: &Path) -> (Vec<u8>, std::path::PathBuf) {
         let big: Vec<u8> = (0..3 * CHUNK_BYTES + 123)
@@ -1120,24 +1129,10 @@ mod tests {
             },
         ];
         let mut out = Vec::new();
-        let summary = write_stored_zip(
-            &mut out,
-            Path::new("out.zip"),
-            &entries,
-            limits,
-            &mut |_| {},
-        )
-        .unwrap();
+        let summary = write(&mut out, &entries, limits).unwrap();
         // Into a file the kernel copies the tar, into memory it cannot: the same zip either way.
         let mut file = tempfile::tempfile().unwrap();
-        let from_file = write_stored_zip(
-            &mut file,
-            Path::new("out.zip"),
-            &entries,
-            limits,
-            &mut |_| {},
-        )
-        .unwrap();
+        let from_file = write(&mut file, &entries, limits).unwrap();
         let mut copied = Vec::new();
         file.rewind().unwrap();
         file.read_to_end(&mut copied).unwrap();
@@ -1306,15 +1301,9 @@ mod tests {
                     size: claimed,
                 },
             }];
-            let error = write_stored_zip(
-                io::sink(),
-                Path::new("out.zip"),
-                &entries,
-                Zip64Limits::FORMAT,
-                &mut |_| {},
-            )
-            .err()
-            .unwrap();
+            let error = write(io::sink(), &entries, Zip64Limits::FORMAT)
+                .err()
+                .unwrap();
             match error {
                 Error::Changed { what, .. } => assert_eq!(
                     what,
@@ -1421,15 +1410,9 @@ mod tests {
                 size: big.len() as u64,
             },
         }];
-        let error = write_stored_zip(
-            FullAfter(CHUNK_BYTES),
-            Path::new("out.zip"),
-            &entries,
-            Zip64Limits::FORMAT,
-            &mut |_| {},
-        )
-        .err()
-        .unwrap();
+        let error = write(FullAfter(CHUNK_BYTES), &entries, Zip64Limits::FORMAT)
+            .err()
+            .unwrap();
         match error {
             Error::Write { path, cause } => {
                 assert_eq!(

@@ -97,6 +97,32 @@ impl ChartAnalysis {
     }
 }
 
+impl Analysis {
+    /// The chart with the traps fixed in its values.yaml, as `package` ships it, and the
+    /// rendering that found them (`lint --fix`).
+    pub fn fixed_chart(&self) -> Result<(Chart, &Rendering), Error> {
+        let Some(analysis) = self.chart() else {
+            return Err(Error::Usage {
+                what: "--fix".to_string(),
+                message: format!(
+                    "{} is {} {}; the fixes are to a chart's values.yaml",
+                    self.source.display(),
+                    if self.kind() == Kind::Operator {
+                        "an"
+                    } else {
+                        "a"
+                    },
+                    self.kind()
+                ),
+            });
+        };
+        let rendering = analysis.rendered()?;
+        let mut chart = analysis.chart.clone();
+        chart.set_file("values.yaml", rendering.fixed_values.clone().into_bytes());
+        Ok((chart, rendering))
+    }
+}
+
 /// Loads `source` as what its content says it is; a chart is rendered (key discovery, which
 /// includes the default render) and its traps found when Helm is at hand.
 pub fn analyse(source: &Path, inputs: &Inputs) -> Result<Analysis, Error> {

@@ -97,3 +97,27 @@ pub fn convert(
         }
     })
 }
+
+/// The versionDefinition of a csd.yaml, as `helm osc version-definition` writes it.
+pub fn read_version_definition(file: &Path) -> Result<VersionDefinition, Error> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| Error::io(file, format!("--version-definition: {error}")))?;
+    osc_versiondef::read_from_csd(&text)?.ok_or_else(|| {
+        Error::io(
+            file,
+            "no `versionDefinition` in it; write one with `helm osc version-definition`",
+        )
+    })
+}
+
+/// Writes `definition` into the csd.yaml at `out`, creating it when missing and otherwise
+/// changing only the versionDefinition.
+pub fn write_version_definition(out: &Path, definition: &VersionDefinition) -> Result<(), Error> {
+    let existing = match out.exists() {
+        true => Some(std::fs::read_to_string(out).map_err(|error| Error::io(out, error))?),
+        false => None,
+    };
+    let csd = osc_versiondef::write_into_csd(existing.as_deref(), definition)?;
+    osc_archive::write_file(out, csd.as_bytes())?;
+    Ok(())
+}

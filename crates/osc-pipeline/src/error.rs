@@ -78,6 +78,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The errors in the input that made a command refuse to do its work: `package`'s lint
+    /// errors, `push`'s and `rehearse`'s verify errors.
+    pub fn refusals(&self) -> &[Diagnostic] {
+        match self {
+            Error::Refused { errors, .. } | Error::NotVerified { errors, .. } => errors,
+            _ => &[],
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, error: impl std::fmt::Display) -> Error {
         Error::Io {
             path: path.into(),

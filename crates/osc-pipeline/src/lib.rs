@@ -36,6 +36,7 @@ mod mapping;
 mod package;
 mod rehearse;
 mod rewrite;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -44,7 +45,9 @@ pub use osc_render::Helm;
 pub use osc_source::Kind;
 
 pub use crate::analysis::{Analysis, ChartAnalysis, Rendering, Subject, analyse};
-pub use crate::convert::{check_version_definition, convert};
+pub use crate::convert::{
+    check_version_definition, convert, read_version_definition, write_version_definition,
+};
 pub use crate::error::Error;
 pub use crate::images::{
     ChartImages, ImageReport, ImagesReport, InvalidReport, KeyReport, LatentReport, OperatorImage,
@@ -53,13 +56,15 @@ pub use crate::images::{
 pub use crate::lint::{Report, lint};
 pub use crate::mapping::{check_mapping, generate_mapping};
 pub use crate::package::{
-    DeployableReport, Maintainer, PackageOptions, Packaged, Plan, package, plan, write,
+    DeployableReport, EntryReport, Maintainer, PackageOptions, PackageReport, Packaged, Plan,
+    package, plan, write,
 };
 pub use crate::rehearse::{
     Event, ImageCheck, PushOptions, PushReport, PushedImage, PushedTar, Rehearsal, RehearseOptions,
     Wanted, check_images, push_package, rehearse,
 };
 pub use crate::rewrite::{RewriteOptions, Rewritten, RewrittenImage, rewrite};
+pub use crate::verify::{Verified, verify};
 
 /// What a command is given besides the source.
 #[derive(Clone, Debug)]

@@ -104,6 +104,61 @@ pub struct Packaged {
     pub written: Written,
 }
 
+/// What `package` reports of a written package, for people and as JSON.
+#[derive(Debug, Serialize)]
+pub struct PackageReport<'a> {
+    pub ok: bool,
+    pub zip: String,
+    pub sha256: &'a str,
+    pub sha256_file: String,
+    pub name: &'a str,
+    pub version: &'a str,
+    pub deployable: &'a DeployableReport,
+    pub annotations: &'a [(String, String)],
+    pub fixes: &'a [osc_traps::Fix],
+    pub unmovable: &'a [osc_traps::Unmovable],
+    pub bytes: u64,
+    /// The files of the zip, folders left out.
+    pub entries: Vec<EntryReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntryReport {
+    pub path: String,
+    pub size: u64,
+    /// Eight hex digits.
+    pub crc32: String,
+}
+
+impl Packaged {
+    pub fn report(&self) -> PackageReport<'_> {
+        let (plan, written) = (&self.plan, &self.written);
+        PackageReport {
+            ok: true,
+            zip: written.zip.display().to_string(),
+            sha256: &written.sha256,
+            sha256_file: written.sha256_file.display().to_string(),
+            name: &plan.name,
+            version: &plan.version,
+            deployable: &plan.deployable,
+            annotations: &plan.annotations,
+            fixes: &plan.fixes,
+            unmovable: &plan.unmovable,
+            bytes: written.bytes,
+            entries: written
+                .entries
+                .iter()
+                .filter(|entry| !entry.path.ends_with('/'))
+                .map(|entry| EntryReport {
+                    path: entry.path.clone(),
+                    size: entry.size,
+                    crc32: format!("{:08x}", entry.crc32),
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Plan {
     /// Bytes of image tars to copy, for a progress bar.
     pub fn image_bytes(&self) -> u64 {
@@ -518,14 +573,7 @@ fn osc_format_deployable(
     let Some(file) = &options.version_definition else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(file)
-        .map_err(|error| Error::io(file, format!("--version-definition: {error}")))?;
-    let definition = osc_versiondef::read_from_csd(&text)?.ok_or_else(|| {
-        Error::io(
-            file,
-            "no `versionDefinition` in it; write one with `helm osc version-definition`",
-        )
-    })?;
+    let definition = crate::read_version_definition(file)?;
     let non_empty = |values: &Vec<String>| (!values.is_empty()).then(|| values.clone());
     let convert_options = osc_format::ConvertOptions {
         version_definition: Some(definition),
@@ -633,20 +681,77 @@ fn prove(
     inputs: &Inputs,
     no_fix: bool,
 ) -> Result<(), Error> {
-    let discovery = &rendering.discovery;
-    let all = discovery.all_images();
-    let mapping = match inputs.mapping_file() {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|error| Error::io(&path, format!("cannot read: {error}")))?;
-            osc_mapping::Mapping::parse(&text, &path.display().to_string())?
-        }
-        None => {
-            let tars = crate::images::tars(inputs.images.as_deref())?;
-            osc_mapping::generate(chart.name(), &all, &tars).mapping
+    let all = rendering.discovery.all_images();
+    let mapping = proof_mapping(chart, inputs, &all)?;
+    let refused = |message: String, help: &str| proof_failed(analysis, message, help);
+    let applied = osc_mapping::apply(values, &mapping, PROOF_REGISTRY).map_err(|error| {
+        refused(
+            format!("the platform's rewrite of the packaged values.yaml fails: {error}"),
+            "fix mapping.yaml or the key it names, then package again",
+        )
+    })?;
+    let rendered = match render_proof(chart, rendering, applied.text, helm, inputs)? {
+        Ok(rendered) => rendered,
+        Err(stderr) => {
+            return Err(refused(
+                format!(
+                    "the chart does not render once the platform rewrites its images: {}",
+                    crate::lint::one_line(&stderr)
+                ),
+                "the platform's rewrite would break the install: make the chart accept moved images (the switch its check asks for, in values.yaml) and package again",
+            ));
         }
     };
-    let refused = |message: String, help: &str| Error::Refused {
+    let host = PROOF_REGISTRY.split('/').next().unwrap_or_default();
+    let stuck = stuck_images(rendering, &all, &rendered, host);
+    if !stuck.is_empty() {
+        // Keys whose change breaks the chart are the usual reason: Helm's error says why.
+        let fragile: Vec<String> = rendering
+            .discovery
+            .fragile
+            .iter()
+            .map(|key| format!("`{}` ({})", key.path, crate::lint::one_line(&key.error)))
+            .collect();
+        let why = if fragile.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; keys the chart breaks on when they change: {}",
+                fragile.join("; ")
+            )
+        };
+        return Err(refused(
+            format!(
+                "after the platform's rewrite these images still pull from their old registry: {}{why}",
+                stuck.join("; ")
+            ),
+            "name every key of their address in mapping.yaml (`helm osc mapping` writes them), or take the image from values keys",
+        ));
+    }
+    if !no_fix {
+        let missing = pods_missing_secret(rendering, &rendered, host);
+        if !missing.is_empty()
+            && rendering
+                .traps
+                .fixes
+                .iter()
+                .any(|fix| fix.trap == osc_traps::Trap::PullSecret)
+        {
+            return Err(refused(
+                format!(
+                    "after the fixes these pods pull moved images without the pull secret `{}`: {}",
+                    osc_traps::PULL_SECRET,
+                    missing.join(", ")
+                ),
+                "give their pod specs `imagePullSecrets` from a values key, or package with --no-fix and set it yourself",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn proof_failed(analysis: &Analysis, message: String, help: &str) -> Error {
+    Error::Refused {
         input: analysis.source.clone(),
         errors: vec![Diagnostic::new(
             "proof-failed",
@@ -655,15 +760,41 @@ fn prove(
             message,
             help.to_string(),
         )],
-    };
-    let applied = osc_mapping::apply(values, &mapping, PROOF_REGISTRY).map_err(|error| {
-        refused(
-            format!("the platform's rewrite of the packaged values.yaml fails: {error}"),
-            "fix mapping.yaml or the key it names, then package again",
-        )
-    })?;
+    }
+}
+
+/// The mapping the platform will apply: the given mapping.yaml, or the one `mapping` would
+/// generate.
+fn proof_mapping(
+    chart: &Chart,
+    inputs: &Inputs,
+    all: &[osc_render::FoundImage],
+) -> Result<osc_mapping::Mapping, Error> {
+    Ok(match inputs.mapping_file() {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|error| Error::io(&path, format!("cannot read: {error}")))?;
+            osc_mapping::Mapping::parse(&text, &path.display().to_string())?
+        }
+        None => {
+            let tars = crate::images::tars(inputs.images.as_deref())?;
+            osc_mapping::generate(chart.name(), all, &tars).mapping
+        }
+    })
+}
+
+/// Renders the chart with the rewritten values and the switches that showed the latent images
+/// on; Helm's stderr where it fails to render.
+fn render_proof(
+    chart: &Chart,
+    rendering: &crate::Rendering,
+    values: String,
+    helm: &osc_render::Helm,
+    inputs: &Inputs,
+) -> Result<Result<osc_render::Rendered, String>, Error> {
+    let discovery = &rendering.discovery;
     let mut proof = chart.clone();
-    proof.set_file("values.yaml", applied.text.into_bytes());
+    proof.set_file("values.yaml", values.into_bytes());
     let scratch = tempfile::tempdir().map_err(|error| {
         Error::io(
             std::env::temp_dir(),
@@ -687,19 +818,21 @@ fn prove(
     request.release = crate::RELEASE;
     request.namespace = &inputs.namespace;
     request.values_files = values_files;
-    let rendered = match helm.template(&request) {
-        Ok(rendered) => rendered,
-        Err(osc_render::RenderError::Helm { stderr, .. }) => {
-            return Err(refused(
-                format!(
-                    "the chart does not render once the platform rewrites its images: {}",
-                    crate::lint::one_line(&stderr)
-                ),
-                "the platform's rewrite would break the install: make the chart accept moved images (the switch its check asks for, in values.yaml) and package again",
-            ));
-        }
-        Err(error) => return Err(error.into()),
-    };
+    match helm.template(&request) {
+        Ok(rendered) => Ok(Ok(rendered)),
+        Err(osc_render::RenderError::Helm { stderr, .. }) => Ok(Err(stderr)),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The images of the proof render still off the marker registry `host` that the analysis
+/// does not know cannot move.
+fn stuck_images(
+    rendering: &crate::Rendering,
+    all: &[osc_render::FoundImage],
+    rendered: &osc_render::Rendered,
+    host: &str,
+) -> Vec<String> {
     let unmovable: Vec<&str> = rendering
         .traps
         .unmovable
@@ -721,9 +854,8 @@ fn prove(
             .iter()
             .any(|use_| unmovable.contains(&use_.raw.as_str()))
     };
-    let host = PROOF_REGISTRY.split('/').next().unwrap_or_default();
     let mut stuck = Vec::new();
-    for image_use in osc_render::find_images(&rendered) {
+    for image_use in osc_render::find_images(rendered) {
         // Only an image the analysis knows cannot move may stay where it was; anything else
         // off the marker registry (moved in part, or not at all) is an image the rewrite misses.
         let may_stay = all
@@ -741,57 +873,26 @@ fn prove(
         }
     }
     stuck.dedup();
-    if !stuck.is_empty() {
-        // Keys whose change breaks the chart are the usual reason: Helm's error says why.
-        let fragile: Vec<String> = discovery
-            .fragile
-            .iter()
-            .map(|key| format!("`{}` ({})", key.path, crate::lint::one_line(&key.error)))
-            .collect();
-        let why = if fragile.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; keys the chart breaks on when they change: {}",
-                fragile.join("; ")
-            )
-        };
-        return Err(refused(
-            format!(
-                "after the platform's rewrite these images still pull from their old registry: {}{why}",
-                stuck.join("; ")
-            ),
-            "name every key of their address in mapping.yaml (`helm osc mapping` writes them), or take the image from values keys",
-        ));
-    }
-    if !no_fix {
-        let unreached = &rendering.traps.pods_without_secret;
-        let mut missing = Vec::new();
-        for document in &rendered.documents {
-            for pod in pods_pulling_without_secret(&document.value, host) {
-                if !unreached.contains(&pod) && !missing.contains(&pod) {
-                    missing.push(pod);
-                }
+    stuck
+}
+
+/// The pods of the proof render that pull a moved image without the platform's pull secret,
+/// other than those the analysis knows no pull-secret key reaches.
+fn pods_missing_secret(
+    rendering: &crate::Rendering,
+    rendered: &osc_render::Rendered,
+    host: &str,
+) -> Vec<String> {
+    let unreached = &rendering.traps.pods_without_secret;
+    let mut missing = Vec::new();
+    for document in &rendered.documents {
+        for pod in pods_pulling_without_secret(&document.value, host) {
+            if !unreached.contains(&pod) && !missing.contains(&pod) {
+                missing.push(pod);
             }
         }
-        if !missing.is_empty()
-            && rendering
-                .traps
-                .fixes
-                .iter()
-                .any(|fix| fix.trap == osc_traps::Trap::PullSecret)
-        {
-            return Err(refused(
-                format!(
-                    "after the fixes these pods pull moved images without the pull secret `{}`: {}",
-                    osc_traps::PULL_SECRET,
-                    missing.join(", ")
-                ),
-                "give their pod specs `imagePullSecrets` from a values key, or package with --no-fix and set it yourself",
-            ));
-        }
     }
-    Ok(())
+    missing
 }
 
 /// Sets a dotted path to true in a values tree.
@@ -832,18 +933,7 @@ fn pods_pulling_without_secret(object: &serde_norway::Value, host: &str) -> Vec<
     let Some(kind) = object.get("kind").and_then(serde_norway::Value::as_str) else {
         return Vec::new();
     };
-    let path: &[&str] = match kind {
-        "Pod" => &["spec"],
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => &["spec", "template", "spec"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        _ => return Vec::new(),
-    };
-    let Some(spec) = path.iter().try_fold(object, |value, key| value.get(key)) else {
+    let Some(spec) = crate::lint::pods::pod_spec(object, kind) else {
         return Vec::new();
     };
     let pulls = ["containers", "initContainers"].iter().any(|list| {
@@ -858,15 +948,7 @@ fn pods_pulling_without_secret(object: &serde_norway::Value, host: &str) -> Vec<
                 })
             })
     });
-    let named = spec
-        .get("imagePullSecrets")
-        .and_then(serde_norway::Value::as_sequence)
-        .is_some_and(|secrets| {
-            secrets.iter().any(|secret| {
-                secret.get("name").and_then(serde_norway::Value::as_str)
-                    == Some(osc_traps::PULL_SECRET)
-            })
-        });
+    let named = crate::lint::pods::has_secret(spec);
     let name = object
         .get("metadata")
         .and_then(|metadata| metadata.get("name"))

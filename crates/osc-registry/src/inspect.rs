@@ -159,15 +159,7 @@ async fn pull_manifest(
 }
 
 /// An image index or image manifest, whichever it is.
-#[derive(Deserialize)]
-struct Manifest {
-    #[serde(default)]
-    manifests: Option<Vec<Descriptor>>,
-    #[serde(default)]
-    config: Option<Descriptor>,
-    #[serde(default)]
-    layers: Vec<Descriptor>,
-}
+type Manifest = osc_image::OciManifest<Descriptor>;
 
 #[derive(Deserialize)]
 struct Descriptor {

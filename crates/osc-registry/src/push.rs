@@ -10,7 +10,6 @@ use std::pin::pin;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use flate2::read::MultiGzDecoder;
 use futures_util::Stream;
 use osc_image::{Arch, Compression, Format, Image, Layer};
 use serde::Deserialize;
@@ -341,38 +340,28 @@ fn digest_compressed(path: &Path, layer: &Layer) -> Result<String, Error> {
         source,
     };
     let (_, reader) = osc_image::open_entry(path, &layer.entry)?;
-    let mut stored = HashingReader {
-        inner: reader,
-        hasher: Sha256::new(),
-    };
-    if layer.compression == Compression::Gzip {
-        let mut uncompressed = Sha256::new();
-        io::copy(&mut MultiGzDecoder::new(&mut stored), &mut uncompressed).map_err(|source| {
-            match source.kind() {
-                io::ErrorKind::InvalidData
-                | io::ErrorKind::InvalidInput
-                | io::ErrorKind::UnexpectedEof => Error::BadTar {
-                    tar: path.to_owned(),
-                    problem: format!(
-                        "layer `{}` is not valid gzip ({source}): the tar is damaged",
-                        layer.entry
-                    ),
-                },
-                _ => read_error(source),
-            }
-        })?;
-        let actual = hex_digest(uncompressed);
-        if actual != layer.diff_id {
-            return Err(Error::DigestMismatch {
+    let digests =
+        osc_image::digest_blob(reader, layer.compression).map_err(|error| match error {
+            osc_image::BlobError::Gzip(source) => Error::BadTar {
                 tar: path.to_owned(),
-                entry: layer.entry.clone(),
-                expected: layer.diff_id.clone(),
-                actual,
-            });
-        }
+                problem: format!(
+                    "layer `{}` is not valid gzip ({source}): the tar is damaged",
+                    layer.entry
+                ),
+            },
+            osc_image::BlobError::Read(source) => read_error(source),
+        })?;
+    if let Some(actual) = digests.gunzipped
+        && actual != layer.diff_id
+    {
+        return Err(Error::DigestMismatch {
+            tar: path.to_owned(),
+            entry: layer.entry.clone(),
+            expected: layer.diff_id.clone(),
+            actual,
+        });
     }
-    io::copy(&mut stored, &mut io::sink()).map_err(read_error)?;
-    Ok(hex_digest(stored.hasher))
+    Ok(digests.stored)
 }
 
 async fn push_all(
@@ -731,20 +720,6 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
-}
-
-/// Hashes the bytes read through it.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let read = self.inner.read(buf)?;
-        self.hasher.update(&buf[..read]);
-        Ok(read)
-    }
 }
 
 fn sha256(bytes: &[u8]) -> String {

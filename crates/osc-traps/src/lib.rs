@@ -11,7 +11,7 @@
 mod scan;
 
 use osc_imageref::ImageRef;
-use osc_render::{AddressPart, Discovery, KeyOrigin, Rendered, SecretShape};
+use osc_render::{AddressPart, Discovery, FoundImage, KeyOrigin, KeyPart, Rendered, SecretShape};
 use serde::Serialize;
 
 pub use scan::{Unmovable, UnmovableKind};
@@ -113,35 +113,22 @@ pub fn find(
     values_yaml: &str,
     held: &[ImageRef],
 ) -> Traps {
-    let document = osc_yaml::Document::parse(values_yaml).ok();
-    let current = |path: &str| -> Option<String> {
-        let document = document.as_ref()?;
-        let node = document.get(&osc_yaml::Path::parse(path).ok()?)?;
-        match node.kind() {
-            osc_yaml::NodeKind::Scalar { value, .. } => Some(value.to_string()),
-            _ => None,
-        }
+    let mut finder = Finder {
+        document: osc_yaml::Document::parse(values_yaml).ok(),
+        fixes: Vec::new(),
+        needs_tag: Vec::new(),
     };
-    let mut fixes: Vec<Fix> = Vec::new();
-    let mut push = |fix: Fix| {
-        if !fixes.iter().any(|seen| seen.path == fix.path) {
-            fixes.push(fix);
-        }
-    };
-
     if let Some(guard) = &discovery.guard {
         for key in &guard.keys {
-            push(Fix {
+            finder.push(Fix {
                 trap: Trap::Guard,
-                before: current(key),
+                before: finder.current(key),
                 path: key.clone(),
                 after: FixValue::Bool(true),
                 why: "the chart refuses to render once its images are moved to the platform's registry unless this is true".to_string(),
             });
         }
     }
-    let mut needs_tag = Vec::new();
-
     let latent = discovery.latent.iter().map(|latent| &latent.image);
     for found in discovery.images.iter().chain(latent) {
         for key in &found.keys {
@@ -149,75 +136,128 @@ pub fn find(
             if key.origin == KeyOrigin::UserValues {
                 continue;
             }
-            match key.part {
-                AddressPart::Digest if !key.value.is_empty() => push(Fix {
-                    trap: Trap::PinnedDigest,
-                    path: key.path.clone(),
-                    before: Some(key.value.clone()),
-                    after: FixValue::Str(String::new()),
-                    why: format!(
-                        "pins {} to its upstream digest; the platform re-pushes the image from its tar under a new digest, and mapping.yaml has no digest part",
-                        found.reference
-                    ),
-                }),
-                AddressPart::FullAddress if key.value.contains('@') => {
-                    let name = key.value.split('@').next().unwrap_or_default().to_string();
-                    let tagged =
-                        ImageRef::parse(&name).is_ok_and(|reference| reference.tag().is_some());
-                    // Without a tag the bare name means `:latest`: the tag comes from the tar.
-                    let tag = if tagged {
-                        Some(name.clone())
-                    } else {
-                        held_tag(&found.reference, held).map(|tag| format!("{name}:{tag}"))
-                    };
-                    match tag {
-                        Some(after) => push(Fix {
-                            trap: Trap::PinnedDigest,
-                            path: key.path.clone(),
-                            before: Some(key.value.clone()),
-                            after: FixValue::Str(after),
-                            why: if tagged {
-                                "the reference pins its upstream digest, which the re-pushed image does not have".to_string()
-                            } else {
-                                "the reference pins its upstream digest, which the re-pushed image does not have; the tag is the one the image's tar holds".to_string()
-                            },
-                        }),
-                        None => {
-                            if !needs_tag
-                                .iter()
-                                .any(|needs: &NeedsTag| needs.path == key.path)
-                            {
-                                needs_tag.push(NeedsTag {
-                                    path: key.path.clone(),
-                                    value: key.value.clone(),
-                                });
-                            }
+            finder.pinned_digest(found, key, held);
+            finder.subchart_only(key);
+        }
+        finder.defaulted(discovery, found);
+    }
+    let (secret_fixes, pods_without_secret) = pull_secret_fixes(discovery, values_yaml);
+    for fix in secret_fixes {
+        finder.push(fix);
+    }
+    Traps {
+        fixes: finder.fixes,
+        unmovable: scan::unmovable(discovery, rendered),
+        needs_tag: finder.needs_tag,
+        pods_without_secret,
+    }
+}
+
+/// The fixes found so far, one a key.
+struct Finder {
+    /// values.yaml, when it parses.
+    document: Option<osc_yaml::Document>,
+    fixes: Vec<Fix>,
+    needs_tag: Vec<NeedsTag>,
+}
+
+impl Finder {
+    /// Adds a fix unless one for its key came first.
+    fn push(&mut self, fix: Fix) {
+        if !self.fixes.iter().any(|seen| seen.path == fix.path) {
+            self.fixes.push(fix);
+        }
+    }
+
+    /// The scalar a key of values.yaml holds.
+    fn current(&self, path: &str) -> Option<String> {
+        let document = self.document.as_ref()?;
+        let node = document.get(&osc_yaml::Path::parse(path).ok()?)?;
+        match node.kind() {
+            osc_yaml::NodeKind::Scalar { value, .. } => Some(value.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A digest key emptied, or a whole address pinned by digest given a tag instead (or
+    /// noted as needing one).
+    fn pinned_digest(&mut self, found: &FoundImage, key: &KeyPart, held: &[ImageRef]) {
+        match key.part {
+            AddressPart::Digest if !key.value.is_empty() => self.push(Fix {
+                trap: Trap::PinnedDigest,
+                path: key.path.clone(),
+                before: Some(key.value.clone()),
+                after: FixValue::Str(String::new()),
+                why: format!(
+                    "pins {} to its upstream digest; the platform re-pushes the image from its tar under a new digest, and mapping.yaml has no digest part",
+                    found.reference
+                ),
+            }),
+            AddressPart::FullAddress if key.value.contains('@') => {
+                let name = key.value.split('@').next().unwrap_or_default().to_string();
+                let tagged =
+                    ImageRef::parse(&name).is_ok_and(|reference| reference.tag().is_some());
+                // Without a tag the bare name means `:latest`: the tag comes from the tar.
+                let tag = if tagged {
+                    Some(name.clone())
+                } else {
+                    held_tag(&found.reference, held).map(|tag| format!("{name}:{tag}"))
+                };
+                match tag {
+                    Some(after) => self.push(Fix {
+                        trap: Trap::PinnedDigest,
+                        path: key.path.clone(),
+                        before: Some(key.value.clone()),
+                        after: FixValue::Str(after),
+                        why: if tagged {
+                            "the reference pins its upstream digest, which the re-pushed image does not have".to_string()
+                        } else {
+                            "the reference pins its upstream digest, which the re-pushed image does not have; the tag is the one the image's tar holds".to_string()
+                        },
+                    }),
+                    None => {
+                        if !self
+                            .needs_tag
+                            .iter()
+                            .any(|needs: &NeedsTag| needs.path == key.path)
+                        {
+                            self.needs_tag.push(NeedsTag {
+                                path: key.path.clone(),
+                                value: key.value.clone(),
+                            });
                         }
                     }
                 }
-                _ => {}
             }
-            let reachable_part = !matches!(
-                key.part,
-                AddressPart::Digest | AddressPart::Partial | AddressPart::PrefixAddress
-            );
-            if let KeyOrigin::SubchartValues { chart } = &key.origin
-                && reachable_part
-                && !key.value.is_empty()
-            {
-                push(Fix {
-                    trap: Trap::UnreachableKey,
-                    path: key.path.clone(),
-                    before: None,
-                    after: FixValue::Str(key.value.clone()),
-                    why: format!(
-                        "the key is only in subchart {chart}'s values.yaml, which the platform does not rewrite; written into the top values.yaml with the value Helm renders today so mapping.yaml can name it"
-                    ),
-                });
-            }
+            _ => {}
         }
-        // A part no set key gives, taken from an unset key the template defaults
-        // (`| default .Chart.AppVersion`), in the top values.yaml or only in a subchart's.
+    }
+
+    /// A key only in a subchart's values.yaml, written into the top one.
+    fn subchart_only(&mut self, key: &KeyPart) {
+        let reachable_part = !matches!(
+            key.part,
+            AddressPart::Digest | AddressPart::Partial | AddressPart::PrefixAddress
+        );
+        if let KeyOrigin::SubchartValues { chart } = &key.origin
+            && reachable_part
+            && !key.value.is_empty()
+        {
+            self.push(Fix {
+                trap: Trap::UnreachableKey,
+                path: key.path.clone(),
+                before: None,
+                after: FixValue::Str(key.value.clone()),
+                why: format!(
+                    "the key is only in subchart {chart}'s values.yaml, which the platform does not rewrite; written into the top values.yaml with the value Helm renders today so mapping.yaml can name it"
+                ),
+            });
+        }
+    }
+
+    /// A part no set key gives, taken from an unset key the template defaults
+    /// (`| default .Chart.AppVersion`), in the top values.yaml or only in a subchart's.
+    fn defaulted(&mut self, discovery: &Discovery, found: &FoundImage) {
         for key in found
             .keys
             .iter()
@@ -247,9 +287,9 @@ pub fn find(
                     }),
             };
             if let (false, false, Some(value)) = (covered, shared, rendered_part) {
-                push(Fix {
+                self.push(Fix {
                     trap: Trap::UnreachableKey,
-                    before: current(&key.path).or(Some("null".to_string())),
+                    before: self.current(&key.path).or(Some("null".to_string())),
                     path: key.path.clone(),
                     after: FixValue::Str(value),
                     why: format!(
@@ -259,17 +299,6 @@ pub fn find(
                 });
             }
         }
-    }
-
-    let (secret_fixes, pods_without_secret) = pull_secret_fixes(discovery, values_yaml);
-    for fix in secret_fixes {
-        push(fix);
-    }
-    Traps {
-        fixes,
-        unmovable: scan::unmovable(discovery, rendered),
-        needs_tag,
-        pods_without_secret,
     }
 }
 

@@ -1,8 +1,6 @@
 //! `helm osc version-definition` and `helm osc convert`: instance upgrades, and the OSC-format package.
 
-use std::path::Path;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use osc_versiondef::{Diagnostic, Severity, VersionDefinition};
 use serde::Serialize;
 
@@ -33,35 +31,30 @@ pub fn version_definition(args: &VersionDefinitionArgs, output: &Output) -> Resu
         args.kind.as_deref(),
         "--path",
     )?;
-    let errors = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
     let mut report = DefinitionReport {
-        ok: errors == 0,
+        ok: osc_diagnostic::count(&findings, Severity::Error) == 0,
         csd: None,
         findings,
     };
-    print_findings(&report.findings, output);
+    for finding in &report.findings {
+        output.diagnostic(finding);
+    }
     if report.ok {
-        let existing = match &args.out {
-            Some(path) if path.exists() => Some(
-                std::fs::read_to_string(path).with_context(|| format!("-o {}", path.display()))?,
-            ),
-            _ => None,
-        };
-        let csd = osc_versiondef::write_into_csd(existing.as_deref(), &definition)?;
         match &args.out {
             Some(path) => {
-                osc_archive::write_file(path, csd.as_bytes())?;
+                osc_pipeline::write_version_definition(path, &definition)?;
                 output.status(
                     "Wrote",
                     format_args!("versionDefinition into {}", path.display()),
                 );
                 report.csd = Some(path.display().to_string());
             }
-            None if output.format() == Format::Text => output.text(csd.trim_end()),
-            None => {}
+            None => {
+                let csd = osc_versiondef::write_into_csd(None, &definition)?;
+                if output.format() == Format::Text {
+                    output.text(csd.trim_end());
+                }
+            }
         }
     }
     if output.format() != Format::Text {
@@ -72,12 +65,6 @@ pub fn version_definition(args: &VersionDefinitionArgs, output: &Output) -> Resu
     } else {
         Outcome::Findings
     })
-}
-
-fn print_findings(findings: &[Diagnostic], output: &Output) {
-    for finding in findings {
-        output.diagnostic(finding);
-    }
 }
 
 #[derive(Serialize)]
@@ -92,44 +79,29 @@ struct ConvertReport {
 
 pub fn run(args: &ConvertArgs, output: &Output) -> Result<Outcome> {
     let version_definition = match &args.version_definition {
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("--version-definition {}", file.display()))?;
-            let definition =
-                osc_versiondef::read_from_csd(&text).with_context(|| file.display().to_string())?;
-            Some(definition.with_context(|| format!("{}: no `versionDefinition` in it; write one with `helm osc version-definition`", file.display()))?)
-        }
+        Some(file) => Some(osc_pipeline::read_version_definition(file)?),
         None => None,
     };
     let non_empty = |values: &Vec<String>| (!values.is_empty()).then(|| values.clone());
     let out = &args.out;
-    let extension = out
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let format = match extension.as_str() {
-        "zip" => osc_format::ArchiveFormat::Zip,
-        "tgz" => osc_format::ArchiveFormat::Tgz,
-        _ => osc_format::ArchiveFormat::Dir,
-    };
+    let format = osc_format::ArchiveFormat::for_path(out);
     let options = osc_format::ConvertOptions {
         version_definition,
         display_name: args.display_name.clone(),
         brief_description: args.brief_description.clone(),
         provider_name: args.provider_name.clone(),
         provider_url: args.provider_url.clone(),
-        source: Some(args.provider_source.clone()),
+        source: Some(args.service.provider_source.clone()),
         categories: non_empty(&args.category),
-        architecture: non_empty(&args.arch),
-        scenes: non_empty(&args.scenes),
+        architecture: non_empty(&args.service.arch),
+        scenes: non_empty(&args.service.scenes),
         format,
     };
     let package = osc_pipeline::convert(&args.source, &options)?;
     for warning in &package.warnings {
         output.warn(warning);
     }
-    write_package(&package, out, format)?;
+    package.write_at(out)?;
     output.status(
         "Converted",
         format_args!("{} {} → {}", package.name, package.version, out.display()),
@@ -151,38 +123,4 @@ pub fn run(args: &ConvertArgs, output: &Output) -> Result<Outcome> {
         Format::Json | Format::Yaml => output.structured(&report),
     }
     Ok(Outcome::Clean)
-}
-
-/// An archive goes through a temp file renamed into place; a folder is built beside its target
-/// and renamed, so a failure never leaves half a package.
-fn write_package(
-    package: &osc_format::OscPackage,
-    out: &Path,
-    format: osc_format::ArchiveFormat,
-) -> Result<()> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("-o {}: cannot create {}", out.display(), parent.display()))?;
-    match format {
-        osc_format::ArchiveFormat::Dir => {
-            osc_archive::write_new_dir(out, |dir| -> Result<()> { Ok(package.write_dir(dir)?) })?;
-        }
-        osc_format::ArchiveFormat::Zip => {
-            let bytes = package
-                .write_zip(std::io::Cursor::new(Vec::new()))
-                .with_context(|| format!("writing {}", out.display()))?
-                .into_inner();
-            osc_archive::write_file(out, &bytes)?;
-        }
-        osc_format::ArchiveFormat::Tgz => {
-            let bytes = package
-                .write_tgz(Vec::new())
-                .with_context(|| format!("writing {}", out.display()))?;
-            osc_archive::write_file(out, &bytes)?;
-        }
-    }
-    Ok(())
 }

@@ -9,7 +9,7 @@ use crate::env::HelmEnv;
 use crate::output::{BOLD, DIM, Format, Output};
 
 pub fn run(args: &ImagesArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let inputs = super::inputs(Some(&args.render), env);
+    let inputs = super::inputs(Some(&args.render), None, env);
     let analysis = super::analyse(&args.source, &inputs, output)?;
     let report = osc_pipeline::images(&analysis)?;
     match (output.format(), &report) {

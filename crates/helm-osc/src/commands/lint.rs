@@ -1,6 +1,6 @@
 //! `helm osc lint SOURCE`: one report of everything the platform will refuse or break on.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::Outcome;
@@ -23,9 +23,7 @@ struct JsonReport<'a> {
 }
 
 pub fn run(args: &LintArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let mut inputs = super::inputs(Some(&args.render), env);
-    inputs.images = args.images.clone();
-    inputs.mapping = args.mapping.clone();
+    let inputs = super::inputs(Some(&args.render), Some(&args.tars), env);
     output.status("Linting", args.source.display());
     let analysis = osc_pipeline::analyse(&args.source, &inputs)?;
     let report = osc_pipeline::lint(&analysis, &inputs)?;
@@ -58,22 +56,8 @@ fn write_fixed(
     out: &std::path::Path,
     output: &Output,
 ) -> Result<()> {
-    let Some(chart_analysis) = analysis.chart() else {
-        bail!(
-            "--fix: {} is {} {}; the fixes are to a chart's values.yaml",
-            analysis.source.display(),
-            if analysis.kind() == osc_pipeline::Kind::Operator {
-                "an"
-            } else {
-                "a"
-            },
-            analysis.kind()
-        );
-    };
-    let rendering = chart_analysis.rendered()?;
+    let (chart, rendering) = analysis.fixed_chart()?;
     report_traps(&rendering.traps.fixes, &rendering.traps.unmovable, output);
-    let mut chart = chart_analysis.chart.clone();
-    chart.set_file("values.yaml", rendering.fixed_values.clone().into_bytes());
     osc_archive::write_new_dir(out, |dir| chart.write_dir(dir))?;
     output.status(
         "Wrote",

@@ -35,7 +35,7 @@ struct Checked {
 }
 
 pub fn run(args: &MappingArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let mut inputs = super::inputs(Some(&args.render), env);
+    let mut inputs = super::inputs(Some(&args.render), None, env);
     inputs.images = args.images.clone();
     let analysis = super::analyse(&args.source, &inputs, output)?;
     // The mapping names keys of the values.yaml the package carries: the one with the traps fixed.

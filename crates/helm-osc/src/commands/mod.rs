@@ -9,7 +9,7 @@ pub mod rewrite;
 pub mod verify;
 pub mod version;
 
-use crate::cli::RenderArgs;
+use crate::cli::{RenderArgs, TarArgs};
 use crate::env::HelmEnv;
 use crate::output::Output;
 
@@ -29,15 +29,19 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// What a command renders with: the flags, Helm's environment, the helm it found.
-pub fn inputs(render: Option<&RenderArgs>, env: &HelmEnv) -> osc_pipeline::Inputs {
+/// What a command works on and renders with: the flags, Helm's environment, the helm it found.
+pub fn inputs(
+    render: Option<&RenderArgs>,
+    tars: Option<&TarArgs>,
+    env: &HelmEnv,
+) -> osc_pipeline::Inputs {
     let namespace = render
         .and_then(|render| render.namespace.clone())
         .or_else(|| env.namespace.clone())
         .unwrap_or_else(|| "default".to_string());
     osc_pipeline::Inputs {
-        images: None,
-        mapping: None,
+        images: tars.and_then(|tars| tars.images.clone()),
+        mapping: tars.and_then(|tars| tars.mapping.clone()),
         values_files: render
             .map(|render| render.values.clone())
             .unwrap_or_default(),
@@ -93,6 +97,17 @@ pub fn analyse(
         }
     }
     Ok(analysis)
+}
+
+/// A pipeline's result; when it refused, the errors in the input are listed before the error
+/// that says nothing was done, as `package` lists lint's and `push` verify's.
+pub fn refusal<T>(result: Result<T, osc_pipeline::Error>, output: &Output) -> anyhow::Result<T> {
+    result.map_err(|error| {
+        for diagnostic in error.refusals() {
+            output.diagnostic(diagnostic);
+        }
+        error.into()
+    })
 }
 
 /// Tells the provider each fix (file, key, before → after, why) and each image that cannot move.

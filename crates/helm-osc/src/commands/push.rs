@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::Outcome;
 use crate::cli::{PushArgs, RegistryArgs};
-use crate::commands::human_bytes;
+use crate::commands::{human_bytes, refusal};
 use crate::output::{Format, Output, Progress};
 
 pub fn run(args: &PushArgs, output: &Output) -> Result<Outcome> {
@@ -28,21 +28,6 @@ pub fn push_options(args: &RegistryArgs) -> osc_pipeline::PushOptions {
         plain_http: args.plain_http,
         // Docker's and podman's own places (REGISTRY_AUTH_FILE, DOCKER_CONFIG, ~/.docker).
         auth_file: None,
-    }
-}
-
-/// A package verify refuses: its errors are listed before the error that says nothing was
-/// pushed, as `package` lists lint's.
-pub fn refusal<T>(result: Result<T, osc_pipeline::Error>, output: &Output) -> Result<T> {
-    match result {
-        Ok(value) => Ok(value),
-        Err(osc_pipeline::Error::NotVerified { package, errors }) => {
-            for error in &errors {
-                output.diagnostic(error);
-            }
-            Err(osc_pipeline::Error::NotVerified { package, errors }.into())
-        }
-        Err(error) => Err(error.into()),
     }
 }
 

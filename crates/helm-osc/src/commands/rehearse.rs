@@ -5,12 +5,13 @@ use anyhow::Result;
 
 use crate::Outcome;
 use crate::cli::RehearseArgs;
-use crate::commands::push::{Watcher, print_pushed, push_options, refusal};
+use crate::commands::push::{Watcher, print_pushed, push_options};
+use crate::commands::refusal;
 use crate::env::HelmEnv;
-use crate::output::{BOLD, Format, Output};
+use crate::output::{BOLD, Format, Output, mark};
 
 pub fn run(args: &RehearseArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let inputs = super::inputs(None, env);
+    let inputs = super::inputs(None, None, env);
     let options = osc_pipeline::RehearseOptions {
         push: push_options(&args.registry),
         out: args.out.clone(),
@@ -40,48 +41,24 @@ fn print_text(rehearsal: &osc_pipeline::Rehearsal, output: &Output) {
     print_pushed(&rehearsal.push, output);
 
     let rewrite = &rehearsal.rewrite;
+    let (file, deployable) = match rehearsal.kind == "chart" {
+        true => ("values.yaml", "chart"),
+        false => ("the CSV", "CSV"),
+    };
     output.text(format_args!(
-        "{BOLD}{} as the platform rewrites it ({}){BOLD:#}",
-        if rehearsal.kind == "chart" {
-            "values.yaml"
-        } else {
-            "the CSV"
-        },
+        "{BOLD}{file} as the platform rewrites it ({}){BOLD:#}",
         rewrite.mapping
     ));
-    if rewrite.changes.is_empty() {
-        output.text("  nothing changes");
-    }
-    for change in &rewrite.changes {
-        output.text(format_args!(
-            "  {}: {} → {}",
-            change.path, change.before, change.after
-        ));
-    }
+    output.list(&rewrite.changes, "  nothing changes", |change| {
+        format!("  {}: {} → {}", change.path, change.before, change.after)
+    });
 
     output.text(format_args!(
-        "{BOLD}images the rewritten {} deploys, looked up in {}{BOLD:#}",
-        if rehearsal.kind == "chart" {
-            "chart"
-        } else {
-            "CSV"
-        },
+        "{BOLD}images the rewritten {deployable} deploys, looked up in {}{BOLD:#}",
         rehearsal.registry
     ));
     for image in &rehearsal.images {
-        let mark = if image.ok() {
-            format!(
-                "{}ok{}     ",
-                anstyle::AnsiColor::Green.on_default().render(),
-                anstyle::Reset.render()
-            )
-        } else {
-            format!(
-                "{}MISSING{}",
-                anstyle::AnsiColor::Red.on_default().bold().render(),
-                anstyle::Reset.render()
-            )
-        };
+        let mark = mark(image.ok(), "ok     ", "MISSING");
         let found = match image.kind {
             Some(kind) => format!(" ({kind}: {})", image.architectures.join(", ")),
             None => String::new(),
@@ -93,15 +70,14 @@ fn print_text(rehearsal: &osc_pipeline::Rehearsal, output: &Output) {
         for from in &image.from {
             output.text(format_args!("           from {from}"));
         }
-        if image.tars.is_empty() {
-            output.text("           tar  none: no mapping.yaml entry pushes it");
-        }
-        for tar in &image.tars {
-            output.text(format_args!(
-                "           tar  {} ({}, mapping.yaml {})",
-                tar.tar, tar.architecture, tar.field
-            ));
-        }
+        let none = "           tar  none: no mapping.yaml entry pushes it";
+        output.list(&image.tars, none, |tar| {
+            let (file, architecture) = (&tar.tar, &tar.architecture);
+            format!(
+                "           tar  {file} ({architecture}, mapping.yaml {})",
+                tar.field
+            )
+        });
     }
     if !rehearsal.unchecked.is_empty() {
         output.text(format_args!(

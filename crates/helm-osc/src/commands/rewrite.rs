@@ -8,10 +8,10 @@ use crate::Outcome;
 use crate::cli::RewriteArgs;
 use crate::commands::report_traps;
 use crate::env::HelmEnv;
-use crate::output::{BOLD, Format, Output};
+use crate::output::{BOLD, Format, Output, mark};
 
 pub fn run(args: &RewriteArgs, env: &HelmEnv, output: &Output) -> Result<Outcome> {
-    let inputs = super::inputs(Some(&args.render), env);
+    let inputs = super::inputs(Some(&args.render), None, env);
     let analysis = super::analyse(&args.source, &inputs, output)?;
     let options = osc_pipeline::RewriteOptions {
         registry: args.registry.clone(),
@@ -74,19 +74,7 @@ fn print_text(report: &osc_pipeline::Rewritten, operator: bool, output: &Output)
         "{BOLD}images the rewritten chart deploys{BOLD:#}"
     ));
     for image in &report.images {
-        let mark = if image.moved {
-            format!(
-                "{}moved{}",
-                anstyle::AnsiColor::Green.on_default().render(),
-                anstyle::Reset.render()
-            )
-        } else {
-            format!(
-                "{}NOT MOVED{}",
-                anstyle::AnsiColor::Red.on_default().bold().render(),
-                anstyle::Reset.render()
-            )
-        };
+        let mark = mark(image.moved, "moved", "NOT MOVED");
         output.text(format_args!("  {mark}  {}", image.reference));
         for use_ in &image.uses {
             output.text(format_args!("         {use_}"));

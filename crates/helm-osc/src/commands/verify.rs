@@ -1,57 +1,14 @@
 //! `helm osc verify PACKAGE.zip`: check a built service package before it is uploaded.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
-use osc_package::{Diagnostic, Severity};
-use serde::Serialize;
 
 use crate::Outcome;
 use crate::cli::VerifyArgs;
-use crate::output::{Format, Output};
-
-#[derive(Serialize)]
-struct Report {
-    ok: bool,
-    package: String,
-    sha256_file: Option<String>,
-    name: Option<String>,
-    version: Option<String>,
-    deployable: Option<String>,
-    images: Vec<String>,
-    mapping: Option<String>,
-    errors: usize,
-    warnings: usize,
-    findings: Vec<Diagnostic>,
-}
+use crate::output::{Format, Output, plural};
 
 pub fn run(args: &VerifyArgs, output: &Output) -> Result<Outcome> {
-    let sha256_file = args.sha256.clone().or_else(|| {
-        let beside = PathBuf::from(format!("{}.sha256", args.package.display()));
-        beside.is_file().then_some(beside)
-    });
     output.status("Verifying", args.package.display());
-    let checked = osc_package::verify(&args.package, sha256_file.as_deref())?;
-    let count = |severity| {
-        checked
-            .findings
-            .iter()
-            .filter(|finding| finding.severity == severity)
-            .count()
-    };
-    let report = Report {
-        ok: count(Severity::Error) == 0,
-        package: args.package.display().to_string(),
-        sha256_file: sha256_file.map(|path| path.display().to_string()),
-        errors: count(Severity::Error),
-        warnings: count(Severity::Warning),
-        findings: checked.findings.clone(),
-        name: checked.name,
-        version: checked.version,
-        deployable: checked.deployable,
-        images: checked.images,
-        mapping: checked.mapping,
-    };
+    let report = osc_pipeline::verify(&args.package, args.sha256.as_deref())?;
     match output.format() {
         Format::Json | Format::Yaml => output.structured(&report),
         Format::Text => print_text(&report, output),
@@ -63,7 +20,7 @@ pub fn run(args: &VerifyArgs, output: &Output) -> Result<Outcome> {
     })
 }
 
-fn print_text(report: &Report, output: &Output) {
+fn print_text(report: &osc_pipeline::Verified, output: &Output) {
     if !report.findings.is_empty() {
         output.diagnostics(&report.findings);
     }
@@ -91,9 +48,9 @@ fn print_text(report: &Report, output: &Output) {
             "{}: {} error{}, {} warning{}: {what}",
             report.package,
             report.errors,
-            if report.errors == 1 { "" } else { "s" },
+            plural(report.errors),
             report.warnings,
-            if report.warnings == 1 { "" } else { "s" },
+            plural(report.warnings),
         ));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use osc_csv::{Bundle, Deployment};
+use osc_csv::{Bundle, Container, ContainerKind, Deployment};
 use osc_imageref::ImageRef;
 use osc_yaml::Path;
 use serde_json::Value;
@@ -12,12 +12,12 @@ use osc_imageref::is_valid_tag;
 
 use crate::check::{Push, Report, check_pushes, lifecycle_pushes};
 use crate::operator::images::{
-    ContainerPlace, ExampleImage, OperatorImages, json_at, kind_name, names_a_registry,
-    operator_images_with_tars, parse_kind,
+    ContainerPlace, EnvImageUse, ExampleImage, OperatorImages, json_at, kind_name,
+    names_a_registry, operator_images_with_tars, parse_kind,
 };
 use osc_diagnostic::Diagnostic;
 
-use crate::{Mapping, Part, Tar};
+use crate::{LifecycleContainer, Mapping, Part, Tar};
 
 /// Checks an operator bundle's mapping (`file` names it in findings) as the platform would use
 /// it: every container of the CSV's deployments is covered by `lifecycle` under its own name and
@@ -124,82 +124,22 @@ struct Checker<'a> {
     pushed: Vec<ImageRef>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    /// Checks each lifecycle entry against the CSV's deployments, then that every container
+    /// and image env variable of the CSV is covered.
     fn check_lifecycle(&mut self) {
+        let mapping = self.mapping;
         // Container kinds by name, as osc-csv's kind is not hashable.
         let mut covered: HashSet<(&str, &str, &str)> = HashSet::new();
         let mut covered_env: HashSet<(&str, &str, &str, &str)> = HashSet::new();
-        for (index, lifecycle) in self.mapping.lifecycle.iter().enumerate() {
-            let Some(deployment) = self
-                .deployments
-                .iter()
-                .find(|deployment| deployment.name == lifecycle.deployment)
-            else {
-                let available = listing(self.deployments.iter().map(|found| &found.name));
-                self.report.error(
-                    "deployment-missing",
-                    format!("lifecycle[{index}].deployment"),
-                    format!(
-                        "the CSV has no deployment {} in spec.install.spec.deployments \
-                         (deployments: {available})",
-                        lifecycle.deployment
-                    ),
-                    "name a deployment of the CSV",
-                );
+        for (index, lifecycle) in mapping.lifecycle.iter().enumerate() {
+            let Some(deployment) = self.lifecycle_deployment(index, &lifecycle.deployment) else {
                 continue;
             };
             for (number, entry) in lifecycle.containers.iter().enumerate() {
                 let field = format!("lifecycle[{index}].containers[{number}]");
-                let Some(kind) = parse_kind(&entry.container_type) else {
-                    self.report.error(
-                        "container-type-invalid",
-                        format!("{field}.type"),
-                        format!("`{}` is not a container type", entry.container_type),
-                        "write initContainer, container or ephemeralContainer",
-                    );
-                    continue;
-                };
-                let same_name = || {
-                    deployment
-                        .containers
-                        .iter()
-                        .filter(|container| container.name == entry.name)
-                };
-                let Some(container) = same_name().find(|container| container.kind == kind) else {
-                    match same_name().next() {
-                        Some(other) => self.report.error(
-                            "container-type-mismatch",
-                            format!("{field}.type"),
-                            format!(
-                                "container {} of deployment {} is an {}, not a {}; the \
-                                 platform looks for it in the {} list",
-                                entry.name,
-                                deployment.name,
-                                kind_name(other.kind),
-                                entry.container_type,
-                                kind.list_key()
-                            ),
-                            format!("set `type: {}`", kind_name(other.kind)),
-                        ),
-                        None => {
-                            let available = listing(
-                                deployment
-                                    .containers
-                                    .iter()
-                                    .map(|container| &container.name),
-                            );
-                            self.report.error(
-                                "container-missing",
-                                format!("{field}.name"),
-                                format!(
-                                    "deployment {} has no container {} (containers: \
-                                     {available})",
-                                    deployment.name, entry.name
-                                ),
-                                "name a container of the deployment",
-                            );
-                        }
-                    }
+                let Some((kind, container)) = self.lifecycle_container(&field, deployment, entry)
+                else {
                     continue;
                 };
                 covered.insert((&deployment.name, kind_name(kind), &container.name));
@@ -215,55 +155,8 @@ impl Checker<'_> {
                 }
                 for (env_number, env) in entry.env.iter().enumerate() {
                     let env_field = format!("{field}.env[{env_number}]");
-                    let Some(variable) = container
-                        .env
-                        .iter()
-                        .find(|variable| variable.name == env.name)
-                    else {
-                        let available =
-                            listing(container.env.iter().map(|variable| &variable.name));
-                        self.report.error(
-                            "env-missing",
-                            format!("{env_field}.name"),
-                            format!(
-                                "container {} of deployment {} has no env variable {} \
-                                 (variables: {available})",
-                                container.name, deployment.name, env.name
-                            ),
-                            "name a variable of the container whose value is an image \
-                             reference",
-                        );
-                        continue;
-                    };
-                    let Some(value) = &variable.value else {
-                        self.report.error(
-                            "env-without-value",
-                            format!("{env_field}.name"),
-                            format!(
-                                "env variable {} of container {} takes its value from \
-                                 `valueFrom`, so there is no image address to rewrite",
-                                env.name, container.name
-                            ),
-                            "give the variable the image reference as `value`, or remove \
-                             the env entry",
-                        );
-                        continue;
-                    };
-                    let image = self
-                        .images
-                        .env_of(&deployment.name, kind, &container.name)
-                        .find(|image| image.name == env.name);
-                    let Some(image) = image else {
-                        self.report.warning(
-                            "env-not-image",
-                            format!("{env_field}.name"),
-                            format!(
-                                "env variable {} of container {} holds `{value}`, which is no \
-                                 image reference; the platform writes an image address over it",
-                                env.name, container.name
-                            ),
-                            "map only variables that hold an image reference",
-                        );
+                    let place = (deployment, kind, container);
+                    let Some(image) = self.env_image(&env_field, place, &env.name) else {
                         continue;
                     };
                     covered_env.insert((
@@ -280,6 +173,147 @@ impl Checker<'_> {
                 }
             }
         }
+        self.containers_not_covered(&covered);
+        self.env_not_covered(&covered_env);
+    }
+
+    /// The CSV's deployment a lifecycle entry names.
+    fn lifecycle_deployment(&mut self, index: usize, name: &str) -> Option<&'a Deployment> {
+        let deployments = self.deployments;
+        let found = deployments
+            .iter()
+            .find(|deployment| deployment.name == name);
+        if found.is_none() {
+            let available = listing(deployments.iter().map(|found| &found.name));
+            self.report.error(
+                "deployment-missing",
+                format!("lifecycle[{index}].deployment"),
+                format!(
+                    "the CSV has no deployment {name} in spec.install.spec.deployments \
+                     (deployments: {available})"
+                ),
+                "name a deployment of the CSV",
+            );
+        }
+        found
+    }
+
+    /// The deployment's container a lifecycle container entry names, of the type it says.
+    fn lifecycle_container(
+        &mut self,
+        field: &str,
+        deployment: &'a Deployment,
+        entry: &LifecycleContainer,
+    ) -> Option<(ContainerKind, &'a Container)> {
+        let Some(kind) = parse_kind(&entry.container_type) else {
+            self.report.error(
+                "container-type-invalid",
+                format!("{field}.type"),
+                format!("`{}` is not a container type", entry.container_type),
+                "write initContainer, container or ephemeralContainer",
+            );
+            return None;
+        };
+        let same_name = || {
+            deployment
+                .containers
+                .iter()
+                .filter(|container| container.name == entry.name)
+        };
+        if let Some(container) = same_name().find(|container| container.kind == kind) {
+            return Some((kind, container));
+        }
+        match same_name().next() {
+            Some(other) => self.report.error(
+                "container-type-mismatch",
+                format!("{field}.type"),
+                format!(
+                    "container {} of deployment {} is an {}, not a {}; the platform looks for \
+                     it in the {} list",
+                    entry.name,
+                    deployment.name,
+                    kind_name(other.kind),
+                    entry.container_type,
+                    kind.list_key()
+                ),
+                format!("set `type: {}`", kind_name(other.kind)),
+            ),
+            None => {
+                let available = listing(
+                    deployment
+                        .containers
+                        .iter()
+                        .map(|container| &container.name),
+                );
+                self.report.error(
+                    "container-missing",
+                    format!("{field}.name"),
+                    format!(
+                        "deployment {} has no container {} (containers: {available})",
+                        deployment.name, entry.name
+                    ),
+                    "name a container of the deployment",
+                );
+            }
+        }
+        None
+    }
+
+    /// The image a lifecycle env entry's variable holds.
+    fn env_image(
+        &mut self,
+        env_field: &str,
+        (deployment, kind, container): (&'a Deployment, ContainerKind, &'a Container),
+        name: &str,
+    ) -> Option<&'a EnvImageUse> {
+        let Some(variable) = container.env.iter().find(|variable| variable.name == name) else {
+            let available = listing(container.env.iter().map(|variable| &variable.name));
+            self.report.error(
+                "env-missing",
+                format!("{env_field}.name"),
+                format!(
+                    "container {} of deployment {} has no env variable {name} (variables: \
+                     {available})",
+                    container.name, deployment.name
+                ),
+                "name a variable of the container whose value is an image reference",
+            );
+            return None;
+        };
+        let Some(value) = &variable.value else {
+            self.report.error(
+                "env-without-value",
+                format!("{env_field}.name"),
+                format!(
+                    "env variable {name} of container {} takes its value from `valueFrom`, so \
+                     there is no image address to rewrite",
+                    container.name
+                ),
+                "give the variable the image reference as `value`, or remove the env entry",
+            );
+            return None;
+        };
+        let images = self.images;
+        let image = images
+            .env_of(&deployment.name, kind, &container.name)
+            .find(|image| image.name == name);
+        if image.is_none() {
+            self.report.warning(
+                "env-not-image",
+                format!("{env_field}.name"),
+                format!(
+                    "env variable {name} of container {} holds `{value}`, which is no image \
+                     reference; the platform writes an image address over it",
+                    container.name
+                ),
+                "map only variables that hold an image reference",
+            );
+        }
+        image
+    }
+
+    /// `container-not-covered`: containers of the CSV no lifecycle entry names.
+    fn containers_not_covered(&mut self, covered: &HashSet<(&str, &str, &str)>) {
         for deployment in self.deployments {
             for container in &deployment.containers {
                 let place = ContainerPlace {
@@ -311,6 +345,10 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// `env-not-covered`: image env variables of the CSV no env entry names.
+    fn env_not_covered(&mut self, covered_env: &HashSet<(&str, &str, &str, &str)>) {
         for image in &self.images.env {
             let key = (
                 image.deployment.as_str(),

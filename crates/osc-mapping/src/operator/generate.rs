@@ -1,10 +1,13 @@
 //! Making mapping.yaml's lifecycle and instance entries for an operator bundle.
 
-use osc_csv::Bundle;
+use osc_csv::{Bundle, Deployment};
 use osc_imageref::ImageRef;
 
 use crate::generate::{Names, TarMatcher, unused_tar_reason};
-use crate::operator::images::{ContainerPlace, kind_name, operator_images_with_tars};
+use crate::operator::images::{
+    ContainerPlace, ExampleImage, OperatorImages, RelatedImageUse, kind_name,
+    operator_images_with_tars,
+};
 use crate::{
     Address, Comments, EnvImage, Generated, Instance, Lifecycle, LifecycleContainer, Mapping,
     Package, Part, Tar, Unmappable,
@@ -50,92 +53,15 @@ pub fn generate_operator(bundle: &Bundle, tars: &[Tar]) -> Generated {
         lifecycle: Vec::new(),
     };
     for deployment in &csv.deployments {
-        let mut lifecycle = Lifecycle {
-            deployment: deployment.name.clone(),
-            containers: Vec::new(),
-        };
-        let mut container_comments = Vec::new();
-        for container in &deployment.containers {
-            let Some(found) = images.container(&deployment.name, container.kind, &container.name)
-            else {
-                continue;
-            };
-            let place = ContainerPlace {
-                deployment: &deployment.name,
-                kind: container.kind,
-                container: &container.name,
-            };
-            let mut lines = vec![format!("{place}: {}", found.reference)];
-            let pushed = pusher.push(&found.reference, &mut lines);
-            let mut env = Vec::new();
-            for variable in images.env_of(&deployment.name, container.kind, &container.name) {
-                lines.push(format!("env {}: {}", variable.name, variable.reference));
-                let mut notes = Vec::new();
-                let pushed = pusher.push(&variable.reference, &mut notes);
-                lines.extend(notes.into_iter().map(|note| format!("  {note}")));
-                env.push(EnvImage {
-                    name: variable.name.clone(),
-                    image: pushed.image,
-                    tag: pushed.tag,
-                    package: pushed.package,
-                });
-            }
-            lifecycle.containers.push(LifecycleContainer {
-                container_type: kind_name(container.kind).to_owned(),
-                name: container.name.clone(),
-                image: pushed.image,
-                tag: pushed.tag,
-                package: pushed.package,
-                env,
-            });
-            container_comments.push(lines);
-        }
+        let (lifecycle, container_comments) = pusher.lifecycle(deployment, &images);
         if !lifecycle.containers.is_empty() {
             mapping.lifecycle.push(lifecycle);
             comments.lifecycle.push(container_comments);
         }
     }
     for example in &images.examples {
-        let fields = example
-            .parts
-            .iter()
-            .map(|(path, _)| path.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let verb = if example.parts.len() == 1 {
-            "holds"
-        } else {
-            "hold"
-        };
-        let mut lines = vec![format!(
-            "{} example: {fields} {verb} {}",
-            example.kind, example.reference
-        )];
-        let mut pushed = pusher.push(&example.reference, &mut lines);
-        if example
-            .parts
-            .iter()
-            .any(|(_, part)| *part == Part::PrefixAddress)
-        {
-            // The repository field is not written, so the pushed image must keep its name.
-            let repository = example.reference.repository();
-            pushed.image = repository
-                .rsplit('/')
-                .next()
-                .unwrap_or(repository)
-                .to_owned();
-        }
-        let mut address = Address::default();
-        for (path, part) in &example.parts {
-            *address.slot(*part) = Some(path.clone());
-        }
-        mapping.instance.push(Instance {
-            image: pushed.image,
-            tag: pushed.tag,
-            kind: Some(example.kind.clone()),
-            address,
-            package: pushed.package,
-        });
+        let (instance, lines) = pusher.instance(example);
+        mapping.instance.push(instance);
         comments.instance.push(lines);
     }
     let mut unmappable: Vec<Unmappable> = images
@@ -147,37 +73,7 @@ pub fn generate_operator(bundle: &Bundle, tars: &[Tar]) -> Generated {
             reason: unmovable.reason.clone(),
         })
         .collect();
-    if !images.related.is_empty() {
-        comments.header.push(
-            "spec.relatedImages: the platform's guide does not say that it rewrites them; \
-             `helm osc` rewrites those whose image an entry here pushes:"
-                .to_owned(),
-        );
-    }
-    for related in &images.related {
-        let label = match &related.name {
-            Some(name) => format!("{name} ({})", related.reference),
-            None => format!("[{}] ({})", related.index, related.reference),
-        };
-        match pusher.pushed_as(&related.reference) {
-            Some((image, tag)) => comments
-                .header
-                .push(format!("  {label}: covered, pushed as {image}:{tag}")),
-            None => {
-                comments
-                    .header
-                    .push(format!("  {label}: not covered, no entry pushes it"));
-                unmappable.push(Unmappable {
-                    image: related.reference.to_string(),
-                    key: Some(format!("spec.relatedImages[{}]", related.index)),
-                    reason: "no lifecycle or instance entry pushes this image, so the \
-                             rewrite leaves it as it is; a mirror of the bundle would still pull \
-                             it from its registry"
-                        .to_owned(),
-                });
-            }
-        }
-    }
+    unmappable.extend(pusher.related(&images.related, &mut comments.header));
     let known: Vec<&ImageRef> = images
         .containers
         .iter()
@@ -283,6 +179,130 @@ impl Pusher<'_> {
                 "as no one tar holds the repository and the CSV's version is no tag".to_owned(),
             ),
         }
+    }
+
+    /// A deployment's lifecycle entry, with the comment lines of each container.
+    fn lifecycle(
+        &mut self,
+        deployment: &Deployment,
+        images: &OperatorImages,
+    ) -> (Lifecycle, Vec<Vec<String>>) {
+        let mut lifecycle = Lifecycle {
+            deployment: deployment.name.clone(),
+            containers: Vec::new(),
+        };
+        let mut container_comments = Vec::new();
+        for container in &deployment.containers {
+            let Some(found) = images.container(&deployment.name, container.kind, &container.name)
+            else {
+                continue;
+            };
+            let place = ContainerPlace {
+                deployment: &deployment.name,
+                kind: container.kind,
+                container: &container.name,
+            };
+            let mut lines = vec![format!("{place}: {}", found.reference)];
+            let pushed = self.push(&found.reference, &mut lines);
+            let mut env = Vec::new();
+            for variable in images.env_of(&deployment.name, container.kind, &container.name) {
+                lines.push(format!("env {}: {}", variable.name, variable.reference));
+                let mut notes = Vec::new();
+                let pushed = self.push(&variable.reference, &mut notes);
+                lines.extend(notes.into_iter().map(|note| format!("  {note}")));
+                env.push(EnvImage {
+                    name: variable.name.clone(),
+                    image: pushed.image,
+                    tag: pushed.tag,
+                    package: pushed.package,
+                });
+            }
+            lifecycle.containers.push(LifecycleContainer {
+                container_type: kind_name(container.kind).to_owned(),
+                name: container.name.clone(),
+                image: pushed.image,
+                tag: pushed.tag,
+                package: pushed.package,
+                env,
+            });
+            container_comments.push(lines);
+        }
+        (lifecycle, container_comments)
+    }
+
+    /// The instance entry of an alm-examples image, with its comment lines.
+    fn instance(&mut self, example: &ExampleImage) -> (Instance, Vec<String>) {
+        let fields = example.fields();
+        let verb = if example.parts.len() == 1 {
+            "holds"
+        } else {
+            "hold"
+        };
+        let mut lines = vec![format!(
+            "{} example: {fields} {verb} {}",
+            example.kind, example.reference
+        )];
+        let mut pushed = self.push(&example.reference, &mut lines);
+        if example
+            .parts
+            .iter()
+            .any(|(_, part)| *part == Part::PrefixAddress)
+        {
+            // The repository field is not written, so the pushed image must keep its name.
+            let repository = example.reference.repository();
+            pushed.image = repository
+                .rsplit('/')
+                .next()
+                .unwrap_or(repository)
+                .to_owned();
+        }
+        let mut address = Address::default();
+        for (path, part) in &example.parts {
+            *address.slot(*part) = Some(path.clone());
+        }
+        let instance = Instance {
+            image: pushed.image,
+            tag: pushed.tag,
+            kind: Some(example.kind.clone()),
+            address,
+            package: pushed.package,
+        };
+        (instance, lines)
+    }
+
+    /// Notes in `header` which `spec.relatedImages` an entry pushes; returns those none does.
+    fn related(&self, related: &[RelatedImageUse], header: &mut Vec<String>) -> Vec<Unmappable> {
+        let mut unmappable = Vec::new();
+        if !related.is_empty() {
+            header.push(
+                "spec.relatedImages: the platform's guide does not say that it rewrites them; \
+                 `helm osc` rewrites those whose image an entry here pushes:"
+                    .to_owned(),
+            );
+        }
+        for related in related {
+            let label = match &related.name {
+                Some(name) => format!("{name} ({})", related.reference),
+                None => format!("[{}] ({})", related.index, related.reference),
+            };
+            match self.pushed_as(&related.reference) {
+                Some((image, tag)) => {
+                    header.push(format!("  {label}: covered, pushed as {image}:{tag}"))
+                }
+                None => {
+                    header.push(format!("  {label}: not covered, no entry pushes it"));
+                    unmappable.push(Unmappable {
+                        image: related.reference.to_string(),
+                        key: Some(format!("spec.relatedImages[{}]", related.index)),
+                        reason: "no lifecycle or instance entry pushes this image, so the \
+                                 rewrite leaves it as it is; a mirror of the bundle would still pull \
+                                 it from its registry"
+                            .to_owned(),
+                    });
+                }
+            }
+        }
+        unmappable
     }
 
     /// The name and tag an entry pushes `reference` as.

@@ -206,14 +206,8 @@ pub fn operator_images_with_tars(bundle: &Bundle, tars: &[Tar]) -> OperatorImage
                 images.examples.append(&mut walker.found);
             } else {
                 for image in walker.found {
-                    let fields = image
-                        .parts
-                        .iter()
-                        .map(|(path, _)| path.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ");
                     walker.unmovable.push(UnmovableImage {
-                        place: format!("{}, {fields}", walker.place),
+                        place: format!("{}, {}", walker.place, image.fields()),
                         text: image.reference.to_string(),
                         reason: format!(
                             "mapping.yaml names an example by kind, and the platform takes \
@@ -227,6 +221,17 @@ pub fn operator_images_with_tars(bundle: &Bundle, tars: &[Tar]) -> OperatorImage
         }
     }
     images
+}
+
+impl ExampleImage {
+    /// The paths of its fields, comma-separated.
+    pub(crate) fn fields(&self) -> String {
+        self.parts
+            .iter()
+            .map(|(path, _)| path.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 impl OperatorImages {

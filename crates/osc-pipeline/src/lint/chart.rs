@@ -82,14 +82,7 @@ fn size(chart: &Chart, context: &Context, findings: &mut Vec<Finding>) {
         Err(_) => return,
     };
     if let Err(broken) = osc_package::rules::deployable_size(&chart.archive_file_name(), bytes) {
-        findings.push(finding(
-            broken.rule,
-            Severity::Error,
-            context.root(),
-            None,
-            broken.problem,
-            broken.help,
-        ));
+        findings.push(super::rule_error(broken, context));
     }
 }
 

@@ -9,7 +9,7 @@ mod images;
 mod metadata;
 mod operator;
 mod package;
-mod pods;
+pub(crate) mod pods;
 
 use serde::Serialize;
 
@@ -78,6 +78,18 @@ pub(crate) fn finding(
     help: impl Into<String>,
 ) -> Diagnostic {
     Diagnostic::new(rule, severity, file, message, help).at_maybe(location)
+}
+
+/// A platform rule the whole source breaks.
+fn rule_error(broken: osc_package::rules::RuleError, context: &Context) -> Diagnostic {
+    finding(
+        broken.rule,
+        Severity::Error,
+        context.root(),
+        None,
+        broken.problem,
+        broken.help,
+    )
 }
 
 /// An OSC-format package is checked by osc-format's checklist alone: its images live in the

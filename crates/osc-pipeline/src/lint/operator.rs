@@ -51,14 +51,7 @@ fn size(bundle: &Bundle, context: &Context, findings: &mut Vec<Finding>) {
         context.built,
         osc_package::rules::deployable_size(&file_name, bytes),
     ) {
-        findings.push(finding(
-            broken.rule,
-            Severity::Error,
-            context.root(),
-            None,
-            broken.problem,
-            broken.help,
-        ));
+        findings.push(super::rule_error(broken, context));
     }
     // Deflate is close to gzip; base64 adds a third.
     let encoded = bytes.div_ceil(3) * 4;

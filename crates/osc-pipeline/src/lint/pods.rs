@@ -10,7 +10,7 @@ use super::finding;
 use crate::{Diagnostic as Finding, Severity};
 
 const RULE: &str = "pull-secret-missing";
-const SECRET: &str = "default-secret";
+const SECRET: &str = osc_traps::PULL_SECRET;
 
 /// Each pod template of the rendered chart whose pod spec lacks the secret, less the pods
 /// (`Kind/name`) in `reported`, which other findings name.
@@ -100,7 +100,7 @@ fn missing(file: String, location: String) -> Finding {
 }
 
 /// Where the built-in workload kinds keep their pod spec.
-fn pod_spec<'v>(object: &'v Value, kind: &str) -> Option<&'v Value> {
+pub(crate) fn pod_spec<'v>(object: &'v Value, kind: &str) -> Option<&'v Value> {
     let path: &[&str] = match kind {
         "Pod" => &["spec"],
         "Deployment"
@@ -115,7 +115,8 @@ fn pod_spec<'v>(object: &'v Value, kind: &str) -> Option<&'v Value> {
     path.iter().try_fold(object, |value, key| value.get(key))
 }
 
-fn has_secret(spec: &Value) -> bool {
+/// Whether the pod spec names the platform's pull secret.
+pub(crate) fn has_secret(spec: &Value) -> bool {
     spec.get("imagePullSecrets")
         .and_then(Value::as_sequence)
         .is_some_and(|secrets| {

@@ -45,6 +45,10 @@ pub(crate) enum Stage {
     Unset,
 }
 
+/// One render of a wave: Helm's output or the error text of a render it refuses, or what
+/// stopped Helm.
+type WaveResult = Result<Result<Rendered, String>, DiscoverError>;
+
 /// One render's values: markers (by leaf), switches and lists (by index in [`Values`]).
 #[derive(Clone, Debug)]
 pub(crate) struct Probe {
@@ -176,7 +180,7 @@ impl<'a> Renderer<'a> {
     pub fn wave(&self, jobs: Vec<Job>) -> Result<Vec<Result<Rendered, String>>, DiscoverError> {
         self.planned.fetch_add(jobs.len(), Ordering::SeqCst);
         self.report();
-        let results: Vec<Mutex<Option<Result<Result<Rendered, String>, DiscoverError>>>> =
+        let results: Vec<Mutex<Option<WaveResult>>> =
             jobs.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let workers = parallelism().min(jobs.len());

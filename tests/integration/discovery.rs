@@ -286,6 +286,10 @@ fn components_off_by_default_are_latent_images_with_their_switches() {
     ] {
         assert!(mapping.contains(key), "{key} not in\n{mapping}");
     }
+    // package proves them moved with their switches on, though the chart's NOTES.txt refuses
+    // the snapshots switched on without a bucket: a setting for users, not for images.
+    let (ok, _, stderr, _dist) = package(&fixture("latent"), &[]);
+    assert!(ok, "{stderr}");
     // A latent image no tar holds is a warning.
     let tars = tar_folder("registry.acme.test/shop/main:4.1.0");
     let findings = lint(

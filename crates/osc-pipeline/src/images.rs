@@ -29,6 +29,9 @@ pub struct ChartImages {
     pub fragile: Vec<String>,
     /// Switches that break the chart when on: their components were not looked into.
     pub broken_switches: Vec<String>,
+    /// The switches the latent renders turned on together; `package` proves the package with
+    /// them on too.
+    pub switched_on: Vec<String>,
     /// Lists of values that put a pull secret into pods.
     pub pull_secret_keys: Vec<String>,
     pub renders: usize,
@@ -137,6 +140,7 @@ pub fn images(analysis: &Analysis) -> Result<ImagesReport, Error> {
                     .iter()
                     .map(|key| key.path.clone())
                     .collect(),
+                switched_on: discovery.switches.clone(),
                 broken_switches: discovery
                     .broken_switches
                     .iter()

@@ -667,11 +667,12 @@ fn dedup(values: &[String]) -> Vec<String> {
 /// The registry the proof render moves every mapped image to.
 const PROOF_REGISTRY: &str = "proof.osc-marker.test/osc-proof";
 
-/// One render of the chart as it will be packaged, after the platform's rewrite: the fixes
-/// applied, every key mapping.yaml names moved to a marker registry, the switches that showed
-/// the latent images on. It must render, every image the analysis calls movable must come out
-/// at the marker registry, and every pod that pulls a moved image and that a pull-secret key
-/// reaches must name the platform's secret; anything else is a refusal naming the image.
+/// The chart as it will be packaged, rendered after the platform's rewrite: the fixes applied,
+/// every key mapping.yaml names moved to a marker registry; once as installed and, when it has
+/// latent images, once more with the switches that showed them on. It must render as installed,
+/// every image the analysis calls movable must come out at the marker registry, and every pod
+/// that pulls a moved image and that a pull-secret key reaches must name the platform's secret;
+/// anything else is a refusal naming the image.
 fn prove(
     analysis: &Analysis,
     chart: &Chart,
@@ -703,7 +704,15 @@ fn prove(
         }
     };
     let host = PROOF_REGISTRY.split('/').next().unwrap_or_default();
-    let stuck = stuck_images(rendering, &all, &rendered, host);
+    let stuck: Vec<String> = rendered
+        .iter()
+        .flat_map(|render| stuck_images(rendering, &all, render, host))
+        .fold(Vec::new(), |mut stuck, image| {
+            if !stuck.contains(&image) {
+                stuck.push(image);
+            }
+            stuck
+        });
     if !stuck.is_empty() {
         // Keys whose change breaks the chart are the usual reason: Helm's error says why.
         let fragile: Vec<String> = rendering
@@ -729,7 +738,15 @@ fn prove(
         ));
     }
     if !no_fix {
-        let missing = pods_missing_secret(rendering, &rendered, host);
+        let mut missing = Vec::new();
+        for pod in rendered
+            .iter()
+            .flat_map(|render| pods_missing_secret(rendering, render, host))
+        {
+            if !missing.contains(&pod) {
+                missing.push(pod);
+            }
+        }
         if !missing.is_empty()
             && rendering
                 .traps
@@ -783,15 +800,17 @@ fn proof_mapping(
     })
 }
 
-/// Renders the chart with the rewritten values and the switches that showed the latent images
-/// on; Helm's stderr where it fails to render.
+/// Renders the chart with the rewritten values as it will be installed, and, when it has latent
+/// images, again with the switches that showed them on, side by side; Helm's stderr where the
+/// first fails. The switched-on render leaves out NOTES.txt, as discovery's did: its checks ask
+/// for settings a component needs once a user turns it on, not for anything about images.
 fn render_proof(
     chart: &Chart,
     rendering: &crate::Rendering,
     values: String,
     helm: &osc_render::Helm,
     inputs: &Inputs,
-) -> Result<Result<osc_render::Rendered, String>, Error> {
+) -> Result<Result<Vec<osc_render::Rendered>, String>, Error> {
     let discovery = &rendering.discovery;
     let mut proof = chart.clone();
     proof.set_file("values.yaml", values.into_bytes());
@@ -801,9 +820,9 @@ fn render_proof(
             format!("cannot make a folder: {error}"),
         )
     })?;
-    let dir = scratch.path().join(chart.name());
-    proof.write_dir(&dir)?;
-    let mut values_files = inputs.values_files.clone();
+    let installed = scratch.path().join(chart.name());
+    proof.write_dir(&installed)?;
+    let mut requests = vec![(installed, inputs.values_files.clone())];
     if !discovery.switches.is_empty() {
         let mut switches = serde_norway::Value::Mapping(serde_norway::Mapping::new());
         for switch in &discovery.switches {
@@ -812,17 +831,48 @@ fn render_proof(
         let file = scratch.path().join("switches.yaml");
         let text = serde_norway::to_string(&switches).unwrap_or_default();
         std::fs::write(&file, text).map_err(|error| Error::io(&file, error))?;
+        let switched_on = scratch.path().join("switched-on");
+        std::fs::create_dir(&switched_on).map_err(|error| Error::io(&switched_on, error))?;
+        let switched_on = switched_on.join(chart.name());
+        proof
+            .without_files(&|path| path == "templates/NOTES.txt")
+            .write_dir(&switched_on)?;
+        let mut values_files = inputs.values_files.clone();
         values_files.push(file);
+        requests.push((switched_on, values_files));
     }
-    let mut request = osc_render::RenderRequest::new(&dir);
-    request.release = crate::RELEASE;
-    request.namespace = &inputs.namespace;
-    request.values_files = values_files;
-    match helm.template(&request) {
-        Ok(rendered) => Ok(Ok(rendered)),
-        Err(osc_render::RenderError::Helm { stderr, .. }) => Ok(Err(stderr)),
-        Err(error) => Err(error.into()),
+    let results: Vec<Result<osc_render::Rendered, osc_render::RenderError>> =
+        std::thread::scope(|scope| {
+            let renders: Vec<_> = requests
+                .iter()
+                .map(|(dir, values_files)| {
+                    scope.spawn(move || {
+                        let mut request = osc_render::RenderRequest::new(dir);
+                        request.release = crate::RELEASE;
+                        request.namespace = &inputs.namespace;
+                        request.values_files = values_files.clone();
+                        helm.template(&request)
+                    })
+                })
+                .collect();
+            renders
+                .into_iter()
+                .map(|render| {
+                    render
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+    let mut rendered = Vec::new();
+    for result in results {
+        match result {
+            Ok(render) => rendered.push(render),
+            Err(osc_render::RenderError::Helm { stderr, .. }) => return Ok(Err(stderr)),
+            Err(error) => return Err(error.into()),
+        }
     }
+    Ok(Ok(rendered))
 }
 
 /// The images of the proof render still off the marker registry `host` that the analysis

@@ -286,6 +286,21 @@ fn components_off_by_default_are_latent_images_with_their_switches() {
     ] {
         assert!(mapping.contains(key), "{key} not in\n{mapping}");
     }
+    // With Helm's --debug, stderr says which switches the latent renders turned on.
+    let debug = std::process::Command::new(env!("CARGO_BIN_EXE_helm-osc"))
+        .args(["images", fixture("latent").to_str().unwrap()])
+        .env("HELM_BIN", helm())
+        .env("HELM_DEBUG", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_success(&debug);
+    let said = stderr(&debug);
+    assert!(
+        said.contains("the latent renders turned on: ") && said.contains("snapshots.enabled"),
+        "{said}"
+    );
+
     // package proves them moved with their switches on, though the chart's NOTES.txt refuses
     // the snapshots switched on without a bucket: a setting for users, not for images.
     let (ok, _, stderr, _dist) = package(&fixture("latent"), &[]);

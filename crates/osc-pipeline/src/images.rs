@@ -25,7 +25,8 @@ pub struct ChartImages {
     /// Container `image` fields that are no valid reference.
     pub invalid: Vec<InvalidReport>,
     pub guard: Option<String>,
-    /// Keys whose other values break the chart (`--verbose` prints why).
+    /// Keys whose other values break the chart (`helm --debug osc images` lists them, `lint`
+    /// says why when their value shows in an image).
     pub fragile: Vec<String>,
     /// Switches that break the chart when on: their components were not looked into.
     pub broken_switches: Vec<String>,

@@ -89,6 +89,19 @@ pub fn analyse(
                 fragile.error.lines().next().unwrap_or_default()
             ));
         }
+        for broken in &discovery.broken_switches {
+            output.debug(format_args!(
+                "switch `{}` breaks the render when on, so its components were not looked into: {}",
+                broken.path,
+                broken.error.lines().next().unwrap_or_default()
+            ));
+        }
+        if !discovery.switches.is_empty() {
+            output.debug(format_args!(
+                "the latent renders turned on: {}",
+                discovery.switches.join(", ")
+            ));
+        }
         if let Some(guard) = &discovery.guard {
             output.warn(format_args!(
                 "the chart refuses to render when its images move unless `{}` is true: the platform's rewrite will fail to install it; `helm osc package` sets it in the packaged values.yaml",

@@ -244,6 +244,11 @@ fn components_off_by_default_are_latent_images_with_their_switches() {
             "registry.acme.test/shop/snapshot:2.0.4",
             vec!["snapshots.enabled"],
         ),
+        // In the place of the init container the switch removes.
+        (
+            "registry.acme.test/shop/inspector:0.3.0",
+            vec!["tools.inspect"],
+        ),
     ];
     for (reference, switches) in expected {
         let image = latent

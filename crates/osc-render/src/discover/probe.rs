@@ -474,12 +474,16 @@ impl<'a> Prober<'a> {
             );
             return self.split(probe, error);
         }
+        // Fields of a latent render paired with a default one that read otherwise: a switch
+        // changed the image (a debug or distroless flavour), or, paired by order alone, another
+        // container took the place of one the switches removed. Either is an image users can
+        // switch on.
+        let mut changed = Vec::new();
         for (use_index, field) in matched.iter().enumerate() {
             let Some(field) = field else { continue };
             if probe.stage == Stage::Latent {
-                // A switch may change the default image itself (a debug or distroless flavour):
-                // only a field that reads as before once the markers are put back is decoded.
                 if self.restore(&probe, &field.raw) != self.default_raws[use_index] {
+                    changed.push(field.clone());
                     continue;
                 }
                 self.findings.validated.insert(use_index);
@@ -534,7 +538,7 @@ impl<'a> Prober<'a> {
             self.pull_secrets(&probe, rendered);
         }
         if probe.stage == Stage::Latent {
-            for field in unmatched {
+            for field in unmatched.into_iter().chain(changed) {
                 let restored = self.restore(&probe, &field.raw);
                 let parts: Vec<(usize, AddressPart)> = probe
                     .markers

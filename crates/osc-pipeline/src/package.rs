@@ -668,8 +668,8 @@ fn dedup(values: &[String]) -> Vec<String> {
 const PROOF_REGISTRY: &str = "proof.osc-marker.test/osc-proof";
 
 /// The chart as it will be packaged, rendered after the platform's rewrite: the fixes applied,
-/// every key mapping.yaml names moved to a marker registry; once as installed and, when it has
-/// latent images, once more with the switches that showed them on. It must render as installed,
+/// every key mapping.yaml names moved to a marker registry, the switches that showed the latent
+/// images on (see [`render_proof`] for when that takes two renders). It must render,
 /// every image the analysis calls movable must come out at the marker registry, and every pod
 /// that pulls a moved image and that a pull-secret key reaches must name the platform's secret;
 /// anything else is a refusal naming the image.
@@ -800,10 +800,11 @@ fn proof_mapping(
     })
 }
 
-/// Renders the chart with the rewritten values as it will be installed, and, when it has latent
-/// images, again with the switches that showed them on, side by side; Helm's stderr where the
-/// first fails. The switched-on render leaves out NOTES.txt, as discovery's did: its checks ask
-/// for settings a component needs once a user turns it on, not for anything about images.
+/// Renders the chart with the rewritten values and the switches that showed the latent images
+/// on; Helm's stderr where it fails to render. When that render fails in a NOTES.txt (whose
+/// checks ask for settings a component needs once a user turns it on, not for anything about
+/// images), it renders twice instead, side by side: as installed, switches off, NOTES.txt
+/// included (where guards live); and with the switches on, without NOTES.txt, as discovery did.
 fn render_proof(
     chart: &Chart,
     rendering: &crate::Rendering,
@@ -822,7 +823,7 @@ fn render_proof(
     })?;
     let installed = scratch.path().join(chart.name());
     proof.write_dir(&installed)?;
-    let mut requests = vec![(installed, inputs.values_files.clone())];
+    let mut switched_values = inputs.values_files.clone();
     if !discovery.switches.is_empty() {
         let mut switches = serde_norway::Value::Mapping(serde_norway::Mapping::new());
         for switch in &discovery.switches {
@@ -831,16 +832,51 @@ fn render_proof(
         let file = scratch.path().join("switches.yaml");
         let text = serde_norway::to_string(&switches).unwrap_or_default();
         std::fs::write(&file, text).map_err(|error| Error::io(&file, error))?;
-        let switched_on = scratch.path().join("switched-on");
-        std::fs::create_dir(&switched_on).map_err(|error| Error::io(&switched_on, error))?;
-        let switched_on = switched_on.join(chart.name());
-        proof
-            .without_files(&|path| path == "templates/NOTES.txt")
-            .write_dir(&switched_on)?;
-        let mut values_files = inputs.values_files.clone();
-        values_files.push(file);
-        requests.push((switched_on, values_files));
+        switched_values.push(file);
     }
+    let first = render_all(
+        helm,
+        inputs,
+        vec![(installed.clone(), switched_values.clone())],
+    )?;
+    let stderr = match first.into_iter().next() {
+        Some(Ok(rendered)) => return Ok(Ok(vec![rendered])),
+        Some(Err(stderr)) => stderr,
+        None => unreachable!("one render was asked for"),
+    };
+    if discovery.switches.is_empty() || !stderr.contains("/templates/NOTES.txt") {
+        return Ok(Err(stderr));
+    }
+    let without_notes = scratch.path().join("without-notes");
+    std::fs::create_dir(&without_notes).map_err(|error| Error::io(&without_notes, error))?;
+    let without_notes = without_notes.join(chart.name());
+    proof
+        .without_files(&|path| path == "templates/NOTES.txt")
+        .write_dir(&without_notes)?;
+    let mut rendered = Vec::new();
+    for result in render_all(
+        helm,
+        inputs,
+        vec![
+            (installed, inputs.values_files.clone()),
+            (without_notes, switched_values),
+        ],
+    )? {
+        match result {
+            Ok(render) => rendered.push(render),
+            Err(stderr) => return Ok(Err(stderr)),
+        }
+    }
+    Ok(Ok(rendered))
+}
+
+/// `helm template` of each chart folder with its values files, side by side; Helm's stderr for
+/// a chart it refuses to render.
+fn render_all(
+    helm: &osc_render::Helm,
+    inputs: &Inputs,
+    requests: Vec<(std::path::PathBuf, Vec<std::path::PathBuf>)>,
+) -> Result<Vec<Result<osc_render::Rendered, String>>, Error> {
     let results: Vec<Result<osc_render::Rendered, osc_render::RenderError>> =
         std::thread::scope(|scope| {
             let renders: Vec<_> = requests
@@ -864,15 +900,14 @@ fn render_proof(
                 })
                 .collect()
         });
-    let mut rendered = Vec::new();
-    for result in results {
-        match result {
-            Ok(render) => rendered.push(render),
-            Err(osc_render::RenderError::Helm { stderr, .. }) => return Ok(Err(stderr)),
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Ok(Ok(rendered))
+    results
+        .into_iter()
+        .map(|result| match result {
+            Ok(rendered) => Ok(Ok(rendered)),
+            Err(osc_render::RenderError::Helm { stderr, .. }) => Ok(Err(stderr)),
+            Err(error) => Err(error.into()),
+        })
+        .collect()
 }
 
 /// The images of the proof render still off the marker registry `host` that the analysis

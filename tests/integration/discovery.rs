@@ -403,3 +403,37 @@ fn package_writes_the_pull_secret_where_a_key_reaches_the_pods() {
     assert!(ok, "{stderr}");
     assert_eq!(fixes(&report), Vec::new());
 }
+
+/// An image a container is told by a flag (`--solver-image=…`) built from values keys is mapped
+/// like any other: the platform's rewrite of those keys moves the flag too, and the proof shows it.
+#[test]
+fn an_image_passed_in_args_from_values_keys_moves() {
+    let found = images("args-image");
+    let solver = found["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|image| image["reference"] == "registry.acme.test/shop/solver:2.0.1")
+        .unwrap_or_else(|| panic!("the args image is not listed: {found}"));
+    let keys: Vec<&str> = solver["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys.len(),
+        3,
+        "registry, repository and tag keys, got {keys:?}"
+    );
+    assert_eq!(solver["uses"][0]["field"], "args[1]", "{solver}");
+    let findings = lint(&fixture("args-image"), &[]);
+    assert!(
+        !findings
+            .iter()
+            .any(|(rule, _, _)| rule == "image-unmovable"),
+        "{findings:?}"
+    );
+    let (ok, _, stderr, _dist) = package(&fixture("args-image"), &[]);
+    assert!(ok, "{stderr}");
+}

@@ -511,6 +511,7 @@ pub(crate) fn describe_use(image_use: &ImageUse) -> String {
     );
     match &image_use.field {
         osc_render::ImageField::Env { name } => text.push_str(&format!(", env {name}")),
+        osc_render::ImageField::Arg { path } => text.push_str(&format!(", {path}")),
         osc_render::ImageField::Object { path } => {
             text = format!(
                 "{template}: {}/{}, field {path}",

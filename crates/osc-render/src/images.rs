@@ -75,6 +75,9 @@ pub enum ImageField {
     /// A field of an object that is no pod, e.g. `spec.image` of a custom resource or
     /// `data.RELOADER_IMAGE` of a ConfigMap; such a use has no container.
     Object { path: String },
+    /// An item of the container's `args` or `command` (`args[2]`): the whole item, or what
+    /// follows the `=` of a `--flag=IMAGE` item. A values key that renders it moves it.
+    Arg { path: String },
 }
 
 impl ContainerType {
@@ -108,6 +111,7 @@ impl fmt::Display for ImageField {
             ImageField::Image => f.write_str("image"),
             ImageField::Env { name } => write!(f, "env {name}"),
             ImageField::Object { path } => write!(f, "field {path}"),
+            ImageField::Arg { path } => f.write_str(path),
         }
     }
 }
@@ -253,6 +257,13 @@ pub(crate) fn image_fields(rendered: &Rendered) -> Vec<Field> {
             };
             fields.push(Field {
                 position: position(field),
+                raw: raw.to_owned(),
+                object: owner.object.to_owned(),
+            });
+        }
+        for (path, raw) in arg_values(container) {
+            fields.push(Field {
+                position: position(ImageField::Arg { path }),
                 raw: raw.to_owned(),
                 object: owner.object.to_owned(),
             });
@@ -429,6 +440,40 @@ fn scan_container(
             )));
         }
     }
+    for (path, raw) in arg_values(container) {
+        if let Some(reference) = arg_image(raw) {
+            found.push(Ok(image_use(raw, reference, ImageField::Arg { path })));
+        }
+    }
+}
+
+/// `(args[i] or command[i], the text an image may be)` of each string item of the container's
+/// `args` and `command`: what follows the `=` of a `--flag=value` item, else the whole item.
+fn arg_values(container: &Value) -> impl Iterator<Item = (String, &str)> {
+    ["command", "args"].into_iter().flat_map(move |list| {
+        let items = container.get(list).and_then(Value::as_sequence);
+        items
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(move |(index, item)| {
+                let item = item.as_str()?;
+                let text = match item.split_once('=') {
+                    Some((flag, value)) if flag.starts_with('-') => value,
+                    _ => item,
+                };
+                Some((format!("{list}[{index}]"), text))
+            })
+    })
+}
+
+/// An image in an argument: a reference with a registry or organisation (`/`) and a tag or
+/// digest, so that paths, URLs and `host:port` values are no images.
+fn arg_image(text: &str) -> Option<ImageRef> {
+    if !text.contains('/') {
+        return None;
+    }
+    env_image(text)
 }
 
 fn container_name(container: &Value) -> &str {
@@ -526,6 +571,28 @@ fn env_image(value: &str) -> Option<ImageRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn args_count_as_images_only_when_they_look_like_one() {
+        let container: Value = serde_norway::from_str(
+            "args: [--image=quay.io/x/solver:1.2, quay.io/x/whole@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, --config=/etc/app/config.yaml, --url=https://x.test/a:1, --port=8080, localhost:5000, org/name]\ncommand: [/bin/run, -c]\n",
+        )
+        .unwrap();
+        let images: Vec<(String, String)> = arg_values(&container)
+            .filter(|(_, text)| arg_image(text).is_some())
+            .map(|(path, text)| (path, text.to_owned()))
+            .collect();
+        assert_eq!(
+            images,
+            [
+                ("args[0]".to_owned(), "quay.io/x/solver:1.2".to_owned()),
+                (
+                    "args[1]".to_owned(),
+                    "quay.io/x/whole@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".to_owned()
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn env_values_count_as_images_only_when_they_look_like_one() {

@@ -64,6 +64,7 @@ fn images_summary(images: &[osc_render::FoundImage]) -> Vec<Value> {
                         ImageField::Image => String::new(),
                         ImageField::Env { name } => format!(" env {name}"),
                         ImageField::Object { path } => format!(" field {path}"),
+                        ImageField::Arg { path } => format!(" {path}"),
                     };
                     let text = format!(
                         "{}/{} {} {}{field}",

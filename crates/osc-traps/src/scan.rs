@@ -42,10 +42,17 @@ pub(crate) fn unmovable(discovery: &Discovery, rendered: &Rendered) -> Vec<Unmov
     // Fields of objects that discovery read as images: whole values of keys, or reported here
     // with what discovery knows.
     let mut read: Vec<(String, String)> = Vec::new();
+    // Arguments discovery read as images: `(Kind/name, args[i], the image)`.
+    let mut read_args: Vec<(String, String, String)> = Vec::new();
     for image in &discovery.images {
         for use_ in &image.uses {
-            if let osc_render::ImageField::Object { path } = &use_.field {
-                read.push((format!("{}/{}", use_.kind, use_.object), path.clone()));
+            let object = format!("{}/{}", use_.kind, use_.object);
+            match &use_.field {
+                osc_render::ImageField::Object { path } => read.push((object, path.clone())),
+                osc_render::ImageField::Arg { path } => {
+                    read_args.push((object, path.clone(), use_.raw.clone()));
+                }
+                _ => {}
             }
         }
     }
@@ -66,7 +73,16 @@ pub(crate) fn unmovable(discovery: &Discovery, rendered: &Rendered) -> Vec<Unmov
             .uses
             .iter()
             .all(|use_| matches!(use_.field, osc_render::ImageField::Object { .. }));
-        let (kind, help) = if image.keys.is_empty() && object_field {
+        let arg_field = image
+            .uses
+            .iter()
+            .all(|use_| matches!(use_.field, osc_render::ImageField::Arg { .. }));
+        let (kind, help) = if image.keys.is_empty() && arg_field {
+            (
+                UnmovableKind::InArgs,
+                "render the argument from a values key (e.g. `--image={{ .Values.x.image }}`) so mapping.yaml can name it, or pass the image through an env var the container reads",
+            )
+        } else if image.keys.is_empty() && object_field {
             (
                 UnmovableKind::InOtherObject,
                 "the platform rewrites only values.yaml: render this field from a values key (e.g. `image: {{ .Values.x.image }}`) so mapping.yaml can name it",
@@ -124,7 +140,16 @@ pub(crate) fn unmovable(discovery: &Discovery, rendered: &Rendered) -> Vec<Unmov
             {
                 return;
             }
-            let images = image_tokens(text);
+            let mut images = image_tokens(text);
+            if kind == UnmovableKind::InArgs {
+                // An argument discovery read is reported with what discovery knows, above.
+                let item = path.last().map(String::as_str).unwrap_or_default();
+                images.retain(|image| {
+                    !read_args
+                        .iter()
+                        .any(|(seen, arg, raw)| *seen == object && item == arg && raw == image)
+                });
+            }
             let several_in_env = kind == UnmovableKind::SeveralInEnv && images.len() >= 2;
             if images.is_empty() || (kind == UnmovableKind::SeveralInEnv && !several_in_env) {
                 return;

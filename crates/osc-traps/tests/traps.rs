@@ -66,6 +66,8 @@ fn every_trap_is_found_and_the_fixable_ones_fixed() {
         images,
         [
             "swr.example.com/org/app:2.4.1",
+            // Hard-coded in the app's args: named unmovable above.
+            "docker.io/example/helper:3.2",
             "swr.example.com/org/sidecar:1.0",
             "swr.example.com/org/cache:7.2",
             // Hard-coded in a ConfigMap: named unmovable above, with what to change.

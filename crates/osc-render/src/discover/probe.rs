@@ -845,7 +845,13 @@ impl<'a> Prober<'a> {
                         || (!map.is_empty() && self.names_map(&error, map))
                 })
                 .collect();
+            // A marker pull secret in a list the switched-on template renders as something else
+            // (extra volumes, init containers) breaks it as well: a switch is broken only if it
+            // breaks the chart without the lists.
             if let [switch] = probe.switches[..] {
+                if !probe.lists.is_empty() {
+                    return vec![probe.with(probe.markers.clone(), vec![switch], Vec::new())];
+                }
                 self.findings.broken_switches.push((switch, error));
                 return Vec::new();
             }
@@ -870,15 +876,21 @@ impl<'a> Prober<'a> {
             };
             let named: Vec<usize> = named.into_iter().chain(opening).collect();
             if !named.is_empty() && named.len() < probe.switches.len() {
-                for &switch in &named {
-                    self.findings.broken_switches.push((switch, error.clone()));
-                }
                 let rest = probe
                     .switches
                     .iter()
                     .copied()
                     .filter(|switch| !named.contains(switch))
                     .collect();
+                if !probe.lists.is_empty() {
+                    return vec![
+                        probe.with(probe.markers.clone(), named, Vec::new()),
+                        probe.with(probe.markers.clone(), rest, probe.lists.clone()),
+                    ];
+                }
+                for &switch in &named {
+                    self.findings.broken_switches.push((switch, error.clone()));
+                }
                 return vec![probe.with(probe.markers.clone(), rest, probe.lists.clone())];
             }
             let mut first = probe.switches.clone();

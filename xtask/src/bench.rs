@@ -301,18 +301,7 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
     let helm = crate::ensure_helm(sh)?;
     cmd!(sh, "cargo build --quiet --locked --release -p helm-osc").run()?;
     let binary = sh.current_dir().join("target/release/helm-osc");
-    let mut charts: Vec<_> = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.join("Chart.yaml").is_file())
-        .filter(|path| {
-            only.is_empty()
-                || only
-                    .iter()
-                    .any(|name| path.file_name().is_some_and(|file| file == name.as_str()))
-        })
-        .collect();
-    charts.sort();
+    let charts = crate::chart_folders(&dir, &only)?;
     let best = |command: &mut dyn FnMut() -> Command| -> Result<(Duration, bool)> {
         let mut best = Duration::MAX;
         let mut ok = true;

@@ -52,18 +52,7 @@ pub(crate) fn run(sh: &Shell, args: &[String]) -> Result<()> {
     let binary = sh.current_dir().join("target/release/helm-osc");
     let work = tempfile::tempdir()?;
 
-    let mut charts: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.join("Chart.yaml").is_file())
-        .filter(|path| {
-            only.is_empty()
-                || only
-                    .iter()
-                    .any(|name| path.file_name().is_some_and(|file| file == name.as_str()))
-        })
-        .collect();
-    charts.sort();
+    let charts = crate::chart_folders(&dir, &only)?;
 
     let mut all = Vec::new();
     println!(

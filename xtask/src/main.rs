@@ -67,6 +67,24 @@ fn main() -> Result<()> {
     }
 }
 
+/// The chart folders in `dir` (those holding a Chart.yaml), sorted; only those named in `only`
+/// when it is not empty.
+fn chart_folders(dir: &std::path::Path, only: &[String]) -> Result<Vec<PathBuf>> {
+    let mut charts: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.join("Chart.yaml").is_file())
+        .filter(|path| {
+            only.is_empty()
+                || only
+                    .iter()
+                    .any(|name| path.file_name().is_some_and(|file| file == name.as_str()))
+        })
+        .collect();
+    charts.sort();
+    Ok(charts)
+}
+
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -38,6 +38,9 @@ pub struct ChartFile {
     pub data: Vec<u8>,
 }
 
+/// Where Helm takes a chart's notes from, relative to the chart's top folder.
+pub const NOTES: &str = "templates/NOTES.txt";
+
 /// The limits Helm's loader enforces, so a chart we accept is one Helm accepts.
 pub const MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
 pub const MAX_CHART_SIZE: u64 = 100 * 1024 * 1024;
@@ -185,6 +188,18 @@ impl Chart {
                 .map(|dependency| dependency.without_files(drop))
                 .collect(),
         }
+    }
+
+    /// Whether the chart or a subchart has a `templates/NOTES.txt`.
+    pub fn has_notes(&self) -> bool {
+        self.files.iter().any(|file| file.path == NOTES)
+            || self.dependencies.iter().any(Chart::has_notes)
+    }
+
+    /// The chart without its NOTES.txt files (its own and its subcharts'): what Helm renders of it
+    /// as objects, without the checks charts put in their notes.
+    pub fn without_notes(&self) -> Chart {
+        self.without_files(&|path| path == NOTES)
     }
 
     /// Writes the chart as a folder (`dir` itself becomes the chart's top folder), subcharts as

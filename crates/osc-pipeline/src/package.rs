@@ -844,15 +844,13 @@ fn render_proof(
         Some(Err(stderr)) => stderr,
         None => unreachable!("one render was asked for"),
     };
-    if discovery.switches.is_empty() || !stderr.contains("/templates/NOTES.txt") {
+    if discovery.switches.is_empty() || !stderr.contains(&format!("/{}", osc_chart::NOTES)) {
         return Ok(Err(stderr));
     }
     let without_notes = scratch.path().join("without-notes");
     std::fs::create_dir(&without_notes).map_err(|error| Error::io(&without_notes, error))?;
     let without_notes = without_notes.join(chart.name());
-    proof
-        .without_files(&|path| path == "templates/NOTES.txt")
-        .write_dir(&without_notes)?;
+    proof.without_notes().write_dir(&without_notes)?;
     let mut rendered = Vec::new();
     for result in render_all(
         helm,

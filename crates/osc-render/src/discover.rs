@@ -470,14 +470,7 @@ pub fn discover_loaded(
 fn chart_without_notes(
     chart: &osc_chart::Chart,
 ) -> Result<Option<tempfile::TempDir>, DiscoverError> {
-    fn has_notes(chart: &osc_chart::Chart) -> bool {
-        chart.files().iter().any(|file| is_notes(&file.path))
-            || chart.dependencies().iter().any(has_notes)
-    }
-    fn is_notes(path: &str) -> bool {
-        path == "templates/NOTES.txt"
-    }
-    if !has_notes(chart) {
+    if !chart.has_notes() {
         return Ok(None);
     }
     let chart_copy = |source| DiscoverError::ChartCopy { source };
@@ -486,7 +479,7 @@ fn chart_without_notes(
         .tempdir()
         .map_err(chart_copy)?;
     chart
-        .without_files(&is_notes)
+        .without_notes()
         .write_dir(&dir.path().join("chart"))
         .map_err(|error| chart_copy(std::io::Error::other(error)))?;
     Ok(Some(dir))

@@ -161,9 +161,12 @@ impl LoggingHelm {
         std::fs::write(
             &bin,
             format!(
-                "#!/bin/sh\necho \"$1\" >> '{}'\nexec '{}' \"$@\"\n",
-                log.display(),
-                helm().display()
+                // A serving helm (the adapter) gets its calls as JSON lines on stdin: those
+                // are logged as they go in.
+                "#!/bin/sh\necho \"$1\" >> '{log}'\nif [ \"$1\" = adapter-serve ]; then\n  \
+                 tee -a '{log}' | '{helm}' \"$@\"\n  exit $?\nfi\nexec '{helm}' \"$@\"\n",
+                log = log.display(),
+                helm = helm().display()
             ),
         )
         .unwrap();
@@ -179,7 +182,8 @@ impl LoggingHelm {
         }
     }
 
-    /// Runs `helm-osc ARGS` with this helm, and returns its output and the helm subcommands it ran.
+    /// Runs `helm-osc ARGS` with this helm, and returns its output and the helm subcommands it
+    /// ran, as processes (`adapter-serve` for a serving one) and as calls served.
     pub fn run(&self, args: &[&str]) -> (Output, Vec<String>) {
         let _ = std::fs::remove_file(&self.log);
         let output = Command::new(env!("CARGO_BIN_EXE_helm-osc"))
@@ -193,7 +197,12 @@ impl LoggingHelm {
         let calls = std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
-            .map(str::to_string)
+            .map(
+                |line| match serde_json::from_str::<serde_json::Value>(line) {
+                    Ok(served) => served["args"][0].as_str().unwrap_or_default().to_owned(),
+                    Err(_) => line.to_owned(),
+                },
+            )
             .collect();
         (output, calls)
     }

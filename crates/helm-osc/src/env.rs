@@ -14,6 +14,9 @@ pub struct HelmEnv {
     pub debug: bool,
     /// `HELM_NAMESPACE`: the namespace charts are rendered in.
     pub namespace: Option<String>,
+    /// `HELM_OSC_SERVE=false`: run every helm call as its own process, even with a helm that
+    /// serves calls in one (the project's adapter).
+    pub no_serve: bool,
 }
 
 impl HelmEnv {
@@ -23,21 +26,26 @@ impl HelmEnv {
 
     pub fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Result<HelmEnv, String> {
         let non_empty = |name: &str| var(name).filter(|value| !value.is_empty());
-        let debug = match non_empty("HELM_DEBUG") {
-            None => false,
-            Some(value) => parse_bool(&value.to_string_lossy()).ok_or_else(|| {
-                format!(
-                    "HELM_DEBUG={}: not a boolean; use true, false, 1 or 0",
-                    value.to_string_lossy()
-                )
-            })?,
+        let boolean = |name: &str| match non_empty(name) {
+            None => Ok(None),
+            Some(value) => parse_bool(&value.to_string_lossy())
+                .map(Some)
+                .ok_or_else(|| {
+                    format!(
+                        "{name}={}: not a boolean; use true, false, 1 or 0",
+                        value.to_string_lossy()
+                    )
+                }),
         };
+        let debug = boolean("HELM_DEBUG")?.unwrap_or(false);
+        let no_serve = boolean("HELM_OSC_SERVE")? == Some(false);
         Ok(HelmEnv {
             helm_bin: non_empty("HELM_BIN").map(PathBuf::from),
             plugin_dir: non_empty("HELM_PLUGIN_DIR").map(PathBuf::from),
             debug,
             namespace: non_empty("HELM_NAMESPACE")
                 .map(|value| value.to_string_lossy().into_owned()),
+            no_serve,
         })
     }
 
@@ -96,6 +104,19 @@ mod tests {
         assert_eq!(
             env(&[("HELM_DEBUG", "yes")]).unwrap_err(),
             "HELM_DEBUG=yes: not a boolean; use true, false, 1 or 0"
+        );
+    }
+
+    #[test]
+    fn only_a_false_helm_osc_serve_turns_serving_off() {
+        for (value, no_serve) in [("false", true), ("0", true), ("true", false), ("", false)] {
+            let env = env(&[("HELM_OSC_SERVE", value)]).unwrap();
+            assert_eq!(env.no_serve, no_serve, "{value}");
+        }
+        assert!(env(&[]).is_ok_and(|env| !env.no_serve));
+        assert_eq!(
+            env(&[("HELM_OSC_SERVE", "off")]).unwrap_err(),
+            "HELM_OSC_SERVE=off: not a boolean; use true, false, 1 or 0"
         );
     }
 

@@ -45,8 +45,7 @@ use osc_imageref::ImageRef;
 pub use crate::discover::probe::SecretShape;
 
 use crate::{
-    Helm, ImageField, ImageUse, InvalidImage, RenderError, Rendered, find_images,
-    find_invalid_images,
+    Helm, ImageUse, InvalidImage, RenderError, Rendered, find_images, find_invalid_images,
 };
 
 /// Helm renders one discovery may cost, the default render included: enough to isolate a
@@ -412,16 +411,6 @@ pub fn discover_loaded(
         &in_flight,
     ));
     prober.run(pending)?;
-    // The follow-up for what the retried renders left incomplete.
-    let tried: BTreeSet<usize> = values
-        .leaves
-        .iter()
-        .enumerate()
-        .filter(|(leaf, _)| markers[*leaf].is_some())
-        .map(|(leaf, _)| leaf)
-        .filter(|leaf| shaped.contains(leaf))
-        .collect();
-    let _ = tried;
 
     let findings = std::mem::take(&mut prober.findings);
     let renders = prober.renderer.renders();
@@ -430,7 +419,6 @@ pub fn discover_loaded(
     fragile.sort_by_key(|(leaf, _)| *leaf);
     fragile.dedup_by_key(|(leaf, _)| *leaf);
     let mut images = found_images(uses, &values, &findings.parts);
-    let _ = ImageField::Image;
     let latent = latent_images(chart, &values, &findings, &mut images);
     let pull_secrets = pull_secrets(&values, &findings);
     Ok(Discovery {

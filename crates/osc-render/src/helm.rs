@@ -1,14 +1,30 @@
 use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use crate::RenderError;
 use crate::rendered::{Rendered, parse_helm_output};
 
 /// A `helm` executable, run as a subprocess.
+///
+/// Each call is `helm ARGS` as its own process, unless the helm can serve commands one after
+/// another in one process (the project's adapter over Helm's engine, whose start costs most
+/// of a small chart's render): then calls go to such processes, kept open for the calls to
+/// come. Either way the output is what `helm ARGS` prints.
 #[derive(Clone, Debug)]
 pub struct Helm {
     bin: PathBuf,
+    servers: Arc<Servers>,
+}
+
+/// What a helm command printed, and whether it succeeded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelmOutput {
+    pub success: bool,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
 }
 
 /// What to render: `helm template RELEASE CHART -n NAMESPACE -f FILE… --set EXPR…`.
@@ -39,7 +55,22 @@ impl<'a> RenderRequest<'a> {
 
 impl Helm {
     pub fn new(bin: impl Into<PathBuf>) -> Helm {
-        Helm { bin: bin.into() }
+        Helm {
+            bin: bin.into(),
+            servers: Arc::new(Servers::default()),
+        }
+    }
+
+    /// This helm with every call its own process, even when it could serve them in one.
+    pub fn one_process_per_call(self) -> Helm {
+        let servers = Servers {
+            serves: Mutex::new(Some(false)),
+            idle: Mutex::new(Vec::new()),
+        };
+        Helm {
+            bin: self.bin,
+            servers: Arc::new(servers),
+        }
     }
 
     pub fn bin(&self) -> &Path {
@@ -48,21 +79,20 @@ impl Helm {
 
     /// Runs `helm template` and splits its output into documents.
     pub fn template(&self, request: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
-        let mut command = Command::new(&self.bin);
-        command
-            .arg("template")
-            .arg("--namespace")
-            .arg(request.namespace);
+        let mut args: Vec<OsString> = vec!["template".into(), "--namespace".into()];
+        args.push(request.namespace.into());
         for file in &request.values_files {
-            command.arg("--values").arg(values_flag_value(file));
+            args.push("--values".into());
+            args.push(values_flag_value(file));
         }
         for expression in &request.set {
-            command.arg("--set").arg(expression);
+            args.push("--set".into());
+            args.push(expression.into());
         }
-        command.arg("--").arg(request.release).arg(request.chart);
+        args.extend(["--".into(), request.release.into(), request.chart.into()]);
 
-        let output = self.run(&mut command)?;
-        if !output.status.success() {
+        let output = self.run(&args)?;
+        if !output.success {
             let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
             return Err(RenderError::Helm {
                 chart: request.chart.to_owned(),
@@ -83,10 +113,9 @@ impl Helm {
 
     /// The helm version, e.g. `v4.2.3`.
     pub fn version(&self) -> Result<String, RenderError> {
-        let output =
-            self.run(Command::new(&self.bin).args(["version", "--template", "{{.Version}}"]))?;
+        let output = self.run(&["version".into(), "--template".into(), "{{.Version}}".into()])?;
         let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        if !output.status.success() || version.is_empty() {
+        if !output.success || version.is_empty() {
             return Err(RenderError::Version {
                 bin: self.bin.clone(),
                 stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
@@ -95,11 +124,142 @@ impl Helm {
         Ok(version)
     }
 
-    fn run(&self, command: &mut Command) -> Result<Output, RenderError> {
-        command.output().map_err(|source| RenderError::Spawn {
-            bin: self.bin.clone(),
-            source,
+    /// Runs `helm ARGS`.
+    pub fn run(&self, args: &[OsString]) -> Result<HelmOutput, RenderError> {
+        let text: Option<Vec<&str>> = args.iter().map(|arg| arg.to_str()).collect();
+        if let Some(text) = text
+            && let Some(mut server) = self.servers.take(&self.bin)
+        {
+            // A server that dies takes its call with it: the call runs again as a process,
+            // which reports what went wrong as helm does.
+            if let Ok(output) = server.call(&text) {
+                self.servers.give_back(server);
+                return Ok(output);
+            }
+        }
+        let output = Command::new(&self.bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| RenderError::Spawn {
+                bin: self.bin.clone(),
+                source,
+            })?;
+        Ok(HelmOutput {
+            success: output.status.success(),
+            stdout: output.stdout,
+            stderr: output.stderr,
         })
+    }
+}
+
+/// The serving processes of one helm: those idle, and whether this helm serves at all.
+#[derive(Debug, Default)]
+struct Servers {
+    /// `None` until the first try.
+    serves: Mutex<Option<bool>>,
+    idle: Mutex<Vec<Server>>,
+}
+
+/// The adapter's `helm adapter-serve` (tools/helm-adapter/helm): a JSON line of arguments in;
+/// a JSON line of the exit code and the lengths of stdout and stderr out, then their bytes.
+/// A helm without it says `unknown command` and exits, and every call is a process.
+const SERVE_COMMAND: &str = "adapter-serve";
+const SERVE_HELLO: &str = "helm-adapter-serve 1";
+
+impl Servers {
+    fn take(&self, bin: &Path) -> Option<Server> {
+        if let Some(server) = self.idle.lock().ok()?.pop() {
+            return Some(server);
+        }
+        if *self.serves.lock().ok()? == Some(false) {
+            return None;
+        }
+        let server = Server::start(bin);
+        if let Ok(mut serves) = self.serves.lock()
+            && serves.is_none()
+        {
+            *serves = Some(server.is_some());
+        }
+        server
+    }
+
+    fn give_back(&self, server: Server) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(server);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Server {
+    child: Child,
+    /// Dropped first: at end of input the server exits.
+    requests: Option<ChildStdin>,
+    replies: BufReader<ChildStdout>,
+}
+
+impl Server {
+    /// `helm adapter-serve`, once it has said hello; `None` for a helm that does not serve.
+    fn start(bin: &Path) -> Option<Server> {
+        let mut child = Command::new(bin)
+            .arg(SERVE_COMMAND)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let requests = child.stdin.take();
+        let replies = child.stdout.take().map(BufReader::new);
+        let mut server = Server {
+            child,
+            requests,
+            replies: replies?,
+        };
+        let mut hello = String::new();
+        match server.replies.read_line(&mut hello) {
+            Ok(_) if hello.trim_end() == SERVE_HELLO => Some(server),
+            _ => None,
+        }
+    }
+
+    fn call(&mut self, args: &[&str]) -> std::io::Result<HelmOutput> {
+        let requests = self
+            .requests
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the server's input is closed"))?;
+        let mut request = serde_json::to_vec(&serde_json::json!({ "args": args }))?;
+        request.push(b'\n');
+        requests.write_all(&request)?;
+        requests.flush()?;
+        let mut header = String::new();
+        self.replies.read_line(&mut header)?;
+        let header: ReplyHeader = serde_json::from_str(&header)?;
+        let mut stdout = vec![0; header.stdout];
+        self.replies.read_exact(&mut stdout)?;
+        let mut stderr = vec![0; header.stderr];
+        self.replies.read_exact(&mut stderr)?;
+        Ok(HelmOutput {
+            success: header.code == 0,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ReplyHeader {
+    code: i32,
+    stdout: usize,
+    stderr: usize,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Idle between calls, so nothing is lost by stopping it at once.
+        self.requests = None;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

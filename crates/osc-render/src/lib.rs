@@ -16,7 +16,7 @@ pub use crate::discover::{
     KeyOrigin, KeyPart, LatentImage, Progress, PullSecretKey, PullSecrets, RENDER_BUDGET,
     SecretShape, discover, discover_loaded,
 };
-pub use crate::helm::{Helm, RenderRequest};
+pub use crate::helm::{Helm, HelmOutput, RenderRequest};
 pub use crate::images::{
     ContainerType, ImageField, ImageUse, InvalidImage, find_images, find_invalid_images,
 };

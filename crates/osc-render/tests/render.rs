@@ -239,3 +239,60 @@ fn env_images_name_their_variable() {
     );
     assert_eq!(env[0].reference.to_string(), "docker.io/acme/worker:2.1");
 }
+
+/// Whether the helm serves calls in one process (the adapter) or runs each as its own (any
+/// helm), a call prints the same: the renders, the errors, the version.
+#[test]
+fn served_and_one_process_calls_print_the_same() {
+    let served = helm();
+    let processes = helm().one_process_per_call();
+    for _ in 0..2 {
+        let chart = fixture("workloads");
+        let request = RenderRequest::new(&chart);
+        assert_eq!(
+            served.template(&request).unwrap(),
+            processes.template(&request).unwrap()
+        );
+        let broken = fixture("broken");
+        let request = RenderRequest::new(&broken);
+        assert_eq!(
+            served.template(&request).unwrap_err().to_string(),
+            processes.template(&request).unwrap_err().to_string()
+        );
+    }
+    assert_eq!(served.version().unwrap(), processes.version().unwrap());
+}
+
+/// A helm without the adapter's `adapter-serve` (any real helm) says `unknown command`: every
+/// call is then its own process, and asked once.
+#[test]
+fn a_helm_that_does_not_serve_runs_a_process_per_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.log");
+    let bin = dir.path().join("helm");
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{log}'\nif [ \"$1\" = adapter-serve ]; then\n  \
+             echo 'Error: unknown command \"adapter-serve\" for \"helm\"' >&2\n  exit 1\nfi\n\
+             exec '{helm}' \"$@\"\n",
+            log = log.display(),
+            helm = helm().bin().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let helm = Helm::new(&bin);
+    let chart = fixture("workloads");
+    for _ in 0..3 {
+        let rendered = helm.template(&RenderRequest::new(&chart)).unwrap();
+        assert!(!find_images(&rendered).is_empty());
+    }
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        calls.lines().collect::<Vec<_>>(),
+        ["adapter-serve", "template", "template", "template"]
+    );
+}

@@ -46,7 +46,14 @@ pub fn inputs(
             .map(|render| render.values.clone())
             .unwrap_or_default(),
         namespace,
-        helm: env.helm().map(osc_pipeline::Helm::new),
+        helm: env.helm().map(|bin| {
+            let helm = osc_pipeline::Helm::new(bin);
+            if env.no_serve {
+                helm.one_process_per_call()
+            } else {
+                helm
+            }
+        }),
         progress: None,
     }
 }

@@ -2,7 +2,6 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::Context;
 use super::finding;
@@ -12,16 +11,14 @@ const RULE: &str = "helm-lint";
 
 /// Runs `helm lint CHART [-f FILE]... --namespace NS` and turns each message into a finding.
 pub(crate) fn lint(helm: &Helm, chart: &Path, context: &Context, findings: &mut Vec<Finding>) {
-    let mut command = Command::new(helm.bin());
-    command
-        .arg("lint")
-        .arg("--namespace")
-        .arg(context.namespace);
+    let mut args: Vec<OsString> = vec!["lint".into(), "--namespace".into()];
+    args.push(context.namespace.into());
     for file in context.values_files {
-        command.arg("--values").arg(values_flag_value(file));
+        args.push("--values".into());
+        args.push(values_flag_value(file));
     }
-    command.arg("--").arg(chart);
-    let output = match command.output() {
+    args.extend(["--".into(), chart.into()]);
+    let output = match helm.run(&args) {
         Ok(output) => output,
         Err(error) => {
             findings.push(finding(
@@ -37,7 +34,7 @@ pub(crate) fn lint(helm: &Helm, chart: &Path, context: &Context, findings: &mut 
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let messages = parse(&stdout);
-    let failed_silently = !output.status.success()
+    let failed_silently = !output.success
         && !messages
             .iter()
             .any(|message| message.severity == Severity::Error);

@@ -270,14 +270,18 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-const DISCOVERY_USAGE: &str = "usage: cargo xtask bench-discovery DIR [--runs N] [--only NAME]...";
+const DISCOVERY_USAGE: &str =
+    "usage: cargo xtask bench-discovery DIR [--runs N] [--only NAME]... [--one-process-per-render]";
 
 /// `cargo xtask bench-discovery DIR`: `helm osc images` on each chart of a folder against one
 /// `helm template` of the same chart with the same Helm, each the best of `--runs` (2), wall
-/// time; the ratio per chart, then the median and the worst ratio.
+/// time; the ratio per chart and the renders discovery made, then the median and the worst
+/// ratio. `--one-process-per-render` sets `HELM_OSC_SERVE=false`, for the figures of a helm
+/// that cannot serve renders in one process.
 pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
     let mut dir = None;
     let mut runs = 2;
+    let mut serve = "true";
     let mut only: Vec<String> = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -290,6 +294,7 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
                     .context("--runs takes a whole number")?
             }
             "--only" => only.push(args.next().context(DISCOVERY_USAGE)?.clone()),
+            "--one-process-per-render" => serve = "false",
             _ if dir.is_none() => dir = Some(std::path::PathBuf::from(arg)),
             _ => bail!(DISCOVERY_USAGE),
         }
@@ -302,25 +307,28 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
     cmd!(sh, "cargo build --quiet --locked --release -p helm-osc").run()?;
     let binary = sh.current_dir().join("target/release/helm-osc");
     let charts = crate::chart_folders(&dir, &only)?;
-    let best = |command: &mut dyn FnMut() -> Command| -> Result<(Duration, bool)> {
+    let best = |command: &mut dyn FnMut() -> Command| -> Result<(Duration, bool, Vec<u8>)> {
         let mut best = Duration::MAX;
         let mut ok = true;
+        let mut stdout = Vec::new();
         for _ in 0..runs {
             let started = Instant::now();
             let output = command().output()?;
             best = best.min(started.elapsed());
             ok &= output.status.success();
+            stdout = output.stdout;
         }
-        Ok((best, ok))
+        Ok((best, ok, stdout))
     };
     println!(
-        "{:<28} {:>9} {:>9} {:>6}",
-        "chart", "template", "images", "ratio"
+        "{:<28} {:>9} {:>9} {:>6} {:>8}",
+        "chart", "template", "images", "ratio", "renders"
     );
+    let mut all_renders = Vec::new();
     let mut ratios = Vec::new();
     for chart in &charts {
         let name = chart.file_name().unwrap_or_default().to_string_lossy();
-        let (template, template_ok) = best(&mut || {
+        let (template, template_ok, _) = best(&mut || {
             let mut command = Command::new(&helm);
             command.args(["template", "release-name"]).arg(chart);
             command
@@ -329,20 +337,26 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
             println!("{name:<28} helm template fails: left out");
             continue;
         }
-        let (images, images_ok) = best(&mut || {
+        let (images, images_ok, report) = best(&mut || {
             let mut command = Command::new(&binary);
             command
                 .arg("images")
                 .arg(chart)
                 .args(["--output", "json"])
-                .env("HELM_BIN", &helm);
+                .env("HELM_BIN", &helm)
+                .env("HELM_OSC_SERVE", serve);
             command
         })?;
+        let renders = serde_json::from_slice::<serde_json::Value>(&report)
+            .ok()
+            .and_then(|report| report["renders"].as_u64());
+        all_renders.extend(renders);
         let ratio = images.as_secs_f64() / template.as_secs_f64();
         println!(
-            "{name:<28} {:>8.2}s {:>8.2}s {ratio:>6.2}{}",
+            "{name:<28} {:>8.2}s {:>8.2}s {ratio:>6.2} {:>8}{}",
             template.as_secs_f64(),
             images.as_secs_f64(),
+            renders.map(|renders| renders.to_string()).unwrap_or_default(),
             if images_ok { "" } else { " (images failed)" }
         );
         ratios.push((ratio, name.into_owned()));
@@ -361,5 +375,14 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
     println!("charts: {}", ratios.len());
     println!("median images / helm template: {median:.2}x");
     println!("worst images / helm template:  {worst:.2}x ({worst_chart})");
+    all_renders.sort_unstable();
+    if let (Some(most), false) = (all_renders.last(), all_renders.is_empty()) {
+        let total: u64 = all_renders.iter().sum();
+        println!(
+            "renders a chart: median {}, mean {:.1}, most {most}",
+            all_renders[all_renders.len() / 2],
+            total as f64 / all_renders.len() as f64
+        );
+    }
     Ok(())
 }

@@ -356,7 +356,9 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
             "{name:<28} {:>8.2}s {:>8.2}s {ratio:>6.2} {:>8}{}",
             template.as_secs_f64(),
             images.as_secs_f64(),
-            renders.map(|renders| renders.to_string()).unwrap_or_default(),
+            renders
+                .map(|renders| renders.to_string())
+                .unwrap_or_default(),
             if images_ok { "" } else { " (images failed)" }
         );
         ratios.push((ratio, name.into_owned()));

@@ -126,6 +126,12 @@ impl Analysis {
 /// Loads `source` as what its content says it is; a chart is rendered (key discovery, which
 /// includes the default render) and its traps found when Helm is at hand.
 pub fn analyse(source: &Path, inputs: &Inputs) -> Result<Analysis, Error> {
+    if let Some(helm) = &inputs.helm
+        && matches!(osc_source::detect(source), Ok(osc_source::Kind::Chart))
+    {
+        // Discovery renders two at a time: the processes start while the chart loads.
+        helm.warm_up(2);
+    }
     let subject = match osc_source::load(source)? {
         Source::Chart(chart) => Subject::Chart(Box::new(analyse_chart(source, *chart, inputs))),
         Source::Bundle(bundle) => Subject::Bundle(bundle),

@@ -124,6 +124,13 @@ impl Helm {
         Ok(version)
     }
 
+    /// Starts the processes that will serve this helm's calls, when it can serve them, and
+    /// returns at once: they start (the adapter's engine takes longer to load than most charts
+    /// take to read) while the caller does other work.
+    pub fn warm_up(&self, processes: usize) {
+        self.servers.warm_up(&self.bin, processes);
+    }
+
     /// Runs `helm ARGS`.
     pub fn run(&self, args: &[OsString]) -> Result<HelmOutput, RenderError> {
         let text: Option<Vec<&str>> = args.iter().map(|arg| arg.to_str()).collect();
@@ -169,19 +176,38 @@ const SERVE_HELLO: &str = "helm-adapter-serve 1";
 
 impl Servers {
     fn take(&self, bin: &Path) -> Option<Server> {
-        if let Some(server) = self.idle.lock().ok()?.pop() {
-            return Some(server);
-        }
-        if *self.serves.lock().ok()? == Some(false) {
-            return None;
-        }
-        let server = Server::start(bin);
+        let idle = self.idle.lock().ok()?.pop();
+        let server = match idle {
+            Some(server) => server,
+            None if *self.serves.lock().ok()? == Some(false) => return None,
+            None => Server::spawn(bin)?,
+        };
+        let server = server.ready();
         if let Ok(mut serves) = self.serves.lock()
             && serves.is_none()
         {
             *serves = Some(server.is_some());
         }
         server
+    }
+
+    fn warm_up(&self, bin: &Path, processes: usize) {
+        if self
+            .serves
+            .lock()
+            .is_ok_and(|serves| *serves == Some(false))
+        {
+            return;
+        }
+        let Ok(mut idle) = self.idle.lock() else {
+            return;
+        };
+        while idle.len() < processes {
+            match Server::spawn(bin) {
+                Some(server) => idle.push(server),
+                None => break,
+            }
+        }
     }
 
     fn give_back(&self, server: Server) {
@@ -197,11 +223,13 @@ struct Server {
     /// Dropped first: at end of input the server exits.
     requests: Option<ChildStdin>,
     replies: BufReader<ChildStdout>,
+    /// It said hello: it serves.
+    hello: bool,
 }
 
 impl Server {
-    /// `helm adapter-serve`, once it has said hello; `None` for a helm that does not serve.
-    fn start(bin: &Path) -> Option<Server> {
+    /// `helm adapter-serve`, started; whether it serves is known once it says hello.
+    fn spawn(bin: &Path) -> Option<Server> {
         let mut child = Command::new(bin)
             .arg(SERVE_COMMAND)
             .stdin(Stdio::piped())
@@ -211,16 +239,24 @@ impl Server {
             .ok()?;
         let requests = child.stdin.take();
         let replies = child.stdout.take().map(BufReader::new);
-        let mut server = Server {
+        Some(Server {
             child,
             requests,
             replies: replies?,
-        };
-        let mut hello = String::new();
-        match server.replies.read_line(&mut hello) {
-            Ok(_) if hello.trim_end() == SERVE_HELLO => Some(server),
-            _ => None,
+            hello: false,
+        })
+    }
+
+    /// The server once it has said hello; `None` for a helm that does not serve.
+    fn ready(mut self) -> Option<Server> {
+        if !self.hello {
+            let mut hello = String::new();
+            match self.replies.read_line(&mut hello) {
+                Ok(_) if hello.trim_end() == SERVE_HELLO => self.hello = true,
+                _ => return None,
+            }
         }
+        Some(self)
     }
 
     fn call(&mut self, args: &[&str]) -> std::io::Result<HelmOutput> {

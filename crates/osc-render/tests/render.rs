@@ -264,35 +264,41 @@ fn served_and_one_process_calls_print_the_same() {
 }
 
 /// A helm without the adapter's `adapter-serve` (any real helm) says `unknown command`: every
-/// call is then its own process, and asked once.
+/// call is then its own process, and asked once, or once for each process warmed up.
 #[test]
 fn a_helm_that_does_not_serve_runs_a_process_per_call() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("calls.log");
-    let bin = dir.path().join("helm");
-    std::fs::write(
-        &bin,
-        format!(
-            "#!/bin/sh\necho \"$1\" >> '{log}'\nif [ \"$1\" = adapter-serve ]; then\n  \
-             echo 'Error: unknown command \"adapter-serve\" for \"helm\"' >&2\n  exit 1\nfi\n\
-             exec '{helm}' \"$@\"\n",
-            log = log.display(),
-            helm = helm().bin().display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for warm_up in [0, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("calls.log");
+        let bin = dir.path().join("helm");
+        std::fs::write(
+            &bin,
+            format!(
+                "#!/bin/sh\necho \"$1\" >> '{log}'\nif [ \"$1\" = adapter-serve ]; then\n  \
+                 echo 'Error: unknown command \"adapter-serve\" for \"helm\"' >&2\n  exit 1\nfi\n\
+                 exec '{helm}' \"$@\"\n",
+                log = log.display(),
+                helm = helm().bin().display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
 
-    let helm = Helm::new(&bin);
-    let chart = fixture("workloads");
-    for _ in 0..3 {
-        let rendered = helm.template(&RenderRequest::new(&chart)).unwrap();
-        assert!(!find_images(&rendered).is_empty());
+        let helm = Helm::new(&bin);
+        helm.warm_up(warm_up);
+        let chart = fixture("workloads");
+        for _ in 0..3 {
+            let rendered = helm.template(&RenderRequest::new(&chart)).unwrap();
+            assert!(!find_images(&rendered).is_empty());
+        }
+        let calls = std::fs::read_to_string(&log).unwrap();
+        let mut calls: Vec<&str> = calls.lines().collect();
+        // The warmed-up processes write their line while the first render runs.
+        calls.sort_unstable();
+        let asked = warm_up.max(1);
+        let mut expected = vec!["adapter-serve"; asked];
+        expected.extend(["template"; 3]);
+        assert_eq!(calls, expected, "warm_up({warm_up})");
     }
-    let calls = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(
-        calls.lines().collect::<Vec<_>>(),
-        ["adapter-serve", "template", "template", "template"]
-    );
 }

@@ -182,16 +182,17 @@ impl<'a> Renderer<'a> {
         self.report();
         let results: Vec<Mutex<Option<WaveResult>>> =
             jobs.iter().map(|_| Mutex::new(None)).collect();
+        // Switched-on renders first: they take longest (every component on, certificates
+        // generated), and the wave lasts as long as its longest lane.
+        let mut order: Vec<usize> = (0..jobs.len()).collect();
+        order.sort_by_key(|&index| !jobs[index].without_notes);
         let next = AtomicUsize::new(0);
         let workers = parallelism().min(jobs.len());
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
-                    loop {
-                        let index = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(job) = jobs.get(index) else {
-                            break;
-                        };
+                    while let Some(&index) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
+                        let job = &jobs[index];
                         let result = self.render(job);
                         self.renders.fetch_add(1, Ordering::SeqCst);
                         self.report();

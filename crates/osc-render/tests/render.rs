@@ -302,3 +302,46 @@ fn a_helm_that_does_not_serve_runs_a_process_per_call() {
         assert_eq!(calls, expected, "warm_up({warm_up})");
     }
 }
+
+/// A serving process that ends (here after one call) hands the next call to a process of its
+/// own, and a new server takes the calls after that.
+#[test]
+fn a_server_that_ends_hands_its_call_to_a_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.log");
+    let bin = dir.path().join("helm");
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{log}'\nif [ \"$1\" = adapter-serve ]; then\n  \
+             head -n 1 | '{helm}' \"$@\"\n  exit $?\nfi\nexec '{helm}' \"$@\"\n",
+            log = log.display(),
+            helm = helm().bin().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let helm = Helm::new(&bin);
+    let chart = fixture("workloads");
+    let expected = helm
+        .clone()
+        .one_process_per_call()
+        .template(&RenderRequest::new(&chart))
+        .unwrap();
+    std::fs::remove_file(&log).unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            helm.template(&RenderRequest::new(&chart)).unwrap(),
+            expected
+        );
+    }
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    // A helm that does not serve runs a process a call (the test above); one that does is
+    // served, then runs a process, then is served by a new server.
+    if calls != ["adapter-serve", "template", "template", "template"] {
+        assert_eq!(calls, ["adapter-serve", "template", "adapter-serve"]);
+    }
+}

@@ -30,6 +30,7 @@
 
 mod marker;
 mod probe;
+mod setting;
 mod values;
 
 use std::collections::{BTreeSet, HashMap};
@@ -309,6 +310,7 @@ pub fn discover_loaded(
         switches: Vec::new(),
         lists: Vec::new(),
         guarded: false,
+        settings: Vec::new(),
     };
     let latent = Probe {
         stage: Stage::Latent,
@@ -316,6 +318,7 @@ pub fn discover_loaded(
         switches: (0..values.switches.len()).collect(),
         lists: (0..values.lists.len()).collect(),
         guarded: false,
+        settings: Vec::new(),
     };
     let without_notes = chart_without_notes(chart)?;
     let without_notes = without_notes.as_ref().map(|dir| dir.path().join("chart"));
@@ -374,7 +377,7 @@ pub fn discover_loaded(
     let mut pending = Vec::new();
     prober.hold_moved = true;
     for (probe, result) in first.into_iter().zip(results) {
-        probe::trace(&probe, &result);
+        probe::trace(&values, &probe, &result);
         match result {
             Ok(rendered) => pending.extend(prober.decode(probe, &rendered)),
             Err(error) => pending.extend(prober.narrow(probe, error)),
@@ -411,6 +414,38 @@ pub fn discover_loaded(
         &shaped,
         &in_flight,
     ));
+    // Image maps no render showed may sit behind a gate no switch opens; the renders that ask
+    // go with the follow-ups.
+    let shown: BTreeSet<usize> = prober
+        .findings
+        .parts
+        .iter()
+        .map(|part| part.leaf)
+        .chain(
+            prober
+                .findings
+                .latent
+                .iter()
+                .flat_map(|field| field.parts.iter().map(|(leaf, _)| *leaf)),
+        )
+        .collect();
+    let fragile: BTreeSet<usize> = prober
+        .findings
+        .fragile
+        .iter()
+        .map(|(leaf, _)| *leaf)
+        .collect();
+    let unshown: BTreeSet<usize> = shaped
+        .iter()
+        .copied()
+        .filter(|leaf| !shown.contains(leaf) && !fragile.contains(leaf))
+        .collect();
+    let settled: Vec<usize> = shaped
+        .iter()
+        .copied()
+        .filter(|leaf| !fragile.contains(leaf))
+        .collect();
+    pending.extend(setting::setting_probes(&values, chart, &unshown, &settled));
     prober.run(pending)?;
     // The follow-up for what the retried renders left incomplete.
     let tried: BTreeSet<usize> = values
@@ -632,6 +667,7 @@ fn follow_up(
         switches: Vec::new(),
         lists: Vec::new(),
         guarded: false,
+        settings: Vec::new(),
     };
     [probe(Stage::Leftover, leftover), probe(Stage::Unset, unset)]
         .into_iter()
@@ -842,8 +878,31 @@ fn latent_images(
             .into_iter()
             .filter(|switch| depth(switch) == deepest)
             .collect();
-        let switches = if !needed.is_empty() {
+        // The settings the template's gate asks for; a render with settings needs no switch
+        // to show its template's images but those the template reads.
+        let gate = setting::gate_paths(chart, &position.source);
+        let settings: Vec<String> = field
+            .settings
+            .iter()
+            .filter(|setting| {
+                let path = setting
+                    .split_once('=')
+                    .map_or(setting.as_str(), |(path, _)| path);
+                gate.iter()
+                    .chain(&enabling)
+                    .any(|gated| gated.to_string() == path)
+            })
+            .cloned()
+            .collect();
+        let settings = if settings.is_empty() {
+            field.settings.clone()
+        } else {
+            settings
+        };
+        let switches: Vec<String> = if !needed.is_empty() {
             needed.into_iter().chain(near).collect()
+        } else if !field.settings.is_empty() {
+            near
         } else if near.is_empty() {
             field
                 .switches
@@ -853,7 +912,8 @@ fn latent_images(
         } else {
             near
         };
-        for switch in switches {
+        // A setting the template's gate asks for turns it on as much as a switch.
+        for switch in switches.into_iter().chain(settings) {
             if !entry.switches.contains(&switch) {
                 entry.switches.push(switch);
             }

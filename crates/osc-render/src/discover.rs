@@ -17,6 +17,13 @@
 //! them, and, apart (an unset key overrides a set one: `global.imageRegistry: ""` beats
 //! `image.registry`), the unset (`""`, null) keys beside those keys or under `global`.
 //!
+//! Two things a switch cannot show get renders of their own. A switch that turns the deployed
+//! component off (a mode that replaces it) hides its sidecars: a switched-on render that lost
+//! a deployed image goes again without the switches gating that image's template. A template
+//! gated on a setting (a word a key is compared with, an unset key such as a server URL) stays
+//! shut with every switch on: for one that reads an image map no render showed, [`setting`]
+//! reads the settings from its opening condition and renders with them, with the follow-ups.
+//!
 //! A render that fails is narrowed ([`probe`]): the switch that lets moved images through is
 //! found from the error and the failing template and set to true, keys the chart's schema
 //! rejects or whose marker the error quotes are dropped, switches are halved, else the

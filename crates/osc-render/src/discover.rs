@@ -22,7 +22,8 @@
 //! a deployed image goes again without the switches gating that image's template. A template
 //! gated on a setting (a word a key is compared with, an unset key such as a server URL) stays
 //! shut with every switch on: for one that reads an image map no render showed, [`setting`]
-//! reads the settings from its opening condition and renders with them, with the follow-ups.
+//! reads the settings from its opening condition and renders with them, once the other
+//! renders are done (before, a map a narrowed render will show looks unshown).
 //!
 //! A render that fails is narrowed ([`probe`]): the switch that lets moved images through is
 //! found from the error and the failing template and set to true, keys the chart's schema
@@ -421,8 +422,9 @@ pub fn discover_loaded(
         &shaped,
         &in_flight,
     ));
-    // Image maps no render showed may sit behind a gate no switch opens; the renders that ask
-    // go with the follow-ups.
+    prober.run(pending)?;
+    // Image maps no render showed may sit behind a gate no switch opens. Asked only once every
+    // other render is done: before, a map a narrowed render will show looks unshown.
     let shown: BTreeSet<usize> = prober
         .findings
         .parts
@@ -452,8 +454,10 @@ pub fn discover_loaded(
         .copied()
         .filter(|leaf| !fragile.contains(leaf))
         .collect();
-    pending.extend(setting::setting_probes(&values, chart, &unshown, &settled));
-    prober.run(pending)?;
+    let settings = setting::setting_probes(&values, chart, &unshown, &settled);
+    if !settings.is_empty() {
+        prober.run(settings)?;
+    }
     // The follow-up for what the retried renders left incomplete.
     let tried: BTreeSet<usize> = values
         .leaves

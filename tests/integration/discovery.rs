@@ -328,6 +328,72 @@ fn components_off_by_default_are_latent_images_with_their_switches() {
 }
 
 #[test]
+fn components_behind_settings_or_removed_by_a_switch_are_latent_with_their_keys() {
+    let found = images("gated");
+    let latent: Vec<(String, Vec<String>, Vec<String>)> = found["latent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|image| {
+            let strings = |list: &Value, field: &str| -> Vec<String> {
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|item| {
+                        let item = if field.is_empty() { item } else { &item[field] };
+                        item.as_str().unwrap().to_owned()
+                    })
+                    .collect()
+            };
+            (
+                image["reference"].as_str().unwrap().to_owned(),
+                strings(&image["keys"], "path"),
+                strings(&image["switches"], ""),
+            )
+        })
+        .collect();
+    let expected = [
+        // A sidecar of the deployed component, which another switch replaces.
+        (
+            "registry.example.test/team/stats:0.8.0",
+            "stats.image.name",
+            "core.stats",
+        ),
+        // A word the gate compares a key with.
+        (
+            "registry.example.test/team/keeper:0.4.0",
+            "keeper.image.name",
+            "mode=fleet",
+        ),
+        // An unset key a named template's gate needs; a `required` check then asks for another.
+        (
+            "registry.example.test/team/portal:2.3.1",
+            "portal.image.version",
+            "broker.endpoint=osc-setting",
+        ),
+        (
+            "registry.example.test/tools/warmup:1.0.2",
+            "warmup.image.host",
+            "warmup.wanted",
+        ),
+    ];
+    for (reference, key, switch) in expected {
+        let (_, keys, switches) = latent
+            .iter()
+            .find(|(found, _, _)| found == reference)
+            .unwrap_or_else(|| panic!("{reference} not latent: {latent:?}"));
+        assert!(keys.contains(&key.to_owned()), "{reference}: {keys:?}");
+        assert!(
+            switches.contains(&switch.to_owned()),
+            "{reference}: {switches:?}"
+        );
+    }
+    assert_eq!(latent.len(), expected.len(), "{latent:?}");
+    // One render more for the removed component, two for the settings (one retried).
+    assert!(found["renders"].as_u64().unwrap() <= 6, "{found}");
+}
+
+#[test]
 fn images_in_custom_resources_and_config_maps_are_mapped_from_their_keys() {
     let found = images("custom-resources");
     let keyed = |reference: &str| {

@@ -17,6 +17,14 @@
 //! them, and, apart (an unset key overrides a set one: `global.imageRegistry: ""` beats
 //! `image.registry`), the unset (`""`, null) keys beside those keys or under `global`.
 //!
+//! Two things a switch cannot show get renders of their own. A switch that turns the deployed
+//! component off (a mode that replaces it) hides its sidecars: a switched-on render that lost
+//! a deployed image goes again without the switches gating that image's template. A template
+//! gated on a setting (a word a key is compared with, an unset key such as a server URL) stays
+//! shut with every switch on: for one that reads an image map no render showed, [`setting`]
+//! reads the settings from its opening condition and renders with them, once the other
+//! renders are done (before, a map a narrowed render will show looks unshown).
+//!
 //! A render that fails is narrowed ([`probe`]): the switch that lets moved images through is
 //! found from the error and the failing template and set to true, keys the chart's schema
 //! rejects or whose marker the error quotes are dropped, switches are halved, else the
@@ -30,6 +38,7 @@
 
 mod marker;
 mod probe;
+mod setting;
 mod values;
 
 use std::collections::{BTreeSet, HashMap};
@@ -308,6 +317,7 @@ pub fn discover_loaded(
         switches: Vec::new(),
         lists: Vec::new(),
         guarded: false,
+        settings: Vec::new(),
     };
     let latent = Probe {
         stage: Stage::Latent,
@@ -315,6 +325,7 @@ pub fn discover_loaded(
         switches: (0..values.switches.len()).collect(),
         lists: (0..values.lists.len()).collect(),
         guarded: false,
+        settings: Vec::new(),
     };
     let without_notes = chart_without_notes(chart)?;
     let without_notes = without_notes.as_ref().map(|dir| dir.path().join("chart"));
@@ -373,7 +384,7 @@ pub fn discover_loaded(
     let mut pending = Vec::new();
     prober.hold_moved = true;
     for (probe, result) in first.into_iter().zip(results) {
-        probe::trace(&probe, &result);
+        probe::trace(&values, &probe, &result);
         match result {
             Ok(rendered) => pending.extend(prober.decode(probe, &rendered)),
             Err(error) => pending.extend(prober.narrow(probe, error)),
@@ -411,6 +422,41 @@ pub fn discover_loaded(
         &in_flight,
     ));
     prober.run(pending)?;
+    // Image maps no render showed may sit behind a gate no switch opens. Asked only once every
+    // other render is done: before, a map a narrowed render will show looks unshown.
+    let shown: BTreeSet<usize> = prober
+        .findings
+        .parts
+        .iter()
+        .map(|part| part.leaf)
+        .chain(
+            prober
+                .findings
+                .latent
+                .iter()
+                .flat_map(|field| field.parts.iter().map(|(leaf, _)| *leaf)),
+        )
+        .collect();
+    let fragile: BTreeSet<usize> = prober
+        .findings
+        .fragile
+        .iter()
+        .map(|(leaf, _)| *leaf)
+        .collect();
+    let unshown: BTreeSet<usize> = shaped
+        .iter()
+        .copied()
+        .filter(|leaf| !shown.contains(leaf) && !fragile.contains(leaf))
+        .collect();
+    let settled: Vec<usize> = shaped
+        .iter()
+        .copied()
+        .filter(|leaf| !fragile.contains(leaf))
+        .collect();
+    let settings = setting::setting_probes(&values, chart, &unshown, &settled);
+    if !settings.is_empty() {
+        prober.run(settings)?;
+    }
 
     let findings = std::mem::take(&mut prober.findings);
     let renders = prober.renderer.renders();
@@ -620,6 +666,7 @@ fn follow_up(
         switches: Vec::new(),
         lists: Vec::new(),
         guarded: false,
+        settings: Vec::new(),
     };
     [probe(Stage::Leftover, leftover), probe(Stage::Unset, unset)]
         .into_iter()
@@ -830,8 +877,31 @@ fn latent_images(
             .into_iter()
             .filter(|switch| depth(switch) == deepest)
             .collect();
-        let switches = if !needed.is_empty() {
+        // The settings the template's gate asks for; a render with settings needs no switch
+        // to show its template's images but those the template reads.
+        let gate = setting::gate_paths(chart, &position.source);
+        let settings: Vec<String> = field
+            .settings
+            .iter()
+            .filter(|setting| {
+                let path = setting
+                    .split_once('=')
+                    .map_or(setting.as_str(), |(path, _)| path);
+                gate.iter()
+                    .chain(&enabling)
+                    .any(|gated| gated.to_string() == path)
+            })
+            .cloned()
+            .collect();
+        let settings = if settings.is_empty() {
+            field.settings.clone()
+        } else {
+            settings
+        };
+        let switches: Vec<String> = if !needed.is_empty() {
             needed.into_iter().chain(near).collect()
+        } else if !field.settings.is_empty() {
+            near
         } else if near.is_empty() {
             field
                 .switches
@@ -841,7 +911,8 @@ fn latent_images(
         } else {
             near
         };
-        for switch in switches {
+        // A setting the template's gate asks for turns it on as much as a switch.
+        for switch in switches.into_iter().chain(settings) {
             if !entry.switches.contains(&switch) {
                 entry.switches.push(switch);
             }

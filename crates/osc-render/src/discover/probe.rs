@@ -16,6 +16,7 @@ use osc_yaml::{Path as ValuePath, Segment};
 use serde_norway::Value;
 
 use crate::discover::marker::Marker;
+use crate::discover::setting::{gate_paths, required_setting};
 use crate::discover::values::{Scalar, Values};
 use crate::discover::{AddressPart, DiscoverError, DiscoverRequest, Guard, RENDER_BUDGET};
 use crate::images::{Field, FieldPosition, image_fields};
@@ -43,6 +44,9 @@ pub(crate) enum Stage {
     Leftover,
     /// Unset keys (`""`, null) beside those, or under `global`.
     Unset,
+    /// Values a template's gate asks for that no switch gives (a word a key is compared
+    /// with, an unset key it needs), for templates reading an image map no render showed.
+    Setting,
 }
 
 /// One render of a wave: Helm's output or the error text of a render it refuses, or what
@@ -58,6 +62,8 @@ pub(crate) struct Probe {
     pub lists: Vec<usize>,
     /// Rendered with the guard's keys set.
     pub guarded: bool,
+    /// Values the render sets besides markers, switches and lists.
+    pub settings: Vec<(ValuePath, Value)>,
 }
 
 impl Probe {
@@ -72,7 +78,14 @@ impl Probe {
             switches,
             lists,
             guarded: false,
+            settings: self.settings.clone(),
         }
+    }
+
+    /// Shows the components of switched-on or set-up templates: its unmatched fields are
+    /// latent images.
+    fn opens(&self) -> bool {
+        matches!(self.stage, Stage::Latent | Stage::Setting)
     }
 }
 
@@ -86,6 +99,8 @@ pub(crate) struct LatentField {
     pub parts: Vec<(usize, AddressPart)>,
     /// The switches of the render that showed it.
     pub switches: Vec<usize>,
+    /// The settings of the render that showed it, `path=value`.
+    pub settings: Vec<String>,
 }
 
 /// How a list takes a pull secret.
@@ -151,7 +166,7 @@ impl Job {
     pub fn of(values: Option<Value>, stage: Stage) -> Job {
         Job {
             values,
-            without_notes: stage == Stage::Latent,
+            without_notes: matches!(stage, Stage::Latent | Stage::Setting),
         }
     }
 }
@@ -291,10 +306,10 @@ pub(crate) fn complete(raw: &str, found: &[AddressPart]) -> bool {
 
 /// With `OSC_TRACE_DISCOVERY` set, each probe and how it went, on stderr: for working on
 /// discovery, not for users.
-pub(crate) fn trace(probe: &Probe, result: &Result<Rendered, String>) {
-    if std::env::var_os("OSC_TRACE_DISCOVERY").is_none() {
+pub(crate) fn trace(values: &Values, probe: &Probe, result: &Result<Rendered, String>) {
+    let Some(level) = std::env::var_os("OSC_TRACE_DISCOVERY") else {
         return;
-    }
+    };
     let outcome = match result {
         Ok(_) => "rendered".to_owned(),
         Err(error) => format!(
@@ -309,6 +324,18 @@ pub(crate) fn trace(probe: &Probe, result: &Result<Rendered, String>) {
         probe.switches.len(),
         probe.lists.len()
     );
+    // `OSC_TRACE_DISCOVERY=2`: which switches and settings, too.
+    if level == "2" {
+        let switches: Vec<String> = probe
+            .switches
+            .iter()
+            .map(|&switch| values.switches[switch].to_string())
+            .collect();
+        eprintln!("  switches: {}", switches.join(" "));
+        if let Err(error) = result {
+            eprintln!("  error: {error}");
+        }
+    }
 }
 
 /// Helm's error without the warnings (values it ignores) before it and the `--debug` hint.
@@ -398,6 +425,9 @@ impl<'a> Prober<'a> {
                 Value::Sequence(vec![Value::Mapping(secret)]),
             ));
         }
+        for (path, value) in &probe.settings {
+            assignments.push((path, value.clone()));
+        }
         if let Some((keys, _)) = &self.guard {
             for key in keys {
                 assignments.push((key, Value::Bool(true)));
@@ -434,7 +464,7 @@ impl<'a> Prober<'a> {
                 .collect();
             let results = self.renderer.wave(jobs)?;
             for (probe, result) in wave.into_iter().zip(results) {
-                trace(&probe, &result);
+                trace(self.values, &probe, &result);
                 match result {
                     Ok(rendered) => pending.extend(self.decode(probe, &rendered)),
                     Err(error) => pending.extend(self.narrow(probe, error)),
@@ -461,7 +491,7 @@ impl<'a> Prober<'a> {
             self.guard_proven = true;
         }
         let (matched, unmatched) = match_fields(self.default_positions, image_fields(rendered));
-        if probe.stage != Stage::Latent
+        if !probe.opens()
             && let Some(missing) = matched.iter().position(Option::is_none)
         {
             let position = &self.default_positions[missing];
@@ -480,14 +510,21 @@ impl<'a> Prober<'a> {
         // container took the place of one the switches removed. Either is an image users can
         // switch on.
         let mut changed = Vec::new();
+        let vanished = if probe.stage == Stage::Latent {
+            self.vanished(&matched, &unmatched, &probe)
+        } else {
+            Vec::new()
+        };
         for (use_index, field) in matched.iter().enumerate() {
             let Some(field) = field else { continue };
-            if probe.stage == Stage::Latent {
+            if probe.opens() {
                 if self.restore(&probe, &field.raw) != self.default_raws[use_index] {
                     changed.push(field.clone());
                     continue;
                 }
-                self.findings.validated.insert(use_index);
+                if probe.stage == Stage::Latent {
+                    self.findings.validated.insert(use_index);
+                }
             }
             for &leaf in &probe.markers {
                 let parts = self.marker(leaf).parts_in(&field.raw);
@@ -538,7 +575,7 @@ impl<'a> Prober<'a> {
         if !probe.lists.is_empty() {
             self.pull_secrets(&probe, rendered);
         }
-        if probe.stage == Stage::Latent {
+        if probe.opens() {
             for field in unmatched.into_iter().chain(changed) {
                 let restored = self.restore(&probe, &field.raw);
                 let parts: Vec<(usize, AddressPart)> = probe
@@ -561,9 +598,25 @@ impl<'a> Prober<'a> {
                         restored,
                         parts,
                         switches: probe.switches.clone(),
+                        settings: probe
+                            .settings
+                            .iter()
+                            .map(|(path, value)| {
+                                let value = match value {
+                                    Value::String(text) => text.clone(),
+                                    other => serde_norway::to_string(other)
+                                        .unwrap_or_default()
+                                        .trim_end()
+                                        .replace('\n', " "),
+                                };
+                                format!("{path}={value}")
+                            })
+                            .collect(),
                     });
                 }
             }
+        }
+        if probe.stage == Stage::Latent {
             // Halves that rendered apart may not render together: the largest set that rendered
             // is the one a later render can count on.
             if probe.switches.len() > self.findings.latent_switches.len() {
@@ -571,7 +624,50 @@ impl<'a> Prober<'a> {
             }
             self.record_pods(rendered);
         }
-        Vec::new()
+        self.without_removers(&probe, &vanished)
+    }
+
+    /// Default uses a latent render lacks altogether: no field of it reads as their reference.
+    fn vanished(
+        &self,
+        matched: &[Option<Field>],
+        unmatched: &[Field],
+        probe: &Probe,
+    ) -> Vec<usize> {
+        let shown: BTreeSet<String> = matched
+            .iter()
+            .flatten()
+            .chain(unmatched)
+            .map(|field| self.restore(probe, &field.raw))
+            .collect();
+        matched
+            .iter()
+            .enumerate()
+            .filter(|(index, field)| field.is_none() && !shown.contains(&self.default_raws[*index]))
+            .map(|(index, _)| index)
+            .collect()
+    }
+
+    /// A switch can turn a deployed component off (a mode that replaces it, a flag its whole
+    /// template is gated on), and with it the init containers and sidecars only that
+    /// component runs: the render goes again without the switches that gate the templates of
+    /// the images that vanished.
+    fn without_removers(&self, probe: &Probe, vanished: &[usize]) -> Vec<Probe> {
+        let gates: Vec<ValuePath> = vanished
+            .iter()
+            .map(|&index| self.default_positions[index].source.as_str())
+            .collect::<BTreeSet<&str>>()
+            .into_iter()
+            .flat_map(|file| gate_paths(self.chart, file))
+            .collect();
+        let (off, on): (Vec<usize>, Vec<usize>) = probe
+            .switches
+            .iter()
+            .partition(|&&switch| gates.contains(&self.values.switches[switch]));
+        if off.is_empty() || on.is_empty() {
+            return Vec::new();
+        }
+        vec![probe.with(probe.markers.clone(), on, probe.lists.clone())]
     }
 
     /// The guard a failed render shows: switches the error sets to true, or, with
@@ -686,6 +782,9 @@ impl<'a> Prober<'a> {
 
     /// The probes to render after `probe` failed with `error`.
     pub fn narrow(&mut self, probe: Probe, error: String) -> Vec<Probe> {
+        if probe.stage == Stage::Setting {
+            return self.narrow_setting(probe, &error);
+        }
         match &self.guard {
             // Rendered before the guard was known, and failing on it: again, with it.
             Some((keys, guard)) if !probe.guarded => {
@@ -801,17 +900,19 @@ impl<'a> Prober<'a> {
         }
         // The lists and switches the failing template reads (a YAML parse error names the
         // template, not the line).
+        // Every template of the error counts: one that includes another names the including
+        // line first and the failing one last.
         let read: Vec<ValuePath> = failing_template(&error)
-            .map(|file| {
-                template_paths(self.chart, &file)
-                    .into_iter()
-                    .map(|(mut prefix, path)| {
-                        prefix.extend(path.segments().iter().cloned());
-                        ValuePath::from_segments(prefix)
-                    })
-                    .collect()
+            .into_iter()
+            .chain(failing_places(&error).into_iter().map(|(file, _)| file))
+            .collect::<BTreeSet<String>>()
+            .iter()
+            .flat_map(|file| template_paths(self.chart, file))
+            .map(|(mut prefix, path)| {
+                prefix.extend(path.segments().iter().cloned());
+                ValuePath::from_segments(prefix)
             })
-            .unwrap_or_default();
+            .collect();
         let named_lists: Vec<usize> = probe
             .lists
             .iter()
@@ -894,8 +995,7 @@ impl<'a> Prober<'a> {
                 }
                 return vec![probe.with(probe.markers.clone(), rest, probe.lists.clone())];
             }
-            let mut first = probe.switches.clone();
-            let second = first.split_off(first.len() / 2);
+            let (first, second) = self.halve_switches(&probe.switches);
             return vec![
                 probe.with(probe.markers.clone(), first, probe.lists.clone()),
                 probe.with(probe.markers.clone(), second, probe.lists.clone()),
@@ -930,6 +1030,39 @@ impl<'a> Prober<'a> {
             ];
         }
         self.split(probe, error)
+    }
+
+    /// A settings render that failed goes again with a placeholder in the unset value a
+    /// `required` check it failed on asks for, else without its switches, else not at all:
+    /// its question is only whether the gated templates open.
+    fn narrow_setting(&mut self, probe: Probe, error: &str) -> Vec<Probe> {
+        let required = failing_places(error)
+            .into_iter()
+            .rev()
+            .find_map(|(file, line)| required_setting(self.chart, self.values, &file, line))
+            .filter(|(path, _)| !probe.settings.iter().any(|(known, _)| known == path));
+        if let Some(setting) = required {
+            let mut next = probe.with(probe.markers.clone(), probe.switches.clone(), Vec::new());
+            next.settings.push(setting);
+            return vec![next];
+        }
+        if !probe.switches.is_empty() {
+            return vec![probe.with(probe.markers.clone(), Vec::new(), Vec::new())];
+        }
+        Vec::new()
+    }
+
+    /// Two halves of a set of switches, cut where neighbours share the least of their path
+    /// within the middle half: the switches of one component (`x.enabled` and
+    /// `x.service.enabled`) often work only together, and halves that render alone show
+    /// nothing the two need at once.
+    fn halve_switches(&self, switches: &[usize]) -> (Vec<usize>, Vec<usize>) {
+        let paths: Vec<&ValuePath> = switches
+            .iter()
+            .map(|&switch| &self.values.switches[switch])
+            .collect();
+        let (first, second) = switches.split_at(halving_cut(&paths));
+        (first.to_vec(), second.to_vec())
     }
 
     /// A failed probe of one marker is fragile; a larger one is tried again in halves.
@@ -995,6 +1128,7 @@ impl<'a> Prober<'a> {
                 ));
             }
         }
+        innermost(&mut pointers);
         pointers
     }
 
@@ -1054,6 +1188,31 @@ impl<'a> Prober<'a> {
         };
         names_path || quotes_key
     }
+}
+
+/// Where [`Prober::halve_switches`] cuts: within the middle half, between the neighbours that
+/// share the fewest leading keys, nearest the middle.
+fn halving_cut(paths: &[&ValuePath]) -> usize {
+    let shared = |a: &ValuePath, b: &ValuePath| {
+        a.segments()
+            .iter()
+            .zip(b.segments())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    let middle = paths.len() / 2;
+    let (low, high) = (paths.len() / 4, paths.len() - paths.len() / 4);
+    (low.max(1)..=high.min(paths.len().saturating_sub(1)))
+        .min_by_key(|&cut| (shared(paths[cut - 1], paths[cut]), cut.abs_diff(middle)))
+        .unwrap_or(middle)
+}
+
+/// Drops the pointers that sum up errors nested under them (`- at '/master': validation
+/// failed` above `- at '/master/x/0': …`): the place rejected is theirs, not every key of the
+/// map.
+fn innermost(pointers: &mut Vec<(String, String)>) {
+    let all: Vec<String> = pointers.iter().map(|(at, _)| at.clone()).collect();
+    pointers.retain(|(at, _)| !all.iter().any(|other| other.starts_with(&format!("{at}/"))));
 }
 
 /// The secret name a list gets in a latent render.
@@ -1213,6 +1372,20 @@ fn failing_line(error: &str) -> Option<(String, usize)> {
         }
     }
     None
+}
+
+/// Every template and line a render error names, outermost first: an `include` that failed
+/// names the including line, then the line of the included template that failed.
+fn failing_places(error: &str) -> Vec<(String, usize)> {
+    let mut places = Vec::new();
+    for line in error.lines() {
+        if let Some(place) = failing_line(line.trim_start())
+            && !places.contains(&place)
+        {
+            places.push(place);
+        }
+    }
+    places
 }
 
 /// The template a render error names, with or without a line.
@@ -1557,6 +1730,66 @@ mod tests {
             Some(("c/charts/s/templates/_h.tpl".to_owned(), 3))
         );
         assert_eq!(failing_line("no file here"), None);
+    }
+
+    #[test]
+    fn nested_errors_name_every_template_innermost_last() {
+        let error = "top/templates/a.yaml:52:36\n  executing \"top/templates/a.yaml\" at <include \"x\" .>:\n    error calling include:\ntop/templates/b.yaml:294:27\n  executing \"top/templates/b.yaml\" at <4>:\n    wrong type";
+        assert_eq!(
+            failing_places(error),
+            [
+                ("top/templates/a.yaml".to_owned(), 52),
+                ("top/templates/b.yaml".to_owned(), 294)
+            ]
+        );
+    }
+
+    #[test]
+    fn schema_summaries_give_way_to_the_errors_under_them() {
+        let mut pointers: Vec<(String, String)> = [
+            "/queue",
+            "/queue/args/0",
+            "/queue/ports/0",
+            "/web/drop/0",
+            "/webhooks/0",
+        ]
+        .iter()
+        .map(|at| ((*at).to_owned(), String::new()))
+        .collect();
+        innermost(&mut pointers);
+        let left: Vec<&str> = pointers.iter().map(|(at, _)| at.as_str()).collect();
+        assert_eq!(
+            left,
+            [
+                "/queue/args/0",
+                "/queue/ports/0",
+                "/web/drop/0",
+                "/webhooks/0"
+            ]
+        );
+    }
+
+    #[test]
+    fn switches_are_halved_between_components() {
+        let paths: Vec<ValuePath> = [
+            "a.on",
+            "relay.on",
+            "relay.link.on",
+            "relay.link.tls",
+            "z.on",
+            "z.more",
+        ]
+        .iter()
+        .map(|path| ValuePath::parse(path).unwrap())
+        .collect();
+        let paths: Vec<&ValuePath> = paths.iter().collect();
+        // The middle (3) would part `relay.link.on` from `relay.on`.
+        assert_eq!(halving_cut(&paths), 4);
+        let even: Vec<ValuePath> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|path| ValuePath::parse(path).unwrap())
+            .collect();
+        assert_eq!(halving_cut(&even.iter().collect::<Vec<_>>()), 2);
     }
 
     #[test]

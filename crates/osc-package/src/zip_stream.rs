@@ -143,7 +143,7 @@ pub(crate) fn write_stored_zip<W: Write>(
         let (to_pool, pool) = mpsc::channel();
         for _ in 0..POOL_BUFFERS {
             // Cannot fail: `pool` is right here.
-            let _ = to_pool.send(vec![0; CHUNK_BYTES]);
+            let _ = to_pool.send(Buffer::new(CHUNK_BYTES));
         }
         let hasher = scope.spawn(move || hash_written(hasher_inbox, &to_pool));
         // A rendezvous channel: the pre-pass runs one file ahead of the copy, no further, so the
@@ -191,14 +191,14 @@ pub(crate) fn write_stored_zip<W: Write>(
 /// What the writer hands the hashing thread, in the zip's order: a pool buffer whose first
 /// `filled` bytes were just written.
 struct Written {
-    buffer: Vec<u8>,
+    buffer: Buffer,
     filled: usize,
 }
 
 /// The hashing thread: the SHA-256 of every buffer written, in order.
 fn hash_written(
     inbox: Receiver<Written>,
-    to_pool: &Sender<Vec<u8>>,
+    to_pool: &Sender<Buffer>,
 ) -> sha2::digest::Output<Sha256> {
     let mut sha = Sha256::new();
     for Written { buffer, filled } in inbox {
@@ -283,7 +283,7 @@ fn prepass(
     to_writer: &SyncSender<Result<Prepared, Error>>,
     stop: &AtomicBool,
 ) {
-    let mut buffer = vec![0; READ_BYTES];
+    let mut buffer = Buffer::new(READ_BYTES);
     let mut before = 0;
     for &(path, size) in files {
         // While little comes before it, the writer and the hashing thread both wait for this
@@ -328,7 +328,7 @@ fn prepare(
         let middle = size / 2;
         thread::scope(|scope| {
             let second = scope.spawn(|| {
-                let mut buffer = vec![0; READ_BYTES];
+                let mut buffer = Buffer::new(READ_BYTES);
                 crc_of_range(&file, path, middle..size, size, &mut buffer, stop)
             });
             let first = crc_of_range(&file, path, 0..middle, size, buffer, stop);
@@ -669,12 +669,12 @@ impl LittleEndian {
 struct HashingSink<'a, W> {
     out: W,
     out_path: &'a Path,
-    buffer: Vec<u8>,
+    buffer: Buffer,
     filled: usize,
     /// Bytes put so far, i.e. the zip offset of the next byte.
     position: u64,
     to_hasher: Sender<Written>,
-    pool: Receiver<Vec<u8>>,
+    pool: Receiver<Buffer>,
 }
 
 impl<'a, W: Write> HashingSink<'a, W> {
@@ -682,12 +682,12 @@ impl<'a, W: Write> HashingSink<'a, W> {
         out: W,
         out_path: &'a Path,
         to_hasher: Sender<Written>,
-        pool: Receiver<Vec<u8>>,
+        pool: Receiver<Buffer>,
     ) -> Result<Self, Error> {
         let mut sink = Self {
             out,
             out_path,
-            buffer: Vec::new(),
+            buffer: Buffer::new(0),
             filled: 0,
             position: 0,
             to_hasher,
@@ -770,7 +770,7 @@ impl<'a, W: Write> HashingSink<'a, W> {
         Ok(())
     }
 
-    fn next_buffer(&self) -> Result<Vec<u8>, Error> {
+    fn next_buffer(&self) -> Result<Buffer, Error> {
         self.pool.recv().map_err(|_| self.stopped())
     }
 
@@ -790,6 +790,43 @@ impl<'a, W: Write> HashingSink<'a, W> {
             path: self.out_path.to_owned(),
             cause,
         }
+    }
+}
+
+/// A zeroed buffer that starts on a page boundary, as the page cache's pages do. Large allocations
+/// start 16 bytes past one, and with those the kernel's copies into and out of the buffers took
+/// the writer about 8% more CPU time (a bare `read` into one, 20-50% more).
+struct Buffer {
+    storage: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl Buffer {
+    const ALIGN: usize = 4096;
+
+    fn new(len: usize) -> Self {
+        let storage = vec![0; len + Self::ALIGN];
+        // `align_offset` may answer that it does not know: the buffer is then merely slower.
+        let start = storage.as_ptr().align_offset(Self::ALIGN).min(Self::ALIGN);
+        Self {
+            storage,
+            start,
+            len,
+        }
+    }
+}
+
+impl std::ops::Deref for Buffer {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.storage[self.start..self.start + self.len]
+    }
+}
+
+impl std::ops::DerefMut for Buffer {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.storage[self.start..self.start + self.len]
     }
 }
 
@@ -1117,7 +1154,7 @@ mod tests {
         let (to_hasher, hasher_inbox) = mpsc::channel();
         let (to_pool, pool) = mpsc::channel();
         for _ in 0..2 {
-            to_pool.send(vec![0; CHUNK_BYTES]).unwrap();
+            to_pool.send(Buffer::new(CHUNK_BYTES)).unwrap();
         }
         let hasher = thread::spawn(move || hash_written(hasher_inbox, &to_pool));
         let mut out = Vec::new();
@@ -1141,7 +1178,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (big, path) = sample_entries(dir.path());
         let stop = AtomicBool::new(false);
-        let mut buffer = vec![0; READ_BYTES];
+        let mut buffer = Buffer::new(READ_BYTES);
         let crcs: Vec<u32> = [false, true]
             .into_iter()
             .map(|two_threads| {

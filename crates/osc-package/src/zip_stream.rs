@@ -85,9 +85,10 @@ const CHUNK_BYTES: usize = 1024 * 1024;
 const POOL_BUFFERS: usize = 8;
 /// Buffers are written this much at a time. A write of 1 MiB at a 1 MiB-aligned offset has the
 /// kernel put the bytes in a new page-cache folio of 1 MiB, and on the VM this was measured on,
-/// filling new folios that large took 4-5x as long as filling those of 256 KiB or less (its free
-/// large blocks probably go back to the hypervisor, to be faulted in again on first touch), which
-/// made the writes cost more than the hashing.
+/// filling new folios that large took 4-5x as long as filling those of 256 KiB or less, which made
+/// the writes cost more than the hashing. (Its balloon driver hands free blocks of 2 MiB and up
+/// back to the hypervisor, so a large folio is likely carved from memory that must be faulted in
+/// again; smaller writes cost about the same anywhere, 64 KiB ones a little more.)
 const WRITE_BYTES: usize = 256 * 1024;
 /// The pre-pass reads files this much at a time, into a buffer small enough that the bytes are
 /// still in the CPU cache when they are CRC'd.

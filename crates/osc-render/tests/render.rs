@@ -268,23 +268,9 @@ fn served_and_one_process_calls_print_the_same() {
 #[test]
 fn a_helm_that_does_not_serve_runs_a_process_per_call() {
     for warm_up in [0, 2] {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("calls.log");
-        let bin = dir.path().join("helm");
-        std::fs::write(
-            &bin,
-            format!(
-                "#!/bin/sh\necho \"$1\" >> '{log}'\nif [ \"$1\" = adapter-serve ]; then\n  \
-                 echo 'Error: unknown command \"adapter-serve\" for \"helm\"' >&2\n  exit 1\nfi\n\
-                 exec '{helm}' \"$@\"\n",
-                log = log.display(),
-                helm = helm().bin().display()
-            ),
-        )
-        .unwrap();
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-
+        let (_dir, bin, log) = logged_helm(
+            "echo 'Error: unknown command \"adapter-serve\" for \"helm\"' >&2\n  exit 1",
+        );
         let helm = Helm::new(&bin);
         helm.warm_up(warm_up);
         let chart = fixture("workloads");
@@ -307,22 +293,8 @@ fn a_helm_that_does_not_serve_runs_a_process_per_call() {
 /// own, and a new server takes the calls after that.
 #[test]
 fn a_server_that_ends_hands_its_call_to_a_process() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("calls.log");
-    let bin = dir.path().join("helm");
-    std::fs::write(
-        &bin,
-        format!(
-            "#!/bin/sh\necho \"$1\" >> '{log}'\nif [ \"$1\" = adapter-serve ]; then\n  \
-             head -n 1 | '{helm}' \"$@\"\n  exit $?\nfi\nexec '{helm}' \"$@\"\n",
-            log = log.display(),
-            helm = helm().bin().display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-
+    let real = helm().bin().display().to_string();
+    let (_dir, bin, log) = logged_helm(&format!("head -n 1 | '{real}' \"$@\"\n  exit $?"));
     let helm = Helm::new(&bin);
     let chart = fixture("workloads");
     let expected = helm
@@ -344,4 +316,25 @@ fn a_server_that_ends_hands_its_call_to_a_process() {
     if calls != ["adapter-serve", "template", "template", "template"] {
         assert_eq!(calls, ["adapter-serve", "template", "adapter-serve"]);
     }
+}
+
+/// A helm that logs each command's first argument, then runs the real one; `adapter-serve`
+/// runs `serve` (shell) instead. Returns the folder to keep, the helm and the log.
+fn logged_helm(serve: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.log");
+    let bin = dir.path().join("helm");
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{log}'\nif [ \"$1\" = adapter-serve ]; then\n  \
+             {serve}\nfi\nexec '{helm}' \"$@\"\n",
+            log = log.display(),
+            helm = helm().bin().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (dir, bin, log)
 }

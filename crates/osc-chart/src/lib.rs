@@ -89,6 +89,16 @@ impl Chart {
         &self.dependencies
     }
 
+    /// The key the values of subchart `name` sit under in this chart's values: the alias
+    /// Chart.yaml gives it, else its name.
+    pub fn values_key<'a>(&'a self, name: &'a str) -> &'a str {
+        self.metadata
+            .dependencies
+            .iter()
+            .find(|dependency| dependency.name == name && !dependency.alias.is_empty())
+            .map_or(name, |dependency| dependency.alias.as_str())
+    }
+
     /// `{name}-{version}.tgz`, the file name `helm package` gives the archive.
     pub fn archive_file_name(&self) -> String {
         format!("{}-{}.tgz", self.metadata.name, self.metadata.version)

@@ -1417,13 +1417,7 @@ pub(crate) fn template_text(
             && let Some(sub) = current.dependencies().iter().find(|sub| sub.name() == name)
         {
             segments.next();
-            let alias = current
-                .metadata()
-                .dependencies
-                .iter()
-                .find(|dependency| dependency.name == name && !dependency.alias.is_empty())
-                .map_or(name, |dependency| dependency.alias.as_str());
-            prefix.push(Segment::Key(alias.to_owned()));
+            prefix.push(Segment::Key(current.values_key(name).to_owned()));
             current = sub;
             relative.clear();
             continue;

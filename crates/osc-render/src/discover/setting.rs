@@ -369,7 +369,7 @@ fn manifests_under(
         ));
     }
     for subchart in chart.dependencies() {
-        let alias = alias(chart, subchart);
+        let alias = chart.values_key(subchart.name());
         let mut sub_prefix = prefix.to_vec();
         sub_prefix.push(Segment::Key(alias.to_owned()));
         found.extend(manifests_under(
@@ -379,15 +379,6 @@ fn manifests_under(
         ));
     }
     found
-}
-
-fn alias<'c>(chart: &'c osc_chart::Chart, subchart: &'c osc_chart::Chart) -> &'c str {
-    chart
-        .metadata()
-        .dependencies
-        .iter()
-        .find(|dependency| dependency.name == subchart.name() && !dependency.alias.is_empty())
-        .map_or(subchart.name(), |dependency| dependency.alias.as_str())
 }
 
 /// The named templates of a chart and its subcharts, each body with the values prefix of the
@@ -422,7 +413,7 @@ impl Defines {
         }
         for subchart in chart.dependencies() {
             let mut sub_prefix = prefix.to_vec();
-            sub_prefix.push(Segment::Key(alias(chart, subchart).to_owned()));
+            sub_prefix.push(Segment::Key(chart.values_key(subchart.name()).to_owned()));
             self.collect(subchart, &sub_prefix);
         }
     }

@@ -394,6 +394,45 @@ fn components_behind_settings_or_removed_by_a_switch_are_latent_with_their_keys(
 }
 
 #[test]
+fn switched_on_components_are_looked_into_past_the_checks_they_make() {
+    let found = images("demanding");
+    let latent: Vec<(&str, Vec<&str>)> = found["latent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|image| {
+            let keys = image["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|key| key["path"].as_str().unwrap())
+                .collect();
+            (image["reference"].as_str().unwrap(), keys)
+        })
+        .collect();
+    // The archiver `fail`s without a retention and `required`s a bucket once switched on:
+    // settings for users, not for discovery, which still finds its image and key.
+    assert_eq!(
+        latent,
+        [(
+            "quay.example.test/vendor/archiver:3.3",
+            vec!["archiver.image"]
+        )],
+        "{found}"
+    );
+    // The scrape target writes no image, so the switch only it reads goes at once; the
+    // self-signed switch's certificate template renders with the rest.
+    assert_eq!(
+        found["broken_switches"],
+        serde_json::json!(["scrape.active"])
+    );
+    // Default, moved, switched-on, and the switched-on again without the scrape target: the
+    // Service's list of source ranges gets no marker secret (it reaches no pod, and one breaks
+    // its YAML).
+    assert_eq!(found["renders"], 4, "{found}");
+}
+
+#[test]
 fn images_in_custom_resources_and_config_maps_are_mapped_from_their_keys() {
     let found = images("custom-resources");
     let keyed = |reference: &str| {

@@ -180,22 +180,26 @@ impl Chart {
         }
     }
 
-    /// The chart without the files `drop` picks, here and in every subchart (each path relative
-    /// to its own chart's top folder).
-    pub fn without_files(&self, drop: &dyn Fn(&str) -> bool) -> Chart {
+    /// The chart with each file, here and in every subchart, as `edit` gives it: its new bytes,
+    /// or `None` to leave it out (each path relative to its own chart's top folder).
+    pub fn with_files(&self, edit: &mut dyn FnMut(&ChartFile) -> Option<Vec<u8>>) -> Chart {
         Chart {
             metadata: self.metadata.clone(),
             chart_yaml: self.chart_yaml.clone(),
             files: self
                 .files
                 .iter()
-                .filter(|file| !drop(&file.path))
-                .cloned()
+                .filter_map(|file| {
+                    edit(file).map(|data| ChartFile {
+                        path: file.path.clone(),
+                        data,
+                    })
+                })
                 .collect(),
             dependencies: self
                 .dependencies
                 .iter()
-                .map(|dependency| dependency.without_files(drop))
+                .map(|dependency| dependency.with_files(edit))
                 .collect(),
         }
     }
@@ -209,7 +213,7 @@ impl Chart {
     /// The chart without its NOTES.txt files (its own and its subcharts'): what Helm renders of it
     /// as objects, without the checks charts put in their notes.
     pub fn without_notes(&self) -> Chart {
-        self.without_files(&|path| path == NOTES)
+        self.with_files(&mut |file| (file.path != NOTES).then(|| file.data.clone()))
     }
 
     /// Writes the chart as a folder (`dir` itself becomes the chart's top folder), subcharts as

@@ -6,16 +6,19 @@
 //! version, a number a hair above it) in every leaf of the image-shaped values (a map holding a
 //! host or a path beside a version, or a whole reference), and one with the same markers and
 //! every switch (a boolean that is false) turned on, which shows the images of components that
-//! are off by default and, with a marker secret in every list of names, the keys that reach a
-//! pod's `imagePullSecrets`. The marker found in each image field, and where it sits in the
-//! reference, names the key and its part.
+//! are off by default and, with a marker secret in every list of names that may reach a pod,
+//! the keys that reach a pod's `imagePullSecrets`. That one renders a copy of the chart made
+//! for its question ([`cheap`]: no NOTES.txt, no `fail` or `required` stopping it, no RSA
+//! keys generated). The marker found in each image field, and where it sits in the reference,
+//! names the key and its part.
 //!
 //! The default render then decides what else can be an address part: a set key whose value (or
 //! a form templates make of it: `v`-prefixed, trimmed, lower-cased) stands between the
 //! delimiters of no image field cannot be one and gets no marker. Only images whose address
-//! the first renders left incomplete get further renders: the set keys whose value shows in
-//! them, and, apart (an unset key overrides a set one: `global.imageRegistry: ""` beats
-//! `image.registry`), the unset (`""`, null) keys beside those keys or under `global`.
+//! the first renders left incomplete get a render of the set keys whose value shows in them.
+//! Apart (an unset key overrides a set one: `global.imageRegistry: ""` beats
+//! `image.registry`), the unset (`""`, null) keys beside the keys found or under `global` get
+//! one, even when every address is complete.
 //!
 //! Two things a switch cannot show get renders of their own. A switch that turns the deployed
 //! component off (a mode that replaces it) hides its sidecars: a switched-on render that lost
@@ -27,7 +30,8 @@
 //!
 //! A render that fails is narrowed ([`probe`]): the switch that lets moved images through is
 //! found from the error and the failing template and set to true, keys the chart's schema
-//! rejects or whose marker the error quotes are dropped, switches are halved, else the
+//! rejects or whose marker the error quotes are dropped, the switches only a failing template
+//! that writes no image reads are dropped ([`templates`]), switches are halved, else the
 //! markers, until each key that breaks the chart stands alone ([`Discovery::fragile`]).
 //! [`RENDER_BUDGET`] bounds the renders.
 //!
@@ -36,9 +40,11 @@
 //! `osc_yaml::Path` displays it. A subchart's key sits under the subchart's alias or name; a
 //! subchart's `global` key under the top `global`.
 
+mod cheap;
 mod marker;
 mod probe;
 mod setting;
+mod templates;
 mod values;
 
 use std::collections::{BTreeSet, HashMap};
@@ -47,7 +53,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::discover::marker::{Marker, is_registry_host, is_tag, version_marker};
-use crate::discover::probe::{FoundPart, Job, Probe, Prober, Renderer, Stage, complete};
+use crate::discover::probe::{FoundPart, Job, Probe, Prober, Renderer, Stage, Templates, complete};
 use crate::discover::values::{Scalar, Values};
 use osc_imageref::ImageRef;
 
@@ -319,17 +325,22 @@ pub fn discover_loaded(
         guarded: false,
         settings: Vec::new(),
     };
+    let templates = Templates::of(chart);
+    // A list only templates that write no image read (a Service's source ranges) is no pull
+    // secrets list, and a marker secret there would break the render for nothing.
     let latent = Probe {
         stage: Stage::Latent,
         markers: shaped.clone(),
         switches: (0..values.switches.len()).collect(),
-        lists: (0..values.lists.len()).collect(),
+        lists: (0..values.lists.len())
+            .filter(|&list| templates.may_reach_pods(&values.lists[list]))
+            .collect(),
         guarded: false,
         settings: Vec::new(),
     };
-    let without_notes = chart_without_notes(chart)?;
-    let without_notes = without_notes.as_ref().map(|dir| dir.path().join("chart"));
-    let renderer = Renderer::new(helm, request, without_notes.as_deref());
+    let switched_on = switched_on_chart(chart)?;
+    let switched_on = switched_on.as_ref().map(|dir| dir.path().join("chart"));
+    let renderer = Renderer::new(helm, request, switched_on.as_deref());
 
     // The default render and the two renders that need nothing from it, side by side.
     let empty = |probe: &Probe| {
@@ -350,6 +361,7 @@ pub fn discover_loaded(
         Renderer::new(helm, request, None),
         &[],
         &[],
+        &templates,
     );
     jobs.extend(
         first
@@ -380,6 +392,7 @@ pub fn discover_loaded(
         renderer,
         &default_positions,
         &default_raws,
+        &templates,
     );
     let mut pending = Vec::new();
     prober.hold_moved = true;
@@ -499,21 +512,18 @@ pub fn discover_loaded(
     })
 }
 
-/// A copy of the chart without its NOTES.txt files (in `chart/` of the folder returned), when
-/// it has any: the latent renders ask only which images exist.
-fn chart_without_notes(
-    chart: &osc_chart::Chart,
-) -> Result<Option<tempfile::TempDir>, DiscoverError> {
-    if !chart.has_notes() {
+/// A copy of the chart for the switched-on renders ([`cheap`]), in `chart/` of the folder
+/// returned, unless it would be the chart itself.
+fn switched_on_chart(chart: &osc_chart::Chart) -> Result<Option<tempfile::TempDir>, DiscoverError> {
+    let Some(cheap) = cheap::switched_on_chart(chart) else {
         return Ok(None);
-    }
+    };
     let chart_copy = |source| DiscoverError::ChartCopy { source };
     let dir = tempfile::Builder::new()
         .prefix("osc-latent-")
         .tempdir()
         .map_err(chart_copy)?;
-    chart
-        .without_notes()
+    cheap
         .write_dir(&dir.path().join("chart"))
         .map_err(|error| chart_copy(std::io::Error::other(error)))?;
     Ok(Some(dir))
@@ -624,9 +634,8 @@ fn follow_up(
         })
         .map(|(_, image_use)| image_use)
         .collect();
-    if incomplete.is_empty() {
-        return Vec::new();
-    }
+    // Unset keys go even when every address is complete: one can override the key found
+    // (`global.imageRegistry: ""` beats `image.registry`).
     let raws: Vec<String> = incomplete
         .iter()
         .map(|image_use| image_use.raw.to_lowercase())

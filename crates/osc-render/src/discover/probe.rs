@@ -17,6 +17,7 @@ use serde_norway::Value;
 
 use crate::discover::marker::Marker;
 use crate::discover::setting::{gate_paths, required_setting};
+pub(crate) use crate::discover::templates::Templates;
 use crate::discover::values::{Scalar, Values};
 use crate::discover::{AddressPart, DiscoverError, DiscoverRequest, Guard, RENDER_BUDGET};
 use crate::images::{Field, FieldPosition, image_fields};
@@ -147,26 +148,27 @@ pub(crate) struct Findings {
 pub(crate) struct Renderer<'a> {
     helm: &'a Helm,
     request: &'a DiscoverRequest<'a>,
-    /// The chart without its NOTES.txt files, for the renders with switches on: NOTES.txt
-    /// renders no object, but its checks (a setting that a switched-on component needs, a
-    /// password to give) fail renders whose only question is which images exist.
-    without_notes: Option<&'a Path>,
+    /// The chart for the renders with switches on ([`cheap`](super::cheap)): NOTES.txt renders
+    /// no object, but its checks (a setting that a switched-on component needs, a password to
+    /// give) fail renders whose only question is which images exist, and the certificates
+    /// every switch on generates cost more than the rest of the render.
+    switched_on_chart: Option<&'a Path>,
     renders: AtomicUsize,
     planned: AtomicUsize,
 }
 
 /// One render of a wave: its values (`None`: the request's alone) and whether it renders the
-/// chart without its NOTES.txt files.
+/// chart for switched-on renders.
 pub(crate) struct Job {
     pub values: Option<Value>,
-    pub without_notes: bool,
+    pub switched_on: bool,
 }
 
 impl Job {
     pub fn of(values: Option<Value>, stage: Stage) -> Job {
         Job {
             values,
-            without_notes: matches!(stage, Stage::Latent | Stage::Setting),
+            switched_on: matches!(stage, Stage::Latent | Stage::Setting),
         }
     }
 }
@@ -175,12 +177,12 @@ impl<'a> Renderer<'a> {
     pub fn new(
         helm: &'a Helm,
         request: &'a DiscoverRequest<'a>,
-        without_notes: Option<&'a Path>,
+        switched_on_chart: Option<&'a Path>,
     ) -> Renderer<'a> {
         Renderer {
             helm,
             request,
-            without_notes,
+            switched_on_chart,
             renders: AtomicUsize::new(0),
             planned: AtomicUsize::new(0),
         }
@@ -200,7 +202,7 @@ impl<'a> Renderer<'a> {
         // Switched-on renders first: they take longest (every component on, certificates
         // generated), and the wave lasts as long as its longest lane.
         let mut order: Vec<usize> = (0..jobs.len()).collect();
-        order.sort_by_key(|&index| !jobs[index].without_notes);
+        order.sort_by_key(|&index| !jobs[index].switched_on);
         let next = AtomicUsize::new(0);
         let workers = parallelism().min(jobs.len());
         std::thread::scope(|scope| {
@@ -256,8 +258,8 @@ impl<'a> Renderer<'a> {
             values_files.push(file.path().to_owned());
             _marker_file = Some(file);
         }
-        let chart = match self.without_notes {
-            Some(chart) if job.without_notes => chart,
+        let chart = match self.switched_on_chart {
+            Some(chart) if job.switched_on => chart,
             _ => self.request.chart,
         };
         let request = RenderRequest {
@@ -371,6 +373,7 @@ pub(crate) struct Prober<'a> {
     pub hold_moved: bool,
     /// Keys guessed as the guard that the retry showed were not.
     refused_guards: Vec<ValuePath>,
+    templates: &'a Templates,
 }
 
 impl<'a> Prober<'a> {
@@ -381,6 +384,7 @@ impl<'a> Prober<'a> {
         renderer: Renderer<'a>,
         default_positions: &'a [FieldPosition],
         default_raws: &'a [String],
+        templates: &'a Templates,
     ) -> Prober<'a> {
         Prober {
             values,
@@ -395,6 +399,7 @@ impl<'a> Prober<'a> {
             guard_proven: false,
             hold_moved: false,
             refused_guards: Vec::new(),
+            templates,
         }
     }
 
@@ -995,6 +1000,23 @@ impl<'a> Prober<'a> {
                 }
                 return vec![probe.with(probe.markers.clone(), rest, probe.lists.clone())];
             }
+            // A template that writes no image is not what discovery turns switches on for:
+            // the switches only it reads go at once, instead of a halving towards them.
+            let only_there = failing_template(&error)
+                .map(|file| self.switches_only_for(&probe, &file))
+                .unwrap_or_default();
+            if !only_there.is_empty() && only_there.len() < probe.switches.len() {
+                let rest = probe
+                    .switches
+                    .iter()
+                    .copied()
+                    .filter(|switch| !only_there.contains(switch))
+                    .collect();
+                for &switch in &only_there {
+                    self.findings.broken_switches.push((switch, error.clone()));
+                }
+                return vec![probe.with(probe.markers.clone(), rest, probe.lists.clone())];
+            }
             let (first, second) = self.halve_switches(&probe.switches);
             return vec![
                 probe.with(probe.markers.clone(), first, probe.lists.clone()),
@@ -1050,6 +1072,31 @@ impl<'a> Prober<'a> {
             return vec![probe.with(probe.markers.clone(), Vec::new(), Vec::new())];
         }
         Vec::new()
+    }
+
+    /// The probe's switches that the template Helm names `file` reads and no other template
+    /// does, when it writes no image; none otherwise.
+    fn switches_only_for(&self, probe: &Probe, file: &str) -> Vec<usize> {
+        let templates = self.templates;
+        if templates.may_write_image(file) {
+            return Vec::new();
+        }
+        let read_here: std::collections::HashSet<ValuePath> = template_paths(self.chart, file)
+            .into_iter()
+            .map(|(mut prefix, path)| {
+                prefix.extend(path.segments().iter().cloned());
+                ValuePath::from_segments(prefix)
+            })
+            .collect();
+        probe
+            .switches
+            .iter()
+            .copied()
+            .filter(|&switch| {
+                let path = &self.values.switches[switch];
+                read_here.contains(path) && !templates.read_elsewhere(file, path)
+            })
+            .collect()
     }
 
     /// Two halves of a set of switches, cut where neighbours share the least of their path

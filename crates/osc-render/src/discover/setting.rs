@@ -6,12 +6,13 @@
 //! there), and a render with them and the markers shows its images. A render that fails on a
 //! `required` value gets a placeholder for it and goes again.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use osc_yaml::{Path as ValuePath, Segment};
 use serde_norway::Value;
 
 use crate::discover::probe::{Probe, Stage, template_paths, values_paths};
+use crate::discover::templates::{Defines, absolute, included_names, manifests};
 use crate::discover::values::{Scalar, Values};
 
 /// What an unset value the gate tests for truth gets: any text is true to a template.
@@ -315,114 +316,6 @@ fn values_path(token: &str, prefix: &[Segment]) -> Option<ValuePath> {
         .next()
 }
 
-fn absolute(paths: Vec<(Vec<Segment>, ValuePath)>) -> Vec<ValuePath> {
-    paths
-        .into_iter()
-        .map(|(mut prefix, path)| {
-            prefix.extend(path.segments().iter().cloned());
-            ValuePath::from_segments(prefix)
-        })
-        .collect()
-}
-
-/// The names an action or template passes to `include` or `template`.
-fn included_names(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    for word in ["include \"", "template \""] {
-        for (at, _) in text.match_indices(word) {
-            let rest = &text[at + word.len()..];
-            if let Some(end) = rest.find('"')
-                && !names.iter().any(|name| name == &rest[..end])
-            {
-                names.push(rest[..end].to_owned());
-            }
-        }
-    }
-    names
-}
-
-/// Every template that writes objects (no `_` helper, no NOTES.txt) of the chart and its
-/// subcharts: the name Helm gives it (`top/charts/sub/templates/x.yaml`), its values prefix
-/// and its text.
-fn manifests(chart: &osc_chart::Chart, prefix: &[Segment]) -> Vec<(String, Vec<Segment>, String)> {
-    manifests_under(chart, prefix, chart.name())
-}
-
-fn manifests_under(
-    chart: &osc_chart::Chart,
-    prefix: &[Segment],
-    place: &str,
-) -> Vec<(String, Vec<Segment>, String)> {
-    let mut found = Vec::new();
-    for file in chart.files() {
-        let Some(name) = file.path.strip_prefix("templates/") else {
-            continue;
-        };
-        let base = name.rsplit('/').next().unwrap_or(name);
-        if base.starts_with('_') || base == "NOTES.txt" {
-            continue;
-        }
-        found.push((
-            format!("{place}/{}", file.path),
-            prefix.to_vec(),
-            String::from_utf8_lossy(&file.data).into_owned(),
-        ));
-    }
-    for subchart in chart.dependencies() {
-        let alias = chart.values_key(subchart.name());
-        let mut sub_prefix = prefix.to_vec();
-        sub_prefix.push(Segment::Key(alias.to_owned()));
-        found.extend(manifests_under(
-            subchart,
-            &sub_prefix,
-            &format!("{place}/charts/{}", subchart.name()),
-        ));
-    }
-    found
-}
-
-/// The named templates of a chart and its subcharts, each body with the values prefix of the
-/// chart that defines it: from its `define` to the next `define` or the file's end, which may
-/// read a little more than the body, never less.
-struct Defines(HashMap<String, Vec<(Vec<Segment>, String)>>);
-
-impl Defines {
-    fn of(chart: &osc_chart::Chart) -> Defines {
-        let mut defines = Defines(HashMap::new());
-        defines.collect(chart, &[]);
-        defines
-    }
-
-    fn collect(&mut self, chart: &osc_chart::Chart, prefix: &[Segment]) {
-        const DEFINE: &str = "define \"";
-        for file in chart.files() {
-            if !file.path.starts_with("templates/") {
-                continue;
-            }
-            let text = String::from_utf8_lossy(&file.data);
-            for (at, _) in text.match_indices(DEFINE) {
-                let rest = &text[at + DEFINE.len()..];
-                let Some(end) = rest.find('"') else { continue };
-                let body = &rest[end + 1..];
-                let body = &body[..body.find(DEFINE).unwrap_or(body.len())];
-                self.0
-                    .entry(rest[..end].to_owned())
-                    .or_default()
-                    .push((prefix.to_vec(), body.to_owned()));
-            }
-        }
-        for subchart in chart.dependencies() {
-            let mut sub_prefix = prefix.to_vec();
-            sub_prefix.push(Segment::Key(chart.values_key(subchart.name()).to_owned()));
-            self.collect(subchart, &sub_prefix);
-        }
-    }
-
-    fn get(&self, name: &str) -> &[(Vec<Segment>, String)] {
-        self.0.get(name).map_or(&[], Vec::as_slice)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,16 +333,6 @@ mod tests {
                 "not",
                 "$.Values.x"
             ]
-        );
-    }
-
-    #[test]
-    fn includes_are_named_once() {
-        assert_eq!(
-            included_names(
-                r#"{{ if include "a.on" . }}{{ template "b" . }}{{ include "a.on" . }}"#
-            ),
-            ["a.on", "b"]
         );
     }
 }

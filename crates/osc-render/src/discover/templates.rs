@@ -1,0 +1,244 @@
+//! What discovery reads of a chart's template text, never rendering it: the templates that
+//! write objects, the named templates they include, and the values each reads. Renders prove
+//! what these readings only suggest.
+
+use std::collections::{HashMap, HashSet};
+
+use osc_yaml::{Path as ValuePath, Segment};
+
+use crate::discover::probe::values_paths;
+
+/// Paths under their chart's values prefix, from the top chart's values.
+pub(crate) fn absolute(paths: Vec<(Vec<Segment>, ValuePath)>) -> Vec<ValuePath> {
+    paths
+        .into_iter()
+        .map(|(mut prefix, path)| {
+            prefix.extend(path.segments().iter().cloned());
+            ValuePath::from_segments(prefix)
+        })
+        .collect()
+}
+
+/// The names an action or template passes to `include` or `template`.
+pub(crate) fn included_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for word in ["include \"", "template \""] {
+        for (at, _) in text.match_indices(word) {
+            let rest = &text[at + word.len()..];
+            if let Some(end) = rest.find('"')
+                && !names.iter().any(|name| name == &rest[..end])
+            {
+                names.push(rest[..end].to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// Every template that writes objects (no `_` helper, no NOTES.txt) of the chart and its
+/// subcharts: the name Helm gives it (`top/charts/sub/templates/x.yaml`), its values prefix
+/// and its text.
+pub(crate) fn manifests(
+    chart: &osc_chart::Chart,
+    prefix: &[Segment],
+) -> Vec<(String, Vec<Segment>, String)> {
+    manifests_under(chart, prefix, chart.name())
+}
+
+pub(crate) fn manifests_under(
+    chart: &osc_chart::Chart,
+    prefix: &[Segment],
+    place: &str,
+) -> Vec<(String, Vec<Segment>, String)> {
+    let mut found = Vec::new();
+    for file in chart.files() {
+        let Some(name) = file.path.strip_prefix("templates/") else {
+            continue;
+        };
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if base.starts_with('_') || base == "NOTES.txt" {
+            continue;
+        }
+        found.push((
+            format!("{place}/{}", file.path),
+            prefix.to_vec(),
+            String::from_utf8_lossy(&file.data).into_owned(),
+        ));
+    }
+    for subchart in chart.dependencies() {
+        let alias = chart.values_key(subchart.name());
+        let mut sub_prefix = prefix.to_vec();
+        sub_prefix.push(Segment::Key(alias.to_owned()));
+        found.extend(manifests_under(
+            subchart,
+            &sub_prefix,
+            &format!("{place}/charts/{}", subchart.name()),
+        ));
+    }
+    found
+}
+
+/// The named templates of a chart and its subcharts, each body with the values prefix of the
+/// chart that defines it: from its `define` to the next `define` or the file's end, which may
+/// read a little more than the body, never less.
+pub(crate) struct Defines(HashMap<String, Vec<(Vec<Segment>, String)>>);
+
+impl Defines {
+    pub(crate) fn of(chart: &osc_chart::Chart) -> Defines {
+        let mut defines = Defines(HashMap::new());
+        defines.collect(chart, &[]);
+        defines
+    }
+
+    fn collect(&mut self, chart: &osc_chart::Chart, prefix: &[Segment]) {
+        const DEFINE: &str = "define \"";
+        for file in chart.files() {
+            if !file.path.starts_with("templates/") {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&file.data);
+            for (at, _) in text.match_indices(DEFINE) {
+                let rest = &text[at + DEFINE.len()..];
+                let Some(end) = rest.find('"') else { continue };
+                let body = &rest[end + 1..];
+                let body = &body[..body.find(DEFINE).unwrap_or(body.len())];
+                self.0
+                    .entry(rest[..end].to_owned())
+                    .or_default()
+                    .push((prefix.to_vec(), body.to_owned()));
+            }
+        }
+        for subchart in chart.dependencies() {
+            let mut sub_prefix = prefix.to_vec();
+            sub_prefix.push(Segment::Key(chart.values_key(subchart.name()).to_owned()));
+            self.collect(subchart, &sub_prefix);
+        }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> &[(Vec<Segment>, String)] {
+        self.0.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The templates of a chart that write objects, read once for the questions narrowing asks.
+pub(crate) struct Templates {
+    manifests: Vec<Manifest>,
+    /// What the named templates read, from the top chart's values.
+    define_reads: HashSet<ValuePath>,
+}
+
+struct Manifest {
+    /// As Helm names it: `top/charts/sub/templates/x.yaml`.
+    name: String,
+    /// What it reads itself, from the top chart's values.
+    reads: HashSet<ValuePath>,
+    may_write_image: bool,
+}
+
+impl Templates {
+    pub(crate) fn of(chart: &osc_chart::Chart) -> Templates {
+        let defines = Defines::of(chart);
+        let manifests = manifests(chart, &[])
+            .into_iter()
+            .map(|(name, prefix, text)| Manifest {
+                reads: absolute(values_paths(&text, &prefix)).into_iter().collect(),
+                may_write_image: may_write_image(&text, &defines),
+                name,
+            })
+            .collect();
+        let define_reads = defines
+            .0
+            .values()
+            .flatten()
+            .flat_map(|(prefix, body)| absolute(values_paths(body, prefix)))
+            .collect();
+        Templates {
+            manifests,
+            define_reads,
+        }
+    }
+
+    /// Whether the template Helm names `name` may write an image (see [`may_write_image`]);
+    /// one discovery does not know may.
+    pub(crate) fn may_write_image(&self, name: &str) -> bool {
+        self.manifests
+            .iter()
+            .find(|manifest| manifest.name == name)
+            .is_none_or(|manifest| manifest.may_write_image)
+    }
+
+    /// Whether a template other than `name`, or a named template, reads `path`.
+    pub(crate) fn read_elsewhere(&self, name: &str, path: &ValuePath) -> bool {
+        self.define_reads.contains(path)
+            || self
+                .manifests
+                .iter()
+                .any(|manifest| manifest.name != name && manifest.reads.contains(path))
+    }
+
+    /// Whether what `path` holds may reach a pod: unless the only templates that read it, or
+    /// the map holding it, are templates that write no image (a Service's source ranges, an
+    /// Ingress's certificates). A value no template names is read through a named template's
+    /// argument (`.pullSecrets` of an image map), so it may; a map read further up (a
+    /// subchart's values, passed whole to name its objects) says nothing.
+    pub(crate) fn may_reach_pods(&self, path: &ValuePath) -> bool {
+        let segments = path.segments();
+        let parent = &segments[..segments.len().saturating_sub(1)];
+        let reads = |read: &ValuePath| read == path || read.segments() == parent;
+        if self.define_reads.iter().any(reads) {
+            return true;
+        }
+        let mut readers = self
+            .manifests
+            .iter()
+            .filter(|manifest| manifest.reads.iter().any(reads))
+            .peekable();
+        readers.peek().is_none() || readers.any(|manifest| manifest.may_write_image)
+    }
+}
+
+/// Whether a template may write an image: its text, or that of a named template it includes
+/// at any depth, says `image`. One that does not (a Service, a PodMonitor) writes none, unless
+/// a value it passes on whole holds one.
+fn may_write_image(text: &str, defines: &Defines) -> bool {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut texts: Vec<&str> = vec![text];
+    while let Some(text) = texts.pop() {
+        if mentions_image(text) {
+            return true;
+        }
+        for included in included_names(text) {
+            if seen.insert(included.clone()) {
+                texts.extend(defines.get(&included).iter().map(|(_, body)| body.as_str()));
+            }
+        }
+    }
+    false
+}
+
+fn mentions_image(text: &str) -> bool {
+    text.as_bytes()
+        .windows(5)
+        .any(|window| window.eq_ignore_ascii_case(b"image"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn includes_are_named_once() {
+        assert_eq!(
+            included_names(
+                r#"{{ if include "a.on" . }}{{ template "b" . }}{{ include "a.on" . }}"#
+            ),
+            ["a.on", "b"]
+        );
+    }
+
+    #[test]
+    fn images_are_looked_for_through_includes() {
+        assert!(mentions_image("{{ include \"x.Image\" . }}"));
+        assert!(!mentions_image("kind: PodMonitor"));
+    }
+}

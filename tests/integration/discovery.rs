@@ -412,12 +412,18 @@ fn switched_on_components_are_looked_into_past_the_checks_they_make() {
         .collect();
     // The archiver `fail`s without a retention and `required`s a bucket once switched on:
     // settings for users, not for discovery, which still finds its image and key.
+    // A list opens the trust installer: the marker secret in its `command` list breaks the
+    // YAML (a second `command`), and only the list the error names goes, not every list the
+    // template reads.
     assert_eq!(
         latent,
-        [(
-            "quay.example.test/vendor/archiver:3.3",
-            vec!["archiver.image"]
-        )],
+        [
+            ("quay.example.test/vendor/trust:1.0", vec!["trust.image"]),
+            (
+                "quay.example.test/vendor/archiver:3.3",
+                vec!["archiver.image"]
+            )
+        ],
         "{found}"
     );
     // The scrape target writes no image, so the switch only it reads goes at once; the
@@ -426,10 +432,11 @@ fn switched_on_components_are_looked_into_past_the_checks_they_make() {
         found["broken_switches"],
         serde_json::json!(["scrape.active"])
     );
-    // Default, moved, switched-on, and the switched-on again without the scrape target: the
-    // Service's list of source ranges gets no marker secret (it reaches no pod, and one breaks
-    // its YAML).
-    assert_eq!(found["renders"], 4, "{found}");
+    // Default, moved, switched-on and the unset key beside an image (`archiver.bucket`) side
+    // by side; the scrape switch the error names alone and the rest; the rest without the
+    // `command` list. The Service's list of source ranges never gets a marker secret (it
+    // reaches no pod, and one breaks its YAML).
+    assert_eq!(found["renders"], 7, "{found}");
 }
 
 #[test]

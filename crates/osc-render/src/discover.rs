@@ -1,7 +1,7 @@
 //! Which values keys produce each image a chart deploys, and which part of the address each
 //! key holds, found by rendering with markers in the values, never by reading key names.
 //!
-//! The default render comes first, side by side with two marker renders that need nothing
+//! The default render comes first, side by side with the marker renders that need nothing
 //! from it: one with a distinct marker (shaped like its value: a host, a path, a reference, a
 //! version, a number a hair above it) in every leaf of the image-shaped values (a map holding a
 //! host or a path beside a version, or a whole reference), and one with the same markers and
@@ -17,8 +17,9 @@
 //! delimiters of no image field cannot be one and gets no marker. Only images whose address
 //! the first renders left incomplete get a render of the set keys whose value shows in them.
 //! Apart (an unset key overrides a set one: `global.imageRegistry: ""` beats
-//! `image.registry`), the unset (`""`, null) keys beside the keys found or under `global` get
-//! one, even when every address is complete.
+//! `image.registry`), the unset (`""`, null) keys in the image-shaped maps or under `global`
+//! get a render in the first wave, even when every address will be complete, and those beside
+//! keys found later get one then.
 //!
 //! Two things a switch cannot show get renders of their own. A switch that turns the deployed
 //! component off (a mode that replaces it) hides its sidecars: a switched-on render that lost
@@ -338,6 +339,22 @@ pub fn discover_loaded(
         guarded: false,
         settings: Vec::new(),
     };
+    // The unset keys in the image maps and under `global` need nothing from the other
+    // renders either: an unset key that overrides a set one (`global.imageRegistry: ""`) is
+    // found beside them, not in the same render.
+    let image_maps: BTreeSet<String> = shaped
+        .iter()
+        .map(|&leaf| parent_map(&values, leaf))
+        .collect();
+    let early_unset = Probe {
+        stage: Stage::Unset,
+        markers: unset_beside(&values, &markers, &image_maps, &BTreeSet::new()),
+        switches: Vec::new(),
+        lists: Vec::new(),
+        guarded: false,
+        settings: Vec::new(),
+    };
+    let tried_unset: BTreeSet<usize> = early_unset.markers.iter().copied().collect();
     let switched_on = switched_on_chart(chart)?;
     let switched_on = switched_on.as_ref().map(|dir| dir.path().join("chart"));
     let renderer = Renderer::new(helm, request, switched_on.as_deref());
@@ -350,6 +367,7 @@ pub fn discover_loaded(
     let latent = Some(latent).filter(|probe| !probe.switches.is_empty() || !probe.lists.is_empty());
     let first: Vec<Probe> = std::iter::once(moved)
         .chain(latent)
+        .chain(Some(early_unset))
         .filter(|probe| !empty(probe))
         .collect();
     let mut jobs = vec![Job::of(None, Stage::Moved)];
@@ -425,6 +443,7 @@ pub fn discover_loaded(
     let in_flight: BTreeSet<usize> = pending
         .iter()
         .flat_map(|probe: &Probe| probe.markers.iter().copied())
+        .chain(tried_unset)
         .collect();
     pending.extend(follow_up(
         &values,
@@ -651,24 +670,13 @@ fn follow_up(
         .filter(|(_, key)| raws.iter().any(|raw| shows_in(key.value.text(), raw)))
         .map(|(leaf, _)| leaf)
         .collect();
-    let parent = |leaf: usize| {
-        let segments = values.leaves[leaf].path.segments();
-        osc_yaml::Path::from_segments(segments[..segments.len().saturating_sub(1)].iter().cloned())
-            .to_string()
-    };
-    let mut beside: BTreeSet<String> = leftover.iter().map(|&leaf| parent(leaf)).collect();
-    beside.extend(parts.iter().map(|part| parent(part.leaf)));
-    let unset: Vec<usize> = values
-        .leaves
+    let beside: BTreeSet<String> = leftover
         .iter()
-        .enumerate()
-        .filter(|(leaf, key)| key.value == Scalar::Unset && markers[*leaf].is_some() && !in_flight.contains(leaf))
-        .filter(|(leaf, key)| {
-            let global = matches!(key.path.segments().first(), Some(osc_yaml::Segment::Key(first)) if first == "global");
-            global || beside.contains(&parent(*leaf))
-        })
-        .map(|(leaf, _)| leaf)
+        .copied()
+        .chain(parts.iter().map(|part| part.leaf))
+        .map(|leaf| parent_map(values, leaf))
         .collect();
+    let unset = unset_beside(values, markers, &beside, in_flight);
     let probe = |stage, markers: Vec<usize>| Probe {
         stage,
         markers,
@@ -681,6 +689,39 @@ fn follow_up(
         .into_iter()
         .filter(|probe| !probe.markers.is_empty())
         .collect()
+}
+
+/// The unset (`""`, null) leaves with a marker in one of the maps `beside` (dotted paths) or
+/// under `global`, but for those in `skip`.
+fn unset_beside(
+    values: &Values,
+    markers: &[Option<Marker>],
+    beside: &BTreeSet<String>,
+    skip: &BTreeSet<usize>,
+) -> Vec<usize> {
+    values
+        .leaves
+        .iter()
+        .enumerate()
+        .filter(|(leaf, key)| {
+            key.value == Scalar::Unset && markers[*leaf].is_some() && !skip.contains(leaf)
+        })
+        .filter(|(leaf, key)| {
+            let global = matches!(
+                key.path.segments().first(),
+                Some(osc_yaml::Segment::Key(first)) if first == "global"
+            );
+            global || beside.contains(&parent_map(values, *leaf))
+        })
+        .map(|(leaf, _)| leaf)
+        .collect()
+}
+
+/// The dotted path of the map holding a leaf.
+fn parent_map(values: &Values, leaf: usize) -> String {
+    let segments = values.leaves[leaf].path.segments();
+    osc_yaml::Path::from_segments(segments[..segments.len().saturating_sub(1)].iter().cloned())
+        .to_string()
 }
 
 /// Whether a set value, or a form templates make of it, stands in a rendered field between

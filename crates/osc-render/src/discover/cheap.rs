@@ -1,6 +1,7 @@
 //! The chart the switched-on renders use: without NOTES.txt, without the checks that stop a
 //! render, and with the template functions that only burn CPU (RSA keys, bcrypt and scrypt
-//! hashes) replaced by constants.
+//! hashes) replaced by constants. The renders of unset keys use it too: where a marker lands
+//! does not depend on those checks, and no check stops them there.
 //!
 //! Those renders ask only which images, pods and pull-secret lists exist with components
 //! turned on, not whether the settings make a valid release:

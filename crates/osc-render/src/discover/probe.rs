@@ -157,18 +157,23 @@ pub(crate) struct Renderer<'a> {
     planned: AtomicUsize,
 }
 
-/// One render of a wave: its values (`None`: the request's alone) and whether it renders the
-/// chart for switched-on renders.
+/// One render of a wave: its values (`None`: the request's alone), whether it renders the
+/// chart made for switched-on renders, and whether it turns components on (and so takes
+/// longest).
 pub(crate) struct Job {
     pub values: Option<Value>,
     pub switched_on: bool,
+    pub opens: bool,
 }
 
 impl Job {
+    /// The unset keys' renders take the switched-on chart too: no check stops them, and their
+    /// question is only where a marker lands.
     pub fn of(values: Option<Value>, stage: Stage) -> Job {
         Job {
             values,
-            switched_on: matches!(stage, Stage::Latent | Stage::Setting),
+            opens: matches!(stage, Stage::Latent | Stage::Setting),
+            switched_on: matches!(stage, Stage::Latent | Stage::Setting | Stage::Unset),
         }
     }
 }
@@ -202,7 +207,7 @@ impl<'a> Renderer<'a> {
         // Switched-on renders first: they take longest (every component on, certificates
         // generated), and the wave lasts as long as its longest lane.
         let mut order: Vec<usize> = (0..jobs.len()).collect();
-        order.sort_by_key(|&index| !jobs[index].switched_on);
+        order.sort_by_key(|&index| !jobs[index].opens);
         let next = AtomicUsize::new(0);
         let workers = parallelism().min(jobs.len());
         std::thread::scope(|scope| {
@@ -374,6 +379,9 @@ pub(crate) struct Prober<'a> {
     /// Keys guessed as the guard that the retry showed were not.
     refused_guards: Vec<ValuePath>,
     templates: &'a Templates,
+    /// Lists a failing template read or the schema refused: every later probe goes without
+    /// them, whichever branch of a narrowing found them.
+    breaking_lists: BTreeSet<usize>,
 }
 
 impl<'a> Prober<'a> {
@@ -400,6 +408,7 @@ impl<'a> Prober<'a> {
             hold_moved: false,
             refused_guards: Vec::new(),
             templates,
+            breaking_lists: BTreeSet::new(),
         }
     }
 
@@ -460,6 +469,7 @@ impl<'a> Prober<'a> {
             let guarded = self.guard.is_some();
             let wave: Vec<Probe> = pending
                 .drain(..pending.len().min(room))
+                .filter_map(|probe| self.without_known_breakers(probe))
                 .filter(|probe| !probe.is_empty())
                 .map(|probe| Probe { guarded, ..probe })
                 .collect();
@@ -477,6 +487,25 @@ impl<'a> Prober<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The probe without the lists and switches another branch of the narrowing found to
+    /// break the chart: each would break this render too. `None` when nothing it switched on
+    /// is left, so it would only render what the moved render showed.
+    fn without_known_breakers(&self, mut probe: Probe) -> Option<Probe> {
+        let broken: BTreeSet<usize> = self
+            .findings
+            .broken_switches
+            .iter()
+            .map(|(switch, _)| *switch)
+            .collect();
+        let had_switches = !probe.switches.is_empty();
+        probe
+            .lists
+            .retain(|list| !self.breaking_lists.contains(list));
+        probe.switches.retain(|switch| !broken.contains(switch));
+        let emptied = had_switches && probe.switches.is_empty() && probe.lists.is_empty();
+        (!emptied || probe.stage != Stage::Latent).then_some(probe)
     }
 
     /// Records what a rendered probe shows; returns the probes to render next (halves of an
@@ -834,6 +863,7 @@ impl<'a> Prober<'a> {
                 for &switch in &switches {
                     self.findings.broken_switches.push((switch, error.clone()));
                 }
+                self.breaking_lists.extend(lists.iter().copied());
                 let rejected = self.schema_rejections(&error);
                 let keep_switches = probe
                     .switches
@@ -918,17 +948,27 @@ impl<'a> Prober<'a> {
                 ValuePath::from_segments(prefix)
             })
             .collect();
-        let named_lists: Vec<usize> = probe
+        // The lists the error names first: a list can be a switch too (`customCAs` opens an
+        // init container), so the others the template reads go only when the error names none.
+        let mut named_lists: Vec<usize> = probe
             .lists
             .iter()
             .copied()
             .filter(|&list| {
                 error.contains(&list_marker(list))
                     || self.names_key(&error, self.values.lists[list].segments())
-                    || (probe.lists.len() > 1 && read.contains(&self.values.lists[list]))
             })
             .collect();
+        if named_lists.is_empty() && probe.lists.len() > 1 {
+            named_lists = probe
+                .lists
+                .iter()
+                .copied()
+                .filter(|&list| read.contains(&self.values.lists[list]))
+                .collect();
+        }
         if !named_lists.is_empty() {
+            self.breaking_lists.extend(named_lists.iter().copied());
             let lists = probe
                 .lists
                 .iter()
@@ -962,10 +1002,18 @@ impl<'a> Prober<'a> {
                 self.findings.broken_switches.push((switch, error));
                 return Vec::new();
             }
-            // The switches that open the block around the failing line turned it on.
-            let opening: Vec<usize> = match failing_line(&error) {
-                Some((file, line)) => {
-                    let paths: Vec<ValuePath> = condition_paths(self.chart, &file, line)
+            // The switches that open the block around the failing line turned it on: the
+            // innermost line that has such switches, when the error passed through `include`s
+            // (a named template shared by every component fails in each of them).
+            let mut places = failing_places(&error);
+            if places.is_empty() {
+                places.extend(failing_line(&error));
+            }
+            let opening: Vec<usize> = places
+                .iter()
+                .rev()
+                .map(|(file, line)| {
+                    let paths: Vec<ValuePath> = condition_paths(self.chart, file, *line)
                         .into_iter()
                         .map(|(mut prefix, path)| {
                             prefix.extend(path.segments().iter().cloned());
@@ -977,10 +1025,10 @@ impl<'a> Prober<'a> {
                         .iter()
                         .copied()
                         .filter(|&switch| paths.contains(&self.values.switches[switch]))
-                        .collect()
-                }
-                None => Vec::new(),
-            };
+                        .collect::<Vec<usize>>()
+                })
+                .find(|switches| !switches.is_empty())
+                .unwrap_or_default();
             let named: Vec<usize> = named.into_iter().chain(opening).collect();
             if !named.is_empty() && named.len() < probe.switches.len() {
                 let rest = probe
@@ -1435,17 +1483,27 @@ fn failing_places(error: &str) -> Vec<(String, usize)> {
     places
 }
 
-/// The template a render error names, with or without a line.
+/// The template a render error names, with or without a line: Helm's YAML parse error, or
+/// the document of Helm's output that [`RenderError::Yaml`] could not read.
 fn failing_template(error: &str) -> Option<String> {
     if let Some((file, _)) = failing_line(error) {
         return Some(file);
     }
-    let start = error.find("YAML parse error on ")? + "YAML parse error on ".len();
-    let file: String = error[start..]
-        .chars()
-        .take_while(|c| !matches!(c, ':' | ' ' | '\n'))
-        .collect();
-    file.contains('/').then_some(file)
+    ["YAML parse error on ", "printed invalid YAML in document "]
+        .iter()
+        .find_map(|opening| {
+            let mut rest = &error[error.find(opening)? + opening.len()..];
+            if let Some((_, after)) = rest.split_once(" from ")
+                && opening.starts_with("printed")
+            {
+                rest = after;
+            }
+            let file: String = rest
+                .chars()
+                .take_while(|c| !matches!(c, ':' | ' ' | '\n'))
+                .collect();
+            file.contains('/').then_some(file)
+        })
 }
 
 /// The text of a template Helm names (`top/charts/sub/templates/x.yaml`) and the values prefix
@@ -1771,6 +1829,25 @@ mod tests {
             Some(("c/charts/s/templates/_h.tpl".to_owned(), 3))
         );
         assert_eq!(failing_line("no file here"), None);
+    }
+
+    #[test]
+    fn failing_templates_are_read_from_yaml_errors_too() {
+        let cases = [
+            (
+                "YAML parse error on app/templates/svc.yaml: error converting YAML to JSON",
+                Some("app/templates/svc.yaml"),
+            ),
+            (
+                "helm template of chart /tmp/x/chart printed invalid YAML in document 3 from \
+                 app/charts/db/templates/policy.yaml: spec: duplicate entry with key \"egress\"",
+                Some("app/charts/db/templates/policy.yaml"),
+            ),
+            ("values don't meet the specifications of the schema", None),
+        ];
+        for (error, template) in cases {
+            assert_eq!(failing_template(error).as_deref(), template, "{error}");
+        }
     }
 
     #[test]

@@ -53,6 +53,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::discover::cheap::SwitchedOnChart;
 use crate::discover::marker::{Marker, is_registry_host, is_tag, version_marker};
 use crate::discover::probe::{FoundPart, Job, Probe, Prober, Renderer, Stage, Templates, complete};
 use crate::discover::values::{Scalar, Values};
@@ -355,9 +356,8 @@ pub fn discover_loaded(
         settings: Vec::new(),
     };
     let tried_unset: BTreeSet<usize> = early_unset.markers.iter().copied().collect();
-    let switched_on = switched_on_chart(chart)?;
-    let switched_on = switched_on.as_ref().map(|dir| dir.path().join("chart"));
-    let renderer = Renderer::new(helm, request, switched_on.as_deref());
+    let switched_on = SwitchedOnChart::new(chart);
+    let renderer = Renderer::new(helm, request, Some(&switched_on));
 
     // The default render and the two renders that need nothing from it, side by side.
     let empty = |probe: &Probe| {
@@ -531,21 +531,19 @@ pub fn discover_loaded(
     })
 }
 
-/// A copy of the chart for the switched-on renders ([`cheap`]), in `chart/` of the folder
-/// returned, unless it would be the chart itself.
-fn switched_on_chart(chart: &osc_chart::Chart) -> Result<Option<tempfile::TempDir>, DiscoverError> {
-    let Some(cheap) = cheap::switched_on_chart(chart) else {
-        return Ok(None);
+/// Where discovery's scratch files go (the switched-on chart, the marker values): the memory
+/// filesystem Linux offers at `/dev/shm` unless `TMPDIR` says otherwise, as creating a few
+/// hundred small files costs a render's time on a disk-backed `/tmp`. Else the temp folder.
+fn scratch_dir() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    let writable = |path: &Path| {
+        std::fs::metadata(path).is_ok_and(|meta| meta.is_dir() && !meta.permissions().readonly())
     };
-    let chart_copy = |source| DiscoverError::ChartCopy { source };
-    let dir = tempfile::Builder::new()
-        .prefix("osc-latent-")
-        .tempdir()
-        .map_err(chart_copy)?;
-    cheap
-        .write_dir(&dir.path().join("chart"))
-        .map_err(|error| chart_copy(std::io::Error::other(error)))?;
-    Ok(Some(dir))
+    if std::env::var_os("TMPDIR").is_none() && writable(shm) {
+        shm.to_owned()
+    } else {
+        std::env::temp_dir()
+    }
 }
 
 /// The chart's values with its subcharts' and the request's values files.

@@ -161,9 +161,10 @@ fn markers_are_batched_into_few_renders() {
         // value shows in an incomplete image, one for the unset keys beside them.
         ("umbrella", &["umbrella-values.yaml"][..], 5),
         // The moved render fails on the image check; the switched-on one (its one switch is the
-        // guard) shows every image with the chart's addresses, so only the unset keys are
-        // rendered again, in rounds: a digest hides the tag it is beside.
-        ("bitnami-style", &[][..], 6),
+        // guard) shows every image with the chart's addresses, and the unset keys of the image
+        // maps render beside them. Then the keys whose value shows in an incomplete image, the
+        // unset keys beside those, and again in rounds: a digest hides the tag it is beside.
+        ("bitnami-style", &[][..], 7),
     ];
     for (name, values_files, renders) in cases {
         let discovery = discover_fixture(name, values_files);

@@ -16,7 +16,13 @@
 //!   Secrets and annotations, never into an image address, so constants of the same shape (a
 //!   map with `Cert` and `Key`, a string) render the same objects around them.
 
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
 use osc_chart::{Chart, ChartFile, NOTES};
+use tempfile::TempDir;
+
+use crate::discover::DiscoverError;
 
 /// The functions that stop a render or cost a key generation or a slow hash, and what stands
 /// in for each: the same kind of value, its arguments kept after it so the call's shape stays.
@@ -41,8 +47,56 @@ const STAND_INS: &[(&str, &str)] = &[
 /// further keys and values, which nothing reads (`dict` takes an odd count too).
 const CERTIFICATE: &str = r#"dict "Cert" "osc-discovery-certificate" "Key" "osc-discovery-key""#;
 
+/// The chart for switched-on renders, written to a folder of its own by the first render that
+/// asks for it: the renders that take the chart as it is need not wait for the copy.
+pub(crate) struct SwitchedOnChart<'a> {
+    chart: &'a Chart,
+    /// The folder (its `chart/`), `None` when the copy would be the chart itself, or why it
+    /// could not be written.
+    written: OnceLock<Result<Option<TempDir>, String>>,
+}
+
+impl<'a> SwitchedOnChart<'a> {
+    pub(crate) fn new(chart: &'a Chart) -> SwitchedOnChart<'a> {
+        SwitchedOnChart {
+            chart,
+            written: OnceLock::new(),
+        }
+    }
+
+    /// Where the copy is, once written; `None` when the chart itself serves.
+    pub(crate) fn path(&self) -> Result<Option<PathBuf>, DiscoverError> {
+        let written = self.written.get_or_init(|| {
+            let Some(cheap) = switched_on_chart(self.chart) else {
+                return Ok(None);
+            };
+            // A small memory filesystem that fills up takes the temp folder's place.
+            write_copy(&cheap, &super::scratch_dir())
+                .or_else(|_| write_copy(&cheap, &std::env::temp_dir()))
+                .map(Some)
+        });
+        match written {
+            Ok(dir) => Ok(dir.as_ref().map(|dir| dir.path().join("chart"))),
+            Err(error) => Err(DiscoverError::ChartCopy {
+                source: std::io::Error::other(error.clone()),
+            }),
+        }
+    }
+}
+
+fn write_copy(chart: &Chart, under: &Path) -> Result<TempDir, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("osc-latent-")
+        .tempdir_in(under)
+        .map_err(|error| error.to_string())?;
+    chart
+        .write_dir(&dir.path().join("chart"))
+        .map_err(|error| error.to_string())?;
+    Ok(dir)
+}
+
 /// The chart for switched-on renders, or `None` when it would be the chart itself.
-pub(crate) fn switched_on_chart(chart: &Chart) -> Option<Chart> {
+fn switched_on_chart(chart: &Chart) -> Option<Chart> {
     let mut changed = false;
     let cheap = chart.with_files(&mut |file: &ChartFile| {
         if file.path == NOTES {

@@ -8,13 +8,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
-use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use osc_yaml::{Path as ValuePath, Segment};
 use serde_norway::Value;
 
+use crate::discover::cheap::SwitchedOnChart;
 use crate::discover::marker::Marker;
 use crate::discover::setting::{gate_paths, required_setting};
 pub(crate) use crate::discover::templates::Templates;
@@ -152,7 +152,7 @@ pub(crate) struct Renderer<'a> {
     /// no object, but its checks (a setting that a switched-on component needs, a password to
     /// give) fail renders whose only question is which images exist, and the certificates
     /// every switch on generates cost more than the rest of the render.
-    switched_on_chart: Option<&'a Path>,
+    switched_on_chart: Option<&'a SwitchedOnChart<'a>>,
     renders: AtomicUsize,
     planned: AtomicUsize,
 }
@@ -182,7 +182,7 @@ impl<'a> Renderer<'a> {
     pub fn new(
         helm: &'a Helm,
         request: &'a DiscoverRequest<'a>,
-        switched_on_chart: Option<&'a Path>,
+        switched_on_chart: Option<&'a SwitchedOnChart<'a>>,
     ) -> Renderer<'a> {
         Renderer {
             helm,
@@ -256,17 +256,18 @@ impl<'a> Renderer<'a> {
             let mut file = tempfile::Builder::new()
                 .prefix("osc-markers-")
                 .suffix(".yaml")
-                .tempfile()
+                .tempfile_in(super::scratch_dir())
                 .map_err(|source| DiscoverError::MarkerFile { source })?;
             file.write_all(text.as_bytes())
                 .map_err(|source| DiscoverError::MarkerFile { source })?;
             values_files.push(file.path().to_owned());
             _marker_file = Some(file);
         }
-        let chart = match self.switched_on_chart {
-            Some(chart) if job.switched_on => chart,
-            _ => self.request.chart,
+        let switched_on = match self.switched_on_chart {
+            Some(chart) if job.switched_on => chart.path()?,
+            _ => None,
         };
+        let chart = switched_on.as_deref().unwrap_or(self.request.chart);
         let request = RenderRequest {
             chart,
             release: self.request.release,

@@ -437,6 +437,11 @@ fn switched_on_components_are_looked_into_past_the_checks_they_make() {
     // `command` list. The Service's list of source ranges never gets a marker secret (it
     // reaches no pod, and one breaks its YAML).
     assert_eq!(found["renders"], 7, "{found}");
+    // package proves the archiver moved with the switches discovery found, though the chart
+    // as it is refuses them without a bucket: the switched-on half of the proof takes the chart
+    // discovery took.
+    let (ok, _, stderr, _dist) = package(&fixture("demanding"), &[]);
+    assert!(ok, "{stderr}");
 }
 
 #[test]

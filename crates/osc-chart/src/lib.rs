@@ -204,18 +204,6 @@ impl Chart {
         }
     }
 
-    /// Whether the chart or a subchart has a `templates/NOTES.txt`.
-    pub fn has_notes(&self) -> bool {
-        self.files.iter().any(|file| file.path == NOTES)
-            || self.dependencies.iter().any(Chart::has_notes)
-    }
-
-    /// The chart without its NOTES.txt files (its own and its subcharts'): what Helm renders of it
-    /// as objects, without the checks charts put in their notes.
-    pub fn without_notes(&self) -> Chart {
-        self.with_files(&mut |file| (file.path != NOTES).then(|| file.data.clone()))
-    }
-
     /// Writes the chart as a folder (`dir` itself becomes the chart's top folder), subcharts as
     /// folders under `charts/`; `dir` must not exist yet, so nothing of the user's is overwritten.
     pub fn write_dir(&self, dir: &Path) -> Result<(), osc_archive::OutputError> {

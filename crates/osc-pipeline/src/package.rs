@@ -801,10 +801,11 @@ fn proof_mapping(
 }
 
 /// Renders the chart with the rewritten values and the switches that showed the latent images
-/// on; Helm's stderr where it fails to render. When that render fails in a NOTES.txt (whose
-/// checks ask for settings a component needs once a user turns it on, not for anything about
-/// images), it renders twice instead, side by side: as installed, switches off, NOTES.txt
-/// included (where guards live); and with the switches on, without NOTES.txt, as discovery did.
+/// on; Helm's stderr where it fails to render. When that render fails (a check in NOTES.txt or
+/// a template asks for a setting a component needs once a user turns it on, not for anything
+/// about images), it renders twice instead, side by side: as installed, switches off, NOTES.txt
+/// included (where guards live); and with the switches on, on the chart discovery found them
+/// on ([`osc_render::switched_on_chart`]).
 fn render_proof(
     chart: &Chart,
     rendering: &crate::Rendering,
@@ -844,20 +845,20 @@ fn render_proof(
         Some(Err(stderr)) => stderr,
         None => unreachable!("one render was asked for"),
     };
-    if discovery.switches.is_empty() || !stderr.contains(&format!("/{}", osc_chart::NOTES)) {
+    if discovery.switches.is_empty() {
         return Ok(Err(stderr));
     }
-    let without_notes = scratch.path().join("without-notes");
-    std::fs::create_dir(&without_notes).map_err(|error| Error::io(&without_notes, error))?;
-    let without_notes = without_notes.join(chart.name());
-    proof.without_notes().write_dir(&without_notes)?;
+    let switched_on = scratch.path().join("switched-on");
+    std::fs::create_dir(&switched_on).map_err(|error| Error::io(&switched_on, error))?;
+    let switched_on = switched_on.join(chart.name());
+    osc_render::switched_on_chart(&proof).write_dir(&switched_on)?;
     let mut rendered = Vec::new();
     for result in render_all(
         helm,
         inputs,
         vec![
             (installed, inputs.values_files.clone()),
-            (without_notes, switched_values),
+            (switched_on, switched_values),
         ],
     )? {
         match result {

@@ -531,6 +531,14 @@ pub fn discover_loaded(
     })
 }
 
+/// The chart as discovery renders it with switches on ([`Discovery::switches`]): without
+/// NOTES.txt, `fail` and `required`, and with constants for the functions that generate keys
+/// and hashes. A render that proves the latent images move takes this chart, as the switches
+/// were found on it.
+pub fn switched_on_chart(chart: &osc_chart::Chart) -> osc_chart::Chart {
+    cheap::switched_on_chart(chart).unwrap_or_else(|| chart.clone())
+}
+
 /// Where discovery's scratch files go (the switched-on chart, the marker values): the memory
 /// filesystem Linux offers at `/dev/shm` unless `TMPDIR` says otherwise, as creating a few
 /// hundred small files costs a render's time on a disk-backed `/tmp`. Else the temp folder.

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 pub use crate::discover::{
     AddressPart, DiscoverError, DiscoverRequest, Discovery, FoundImage, FragileKey, Guard,
     KeyOrigin, KeyPart, LatentImage, Progress, PullSecretKey, PullSecrets, RENDER_BUDGET,
-    SecretShape, discover, discover_loaded,
+    SecretShape, discover, discover_loaded, switched_on_chart,
 };
 pub use crate::helm::{Helm, HelmOutput, RenderRequest};
 pub use crate::images::{

@@ -96,7 +96,7 @@ fn write_copy(chart: &Chart, under: &Path) -> Result<TempDir, String> {
 }
 
 /// The chart for switched-on renders, or `None` when it would be the chart itself.
-fn switched_on_chart(chart: &Chart) -> Option<Chart> {
+pub(crate) fn switched_on_chart(chart: &Chart) -> Option<Chart> {
     let mut changed = false;
     let cheap = chart.with_files(&mut |file: &ChartFile| {
         if file.path == NOTES {

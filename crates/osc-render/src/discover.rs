@@ -242,7 +242,9 @@ pub enum DiscoverError {
     Values { file: String, message: String },
     #[error("cannot write the marker values file in the temporary directory: {source}")]
     MarkerFile { source: std::io::Error },
-    #[error("cannot write a copy of the chart in the temporary directory: {source}")]
+    #[error(
+        "cannot write discovery's copy of the chart: {source}; set TMPDIR to a folder with room for the chart"
+    )]
     ChartCopy { source: std::io::Error },
 }
 

@@ -85,13 +85,14 @@ impl<'a> SwitchedOnChart<'a> {
 }
 
 fn write_copy(chart: &Chart, under: &Path) -> Result<TempDir, String> {
+    let failed = |error: &dyn std::fmt::Display| format!("in {}: {error}", under.display());
     let dir = tempfile::Builder::new()
         .prefix("osc-latent-")
         .tempdir_in(under)
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| failed(&error))?;
     chart
         .write_dir(&dir.path().join("chart"))
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| failed(&error))?;
     Ok(dir)
 }
 
@@ -145,39 +146,43 @@ fn action_end(text: &str) -> usize {
     let bytes = text.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
-        match bytes[at] {
-            b'}' if bytes.get(at + 1) == Some(&b'}') => return at,
-            b'"' | b'\'' => at = quoted_end(bytes, at),
-            b'`' => {
-                at = bytes[at + 1..]
-                    .iter()
-                    .position(|&b| b == b'`')
-                    .map_or(bytes.len(), |end| at + 1 + end + 1)
-            }
-            b'/' if bytes.get(at + 1) == Some(&b'*') => {
-                at = text[at + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |end| at + 2 + end + 2)
-            }
-            _ => at += 1,
+        if bytes[at] == b'}' && bytes.get(at + 1) == Some(&b'}') {
+            return at;
         }
+        at = literal_end(text, at).unwrap_or(at + 1);
     }
     bytes.len()
 }
 
-/// The index after the string or character literal opening at `start`.
-fn quoted_end(bytes: &[u8], start: usize) -> usize {
-    let quote = bytes[start];
-    let mut at = start + 1;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'\\' => at += 2,
-            b if b == quote => return at + 1,
-            b'\n' => return at,
-            _ => at += 1,
+/// The index after the string, raw string, character or comment opening at `start`; `None`
+/// when none opens there.
+fn literal_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    match bytes[start] {
+        quote @ (b'"' | b'\'') => {
+            let mut at = start + 1;
+            while at < bytes.len() {
+                match bytes[at] {
+                    b'\\' => at += 2,
+                    b if b == quote => return Some(at + 1),
+                    b'\n' => return Some(at),
+                    _ => at += 1,
+                }
+            }
+            Some(bytes.len())
         }
+        b'`' => Some(
+            text[start + 1..]
+                .find('`')
+                .map_or(bytes.len(), |end| start + 1 + end + 1),
+        ),
+        b'/' if bytes.get(start + 1) == Some(&b'*') => Some(
+            text[start + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |end| start + 2 + end + 2),
+        ),
+        _ => None,
     }
-    bytes.len()
 }
 
 fn replace_in_action(action: &str) -> Option<String> {
@@ -186,19 +191,11 @@ fn replace_in_action(action: &str) -> Option<String> {
     let mut copied = 0;
     let mut at = 0;
     while at < bytes.len() {
+        if let Some(end) = literal_end(action, at) {
+            at = end;
+            continue;
+        }
         match bytes[at] {
-            b'"' | b'\'' => at = quoted_end(bytes, at),
-            b'`' => {
-                at = bytes[at + 1..]
-                    .iter()
-                    .position(|&b| b == b'`')
-                    .map_or(bytes.len(), |end| at + 1 + end + 1)
-            }
-            b'/' if bytes.get(at + 1) == Some(&b'*') => {
-                at = action[at + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |end| at + 2 + end + 2)
-            }
             b if is_word_byte(b) => {
                 let end = bytes[at..]
                     .iter()

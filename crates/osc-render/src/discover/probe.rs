@@ -18,6 +18,7 @@ use crate::discover::cheap::SwitchedOnChart;
 use crate::discover::marker::Marker;
 use crate::discover::setting::{gate_paths, required_setting};
 pub(crate) use crate::discover::templates::Templates;
+use crate::discover::templates::absolute;
 use crate::discover::values::{Scalar, Values};
 use crate::discover::{AddressPart, DiscoverError, DiscoverRequest, Guard, RENDER_BUDGET};
 use crate::images::{Field, FieldPosition, image_fields};
@@ -943,11 +944,7 @@ impl<'a> Prober<'a> {
             .chain(failing_places(&error).into_iter().map(|(file, _)| file))
             .collect::<BTreeSet<String>>()
             .iter()
-            .flat_map(|file| template_paths(self.chart, file))
-            .map(|(mut prefix, path)| {
-                prefix.extend(path.segments().iter().cloned());
-                ValuePath::from_segments(prefix)
-            })
+            .flat_map(|file| absolute(template_paths(self.chart, file)))
             .collect();
         // The lists the error names first: a list can be a switch too (`customCAs` opens an
         // init container), so the others the template reads go only when the error names none.
@@ -1014,13 +1011,7 @@ impl<'a> Prober<'a> {
                 .iter()
                 .rev()
                 .map(|(file, line)| {
-                    let paths: Vec<ValuePath> = condition_paths(self.chart, file, *line)
-                        .into_iter()
-                        .map(|(mut prefix, path)| {
-                            prefix.extend(path.segments().iter().cloned());
-                            ValuePath::from_segments(prefix)
-                        })
-                        .collect();
+                    let paths = absolute(condition_paths(self.chart, file, *line));
                     probe
                         .switches
                         .iter()
@@ -1130,13 +1121,7 @@ impl<'a> Prober<'a> {
         if templates.may_write_image(file) {
             return Vec::new();
         }
-        let read_here: std::collections::HashSet<ValuePath> = template_paths(self.chart, file)
-            .into_iter()
-            .map(|(mut prefix, path)| {
-                prefix.extend(path.segments().iter().cloned());
-                ValuePath::from_segments(prefix)
-            })
-            .collect();
+        let read_here = absolute(template_paths(self.chart, file));
         probe
             .switches
             .iter()

@@ -91,13 +91,7 @@ pub(crate) fn setting_probes(
         // The switches the template reads turn on what it holds behind them (an init
         // container, a sidecar).
         switches.extend(gate_switches);
-        for path in template_paths(chart, &file)
-            .into_iter()
-            .map(|(mut prefix, path)| {
-                prefix.extend(path.segments().iter().cloned());
-                ValuePath::from_segments(prefix)
-            })
-        {
+        for path in absolute(template_paths(chart, &file)) {
             if let Some(switch) = values.switches.iter().position(|s| s == &path) {
                 switches.insert(switch);
             }

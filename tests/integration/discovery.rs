@@ -418,25 +418,26 @@ fn switched_on_components_are_looked_into_past_the_checks_they_make() {
     assert_eq!(
         latent,
         [
-            ("quay.example.test/vendor/trust:1.0", vec!["trust.image"]),
             (
                 "quay.example.test/vendor/archiver:3.3",
                 vec!["archiver.image"]
-            )
+            ),
+            ("quay.example.test/vendor/trust:1.0", vec!["trust.image"]),
         ],
         "{found}"
     );
-    // The scrape target writes no image, so the switch only it reads goes at once; the
-    // self-signed switch's certificate template renders with the rest.
+    // The scrape target's YAML breaks with its switch on, but it writes no image: the
+    // switched-on render goes on without it, and the switch only it reads is broken without
+    // a render of its own. The self-signed switch's certificate template renders with the rest.
     assert_eq!(
         found["broken_switches"],
         serde_json::json!(["scrape.active"])
     );
     // Default, moved, switched-on and the unset key beside an image (`archiver.bucket`) side
-    // by side; the scrape switch the error names alone and the rest; the rest without the
-    // `command` list. The Service's list of source ranges never gets a marker secret (it
+    // by side; the switched-on render again without the `command` list, whose marker broke
+    // the server's YAML. The Service's list of source ranges never gets a marker secret (it
     // reaches no pod, and one breaks its YAML).
-    assert_eq!(found["renders"], 7, "{found}");
+    assert_eq!(found["renders"], 5, "{found}");
     // package proves the archiver moved with the switches discovery found, though the chart
     // as it is refuses them without a bucket: the switched-on half of the proof takes the chart
     // discovery took.

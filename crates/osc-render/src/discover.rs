@@ -391,7 +391,7 @@ pub fn discover_loaded(
     drop(no_guard);
     let mut results = renderer.wave(jobs)?.into_iter();
     let rendered = match results.next() {
-        Some(Ok(rendered)) => rendered,
+        Some(Ok(rendered)) => rendered.rendered,
         Some(Err(stderr)) => {
             return Err(DiscoverError::Render(RenderError::Helm {
                 chart: request.chart.to_owned(),

@@ -5,7 +5,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use crate::RenderError;
-use crate::rendered::{Rendered, parse_helm_output};
+use crate::rendered::{Rendered, parse_helm_output, parse_helm_output_keeping_valid};
 
 /// A `helm` executable, run as a subprocess.
 ///
@@ -79,19 +79,7 @@ impl Helm {
 
     /// Runs `helm template` and splits its output into documents.
     pub fn template(&self, request: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
-        let mut args: Vec<OsString> = vec!["template".into(), "--namespace".into()];
-        args.push(request.namespace.into());
-        for file in &request.values_files {
-            args.push("--values".into());
-            args.push(values_flag_value(file));
-        }
-        for expression in &request.set {
-            args.push("--set".into());
-            args.push(expression.into());
-        }
-        args.extend(["--".into(), request.release.into(), request.chart.into()]);
-
-        let output = self.run(&args)?;
+        let output = self.run(&template_args(request))?;
         if !output.success {
             let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
             return Err(RenderError::Helm {
@@ -109,6 +97,55 @@ impl Helm {
             index: invalid.index,
             message: invalid.message,
         })
+    }
+
+    /// Runs `helm template --debug` and keeps every document that parses: the templates whose
+    /// output is not valid YAML, Helm's choice of one and those this parser refuses, come
+    /// back beside the documents instead of failing the render. With `--debug`, Helm prints
+    /// every rendered file when one of them is not YAML (`helm template`'s own way to show
+    /// invalid YAML), so a render that one broken template would stop still shows the rest.
+    /// Other failures (a template that stops executing) are errors as in [`Helm::template`].
+    pub(crate) fn template_keeping_valid(
+        &self,
+        request: &RenderRequest<'_>,
+    ) -> Result<PartlyRendered, RenderError> {
+        let mut args = template_args(request);
+        args.insert(1, "--debug".into());
+        let output = self.run(&args)?;
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        let helm_refused = if output.success {
+            None
+        } else {
+            match yaml_refusal(&stderr) {
+                Some(refused) if !output.stdout.is_empty() => Some(refused),
+                _ => {
+                    return Err(RenderError::Helm {
+                        chart: request.chart.to_owned(),
+                        template: failing_template(&stderr),
+                        stderr,
+                    });
+                }
+            }
+        };
+        let stdout = String::from_utf8(output.stdout).map_err(|_| RenderError::NotUtf8 {
+            chart: request.chart.to_owned(),
+        })?;
+        let (mut rendered, refused) = parse_helm_output_keeping_valid(&stdout);
+        let mut broken: Vec<BrokenTemplate> = refused
+            .into_iter()
+            .map(|invalid| BrokenTemplate {
+                template: invalid.source,
+                error: invalid.message,
+            })
+            .collect();
+        if let Some((template, error)) = helm_refused {
+            rendered
+                .documents
+                .retain(|document| document.source != template);
+            broken.retain(|known| known.template != template);
+            broken.insert(0, BrokenTemplate { template, error });
+        }
+        Ok(PartlyRendered { rendered, broken })
     }
 
     /// The helm version, e.g. `v4.2.3`.
@@ -158,6 +195,49 @@ impl Helm {
             stderr: output.stderr,
         })
     }
+}
+
+/// A render that went on past templates whose output is not YAML.
+#[derive(Debug)]
+pub(crate) struct PartlyRendered {
+    /// Every document that parsed.
+    pub(crate) rendered: Rendered,
+    /// The templates left out, each with why.
+    pub(crate) broken: Vec<BrokenTemplate>,
+}
+
+/// A template whose output is not valid YAML (or not the object Helm expects).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BrokenTemplate {
+    /// As Helm names it: `chart/templates/x.yaml`.
+    pub(crate) template: String,
+    pub(crate) error: String,
+}
+
+fn template_args(request: &RenderRequest<'_>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["template".into(), "--namespace".into()];
+    args.push(request.namespace.into());
+    for file in &request.values_files {
+        args.push("--values".into());
+        args.push(values_flag_value(file));
+    }
+    for expression in &request.set {
+        args.push("--set".into());
+        args.push(expression.into());
+    }
+    args.extend(["--".into(), request.release.into(), request.chart.into()]);
+    args
+}
+
+/// Helm's refusal of one template's output after every template ran
+/// (`Error: YAML parse error on chart/templates/x.yaml: …`): the template and the error.
+fn yaml_refusal(stderr: &str) -> Option<(String, String)> {
+    const REFUSAL: &str = "Error: YAML parse error on ";
+    let at = stderr.find(REFUSAL)?;
+    let error = stderr[at + "Error: ".len()..].trim_end();
+    let rest = &stderr[at + REFUSAL.len()..];
+    let template = rest.split_once(": ")?.0;
+    Some((template.to_owned(), error.to_owned()))
 }
 
 /// The serving processes of one helm: those idle, and whether this helm serves at all.

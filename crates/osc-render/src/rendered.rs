@@ -31,6 +31,22 @@ const SOURCE_PREFIX: &str = "# Source: ";
 /// A document without its own `# Source:` line (a CRD file holding several documents) keeps the
 /// source before it.
 pub(crate) fn parse_helm_output(output: &str) -> Result<Rendered, InvalidDocument> {
+    let (rendered, mut invalid) = parse(output, false);
+    match invalid.pop() {
+        Some(invalid) => Err(invalid),
+        None => Ok(rendered),
+    }
+}
+
+/// As [`parse_helm_output`], but every document that parses is kept, and the others come back
+/// beside them.
+pub(crate) fn parse_helm_output_keeping_valid(output: &str) -> (Rendered, Vec<InvalidDocument>) {
+    parse(output, true)
+}
+
+/// Stops at the first invalid document unless `keep_going`.
+fn parse(output: &str, keep_going: bool) -> (Rendered, Vec<InvalidDocument>) {
+    let mut invalid = Vec::new();
     let mut documents = Vec::new();
     let mut source = String::new();
     for span in osc_yaml::split_documents(output) {
@@ -46,20 +62,27 @@ pub(crate) fn parse_helm_output(output: &str) -> Result<Rendered, InvalidDocumen
         if text.trim().is_empty() && chunk.starts_with(SOURCE_PREFIX) {
             continue;
         }
-        let index = documents.len();
-        let value = serde_norway::from_str(text).map_err(|err| InvalidDocument {
-            source: source.clone(),
-            index,
-            message: err.to_string(),
-        })?;
-        documents.push(Document {
-            source: source.clone(),
-            index,
-            text: text.to_owned(),
-            value,
-        });
+        let index = documents.len() + invalid.len();
+        match serde_norway::from_str(text) {
+            Ok(value) => documents.push(Document {
+                source: source.clone(),
+                index,
+                text: text.to_owned(),
+                value,
+            }),
+            Err(err) => {
+                invalid.push(InvalidDocument {
+                    source: source.clone(),
+                    index,
+                    message: err.to_string(),
+                });
+                if !keep_going {
+                    break;
+                }
+            }
+        }
     }
-    Ok(Rendered { documents })
+    (Rendered { documents }, invalid)
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub(crate) use crate::discover::templates::Templates;
 use crate::discover::templates::absolute;
 use crate::discover::values::{Scalar, Values};
 use crate::discover::{AddressPart, DiscoverError, DiscoverRequest, Guard, RENDER_BUDGET};
+use crate::helm::PartlyRendered;
 use crate::images::{Field, FieldPosition, image_fields};
 use crate::{ContainerType, Helm, ImageField, RenderError, RenderRequest, Rendered};
 
@@ -53,7 +54,7 @@ pub(crate) enum Stage {
 
 /// One render of a wave: Helm's output or the error text of a render it refuses, or what
 /// stopped Helm.
-type WaveResult = Result<Result<Rendered, String>, DiscoverError>;
+type WaveResult = Result<Result<PartlyRendered, String>, DiscoverError>;
 
 /// One render's values: markers (by leaf), switches and lists (by index in [`Values`]).
 #[derive(Clone, Debug)]
@@ -200,7 +201,10 @@ impl<'a> Renderer<'a> {
 
     /// Renders each values document (`None`: the request's values alone) side by side.
     /// A render Helm refuses is its error text; anything else that stops Helm stops discovery.
-    pub fn wave(&self, jobs: Vec<Job>) -> Result<Vec<Result<Rendered, String>>, DiscoverError> {
+    pub fn wave(
+        &self,
+        jobs: Vec<Job>,
+    ) -> Result<Vec<Result<PartlyRendered, String>>, DiscoverError> {
         self.planned.fetch_add(jobs.len(), Ordering::SeqCst);
         self.report();
         let results: Vec<Mutex<Option<WaveResult>>> =
@@ -244,7 +248,7 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn render(&self, job: &Job) -> Result<Result<Rendered, String>, DiscoverError> {
+    fn render(&self, job: &Job) -> WaveResult {
         let document = job.values.as_ref();
         let mut values_files = self.request.values_files.clone();
         // Kept until the render is done.
@@ -276,7 +280,18 @@ impl<'a> Renderer<'a> {
             values_files,
             set: Vec::new(),
         };
-        match self.helm.template(&request) {
+        // A switched-on render goes on past templates whose output a marker pull secret or a
+        // combination of switches made invalid YAML: one render then shows every other
+        // template's images, and every broken template at once.
+        let rendered = if job.opens {
+            self.helm.template_keeping_valid(&request)
+        } else {
+            self.helm.template(&request).map(|rendered| PartlyRendered {
+                rendered,
+                broken: Vec::new(),
+            })
+        };
+        match rendered {
             Ok(rendered) => Ok(Ok(rendered)),
             Err(RenderError::Helm { stderr, .. }) if document.is_some() => {
                 Ok(Err(helm_error(&stderr)))
@@ -315,11 +330,18 @@ pub(crate) fn complete(raw: &str, found: &[AddressPart]) -> bool {
 
 /// With `OSC_TRACE_DISCOVERY` set, each probe and how it went, on stderr: for working on
 /// discovery, not for users.
-pub(crate) fn trace(values: &Values, probe: &Probe, result: &Result<Rendered, String>) {
+pub(crate) fn trace(values: &Values, probe: &Probe, result: &Result<PartlyRendered, String>) {
     let Some(level) = std::env::var_os("OSC_TRACE_DISCOVERY") else {
         return;
     };
     let outcome = match result {
+        Ok(PartlyRendered { broken, .. }) if !broken.is_empty() => {
+            let broken: Vec<&str> = broken
+                .iter()
+                .map(|broken| broken.template.as_str())
+                .collect();
+            format!("rendered without {}", broken.join(" "))
+        }
         Ok(_) => "rendered".to_owned(),
         Err(error) => format!(
             "failed: {}",
@@ -512,7 +534,54 @@ impl<'a> Prober<'a> {
 
     /// Records what a rendered probe shows; returns the probes to render next (halves of an
     /// unsound one).
-    pub fn decode(&mut self, probe: Probe, rendered: &Rendered) -> Vec<Probe> {
+    pub fn decode(&mut self, probe: Probe, partly: &PartlyRendered) -> Vec<Probe> {
+        let rendered = &partly.rendered;
+        // A broken template that may write an image is narrowed towards as a failed render
+        // would be. One that writes none (a Service, a PodMonitor) has nothing to show: the
+        // switches only it reads are broken, and no render is spent on them, unless there are
+        // none (then the narrowing finds what broke it, for the renders that count on these
+        // switches: the package proof).
+        let mut to_narrow = Vec::new();
+        for broken in &partly.broken {
+            let error = if broken.error.starts_with(YAML_REFUSAL) {
+                broken.error.clone()
+            } else {
+                format!("{YAML_REFUSAL}{}: {}", broken.template, broken.error)
+            };
+            let only_there = self.switches_only_for(&probe, &broken.template);
+            if only_there.is_empty() || only_there.len() == probe.switches.len() {
+                to_narrow.push(error);
+                continue;
+            }
+            for switch in only_there {
+                self.findings.broken_switches.push((switch, error.clone()));
+            }
+        }
+        let sound = to_narrow.is_empty();
+        let mut next = if sound {
+            Vec::new()
+        } else {
+            self.narrow(probe.clone(), to_narrow.join("\n"))
+        };
+        let broken: BTreeSet<&str> = partly
+            .broken
+            .iter()
+            .map(|broken| broken.template.as_str())
+            .collect();
+        // Only a render no template broke, or none but those a switch the others can do
+        // without broke, is one a later render can count on (the package proof renders
+        // with them).
+        next.extend(self.decode_rendered(probe, rendered, &broken, sound));
+        next
+    }
+
+    fn decode_rendered(
+        &mut self,
+        probe: Probe,
+        rendered: &Rendered,
+        broken: &BTreeSet<&str>,
+        sound: bool,
+    ) -> Vec<Probe> {
         // Moved images rendered with the guard's keys set (a latent render sets every switch).
         let guard_set = self.guard.as_ref().is_some_and(|(keys, _)| {
             probe.stage != Stage::Latent
@@ -547,7 +616,11 @@ impl<'a> Prober<'a> {
         // switch on.
         let mut changed = Vec::new();
         let vanished = if probe.stage == Stage::Latent {
-            self.vanished(&matched, &unmatched, &probe)
+            let mut vanished = self.vanished(&matched, &unmatched, &probe);
+            // Gone with a template that broke, not switched off.
+            vanished
+                .retain(|&index| !broken.contains(self.default_positions[index].source.as_str()));
+            vanished
         } else {
             Vec::new()
         };
@@ -655,8 +728,20 @@ impl<'a> Prober<'a> {
         if probe.stage == Stage::Latent {
             // Halves that rendered apart may not render together: the largest set that rendered
             // is the one a later render can count on.
-            if probe.switches.len() > self.findings.latent_switches.len() {
-                self.findings.latent_switches = probe.switches.iter().copied().collect();
+            let broken_switches: BTreeSet<usize> = self
+                .findings
+                .broken_switches
+                .iter()
+                .map(|(switch, _)| *switch)
+                .collect();
+            let rendered_with: BTreeSet<usize> = probe
+                .switches
+                .iter()
+                .copied()
+                .filter(|switch| !broken_switches.contains(switch))
+                .collect();
+            if sound && rendered_with.len() > self.findings.latent_switches.len() {
+                self.findings.latent_switches = rendered_with;
             }
             self.record_pods(rendered);
         }
@@ -939,8 +1024,9 @@ impl<'a> Prober<'a> {
         // template, not the line).
         // Every template of the error counts: one that includes another names the including
         // line first and the failing one last.
-        let read: Vec<ValuePath> = failing_template(&error)
-            .into_iter()
+        let read: Vec<ValuePath> = error
+            .lines()
+            .filter_map(failing_template)
             .chain(failing_places(&error).into_iter().map(|(file, _)| file))
             .collect::<BTreeSet<String>>()
             .iter()
@@ -957,7 +1043,18 @@ impl<'a> Prober<'a> {
                     || self.names_key(&error, self.values.lists[list].segments())
             })
             .collect();
-        if named_lists.is_empty() && probe.lists.len() > 1 {
+        // An error in reading a value itself (`.Values.x.y` on a context without values) is
+        // no list's doing.
+        let list_free = innermost_action(&error)
+            .and_then(plain_values_read)
+            .is_some_and(|read| {
+                !probe.lists.iter().any(|&list| {
+                    self.values.lists[list]
+                        .segments()
+                        .ends_with(read.segments())
+                })
+            });
+        if named_lists.is_empty() && probe.lists.len() > 1 && !list_free {
             named_lists = probe
                 .lists
                 .iter()
@@ -1012,11 +1109,18 @@ impl<'a> Prober<'a> {
                 .rev()
                 .map(|(file, line)| {
                     let paths = absolute(condition_paths(self.chart, file, *line));
+                    let through_variables = condition_variable_reads(self.chart, file, *line);
                     probe
                         .switches
                         .iter()
                         .copied()
-                        .filter(|&switch| paths.contains(&self.values.switches[switch]))
+                        .filter(|&switch| {
+                            let path = &self.values.switches[switch];
+                            paths.contains(path)
+                                || through_variables
+                                    .iter()
+                                    .any(|read| read.may_be(path.segments()))
+                        })
                         .collect::<Vec<usize>>()
                 })
                 .find(|switches| !switches.is_empty())
@@ -1471,11 +1575,46 @@ fn failing_places(error: &str) -> Vec<(String, usize)> {
 
 /// The template a render error names, with or without a line: Helm's YAML parse error, or
 /// the document of Helm's output that [`RenderError::Yaml`] could not read.
+/// The action Helm was executing where the error arose, innermost:
+/// `.Values.a.b` of `… at <.Values.a.b>: nil pointer evaluating …`.
+fn innermost_action(error: &str) -> Option<&str> {
+    let at = error.rfind(" at <")?;
+    let rest = &error[at + " at <".len()..];
+    Some(&rest[..rest.find(">:")?])
+}
+
+/// The path an action reads when it only reads a value (`.Values.a.b`, `$.Values.a.b`,
+/// `.context.Values.a.b`), relative to its chart's values.
+fn plain_values_read(action: &str) -> Option<ValuePath> {
+    let (before, path) = action.split_once("Values.")?;
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    // Nothing, `$`, `$root` or `.context` before `.Values`.
+    let mut head = before
+        .strip_suffix('.')
+        .or((before.is_empty()).then_some(""))?;
+    if let Some(variable) = head.strip_prefix('$') {
+        head = variable.trim_start_matches(word);
+    }
+    let plain_before = head.is_empty()
+        || head.strip_prefix('.').is_some_and(|fields| {
+            fields
+                .split('.')
+                .all(|f| !f.is_empty() && f.chars().all(word))
+        });
+    let plain_path = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    (plain_before && plain_path).then(|| ValuePath::parse(path).ok())?
+}
+
+/// How Helm opens its refusal of a template's output.
+const YAML_REFUSAL: &str = "YAML parse error on ";
+
 fn failing_template(error: &str) -> Option<String> {
     if let Some((file, _)) = failing_line(error) {
         return Some(file);
     }
-    ["YAML parse error on ", "printed invalid YAML in document "]
+    [YAML_REFUSAL, "printed invalid YAML in document "]
         .iter()
         .find_map(|opening| {
             let mut rest = &error[error.find(opening)? + opening.len()..];
@@ -1697,6 +1836,118 @@ fn condition_paths(
         .collect()
 }
 
+/// A condition's read of a template variable that holds a map of the values
+/// (`$redis.tls.enabled` after `$redis := get .Values.redis .component`): the value read is
+/// `map.tail`, or `map.<key>.tail` when the variable took one of the map's entries.
+#[derive(Debug, PartialEq)]
+pub(crate) struct VariableRead {
+    map: Vec<Segment>,
+    tail: Vec<Segment>,
+}
+
+impl VariableRead {
+    fn may_be(&self, path: &[Segment]) -> bool {
+        let Some(rest) = path.strip_prefix(&self.map[..]) else {
+            return false;
+        };
+        rest.ends_with(&self.tail)
+            && (rest.len() == self.tail.len() || rest.len() == self.tail.len() + 1)
+    }
+}
+
+/// The reads of template variables in the conditions that enclose `line` of the template,
+/// for the variables assigned from `.Values` maps before it: the switch that opens a block
+/// is often read through one, which [`condition_paths`] cannot see.
+pub(crate) fn condition_variable_reads(
+    chart: &osc_chart::Chart,
+    file: &str,
+    line: usize,
+) -> Vec<VariableRead> {
+    let Some((prefix, text)) = template_text(chart, file) else {
+        return Vec::new();
+    };
+    let before: String = text.lines().take(line).collect::<Vec<_>>().join("\n");
+    let mut assigned: HashMap<String, Vec<Vec<Segment>>> = HashMap::new();
+    let mut open: Vec<Option<String>> = Vec::new();
+    let mut rest = before.as_str();
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start..].find("}}") else {
+            break;
+        };
+        let action = rest[start + 2..start + end]
+            .trim_matches(|c: char| c == '-' || c.is_whitespace())
+            .to_owned();
+        rest = &rest[start + end + 2..];
+        if let Some((name, value)) = assignment(&action) {
+            let maps = absolute(values_paths(value, &prefix))
+                .into_iter()
+                .map(|path| path.segments().to_vec())
+                .collect();
+            assigned.insert(name.to_owned(), maps);
+        }
+        match action.split_whitespace().next().unwrap_or("") {
+            "if" | "with" | "unless" => open.push(Some(action)),
+            "range" | "define" | "block" => open.push(None),
+            "end" => {
+                open.pop();
+            }
+            "else" => {
+                if let Some(last) = open.last_mut()
+                    && action.starts_with("else if")
+                {
+                    let previous = last.take().unwrap_or_default();
+                    *last = Some(format!("{previous} {action}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut reads = Vec::new();
+    for action in open.into_iter().flatten() {
+        for (at, _) in action.match_indices('$') {
+            let name: String = action[at + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let after = &action[at + 1 + name.len()..];
+            let Some(tail) = after.strip_prefix('.') else {
+                continue;
+            };
+            let tail: String = tail
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                .collect();
+            let (Some(maps), Ok(tail)) = (
+                assigned.get(&name),
+                ValuePath::parse(tail.trim_end_matches('.')),
+            ) else {
+                continue;
+            };
+            for map in maps {
+                reads.push(VariableRead {
+                    map: map.clone(),
+                    tail: tail.segments().to_vec(),
+                });
+            }
+        }
+    }
+    reads
+}
+
+/// `$name := value` or `$name = value`: the name and the value's text.
+fn assignment(action: &str) -> Option<(&str, &str)> {
+    let rest = action.strip_prefix('$')?;
+    let name_end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let (name, after) = rest.split_at(name_end);
+    let value = after.trim_start();
+    let value = value
+        .strip_prefix(":=")
+        .or_else(|| value.strip_prefix('='))?;
+    (!name.is_empty()).then_some((name, value))
+}
+
 /// The marker render's field at each position of the default render, and the fields the
 /// default render lacks. Within a template's fields of one container list and field,
 /// positions match by kind and container name in order, or else, when the count is unchanged,
@@ -1802,6 +2053,23 @@ mod tests {
                 .collect();
             assert_eq!(keys, expected, "{error}");
         }
+    }
+
+    #[test]
+    fn plain_reads_of_values_are_told_from_other_actions() {
+        let error = "x.yaml:3:4\n  executing \"x\" at <include \"y\" .>:\n    error calling include:\n_h.tpl:9:60\n  executing \"y\" at <.Values.init.permissions.image>:\n    nil pointer evaluating interface {}.init";
+        assert_eq!(
+            innermost_action(error),
+            Some(".Values.init.permissions.image")
+        );
+        let read = |action: &str| plain_values_read(action).map(|path| path.to_string());
+        assert_eq!(read(".Values.a.b").as_deref(), Some("a.b"));
+        assert_eq!(read("$.Values.a").as_deref(), Some("a"));
+        assert_eq!(read(".context.Values.a").as_deref(), Some("a"));
+        assert_eq!(read("$root.Values.a.b").as_deref(), Some("a.b"));
+        assert_eq!(read("index $root.Values.a $i"), None);
+        assert_eq!(read("len $policy.statements"), None);
+        assert_eq!(read(".Values"), None);
     }
 
     #[test]

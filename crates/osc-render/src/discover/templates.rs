@@ -79,8 +79,9 @@ pub(crate) fn manifests_under(
 }
 
 /// The named templates of a chart and its subcharts, each body with the values prefix of the
-/// chart that defines it: from its `define` to the next `define` or the file's end, which may
-/// read a little more than the body, never less.
+/// chart that defines it: from its `define` to its `end`, or, where the actions do not pair
+/// up, to the next `define` or the file's end, which may read a little more than the body,
+/// never less.
 pub(crate) struct Defines(HashMap<String, Vec<(Vec<Segment>, String)>>);
 
 impl Defines {
@@ -101,7 +102,9 @@ impl Defines {
                 let rest = &text[at + DEFINE.len()..];
                 let Some(end) = rest.find('"') else { continue };
                 let body = &rest[end + 1..];
-                let body = &body[..body.find(DEFINE).unwrap_or(body.len())];
+                let body = &body[..block_end(body)
+                    .or_else(|| body.find(DEFINE))
+                    .unwrap_or(body.len())];
                 self.0
                     .entry(rest[..end].to_owned())
                     .or_default()
@@ -181,6 +184,10 @@ impl Templates {
     /// Ingress's certificates). A value no template names is read through a named template's
     /// argument (`.pullSecrets` of an image map), so it may; a map read further up (a
     /// subchart's values, passed whole to name its objects) says nothing.
+    ///
+    /// Not only pull secrets: a list can open a component as a switch does (an init container
+    /// that installs the certificates a list names), so a marker secret goes to every list a
+    /// template that writes images reads.
     pub(crate) fn may_reach_pods(&self, path: &ValuePath) -> bool {
         let segments = path.segments();
         let parent = &segments[..segments.len().saturating_sub(1)];
@@ -197,14 +204,69 @@ impl Templates {
     }
 }
 
+/// Where the block whose opening action `text` follows ends: the start of its `end` action;
+/// `None` when the actions do not pair up.
+fn block_end(text: &str) -> Option<usize> {
+    let mut depth = 1usize;
+    let mut at = 0;
+    while let Some(open) = text[at..].find("{{") {
+        let start = at + open;
+        let close = start + text[start..].find("}}")?;
+        let action = text[start + 2..close].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        match action.split_whitespace().next().unwrap_or("") {
+            "if" | "range" | "with" | "define" | "block" => depth += 1,
+            "end" => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(start);
+                }
+            }
+            _ => {}
+        }
+        at = close + 2;
+    }
+    None
+}
+
+/// `text` without its template comments (`{{/* … */}}`), which say what a template does in
+/// words a reader of the text would take for what it writes.
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while let Some(open) = text[at..].find("{{").map(|found| at + found) {
+        let inside = open + 2;
+        let words =
+            inside + text[inside..].len() - text[inside..].trim_start_matches(['-', ' ']).len();
+        let comment_end = text[words..]
+            .strip_prefix("/*")
+            .and_then(|comment| comment.find("*/"))
+            .and_then(|close| {
+                let after = words + 2 + close + 2;
+                text[after..].find("}}").map(|end| after + end + 2)
+            });
+        match comment_end {
+            Some(end) => {
+                out.push_str(&text[at..open]);
+                at = end;
+            }
+            None => {
+                out.push_str(&text[at..inside]);
+                at = inside;
+            }
+        }
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
 /// Whether a template may write an image: its text, or that of a named template it includes
-/// at any depth, says `image`. One that does not (a Service, a PodMonitor) writes none, unless
-/// a value it passes on whole holds one.
+/// at any depth, says `image` (in any case) outside comments. One that does not (a Service, a
+/// PodMonitor) writes none, unless a value it passes on whole holds one.
 fn may_write_image(text: &str, defines: &Defines) -> bool {
     let mut seen: HashSet<String> = HashSet::new();
     let mut texts: Vec<&str> = vec![text];
     while let Some(text) = texts.pop() {
-        if mentions_image(text) {
+        if mentions_image(&without_comments(text)) {
             return true;
         }
         for included in included_names(text) {
@@ -237,8 +299,62 @@ mod tests {
     }
 
     #[test]
-    fn images_are_looked_for_through_includes() {
-        assert!(mentions_image("{{ include \"x.Image\" . }}"));
-        assert!(!mentions_image("kind: PodMonitor"));
+    fn named_templates_end_at_their_end_and_comments_say_nothing() {
+        let body = " -}}\n{{- if .a }}{{ range .b }}x{{ end }}{{ end -}}\n{{- end -}}\n{{/* Returns the image */}}\n";
+        assert_eq!(block_end(body), body.find("{{- end -}}"));
+        assert_eq!(block_end("{{ if .a }}"), None);
+        assert_eq!(
+            without_comments("a{{/* image */}}b{{- /* x */ -}}c{{ .image }}"),
+            "abc{{ .image }}"
+        );
+        assert_eq!(without_comments("path: /* {{ .x }}"), "path: /* {{ .x }}");
+    }
+
+    #[test]
+    fn marker_secrets_go_to_lists_that_templates_of_images_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: lists\nversion: 1.0.0\n",
+            ),
+            (
+                "templates/server.yaml",
+                "spec:\n  {{- with .Values.registryLogins }}\n  imagePullSecrets: {{ toYaml . }}\n  {{- end }}\n  containers:\n    - image: {{ .Values.server.ref }}\n",
+            ),
+            (
+                "templates/job.yaml",
+                "containers:\n  - image: {{ include \"lists.ref\" .Values.tool }}\n    {{- include \"lists.logins\" .Values.tool }}\n    args: {{ toYaml .Values.tool.flags }}\n",
+            ),
+            (
+                "templates/_helpers.tpl",
+                "{{- define \"lists.ref\" -}}{{ .ref }}{{- end -}}\n{{- define \"lists.logins\" -}}{{ with .logins }}imagePullSecrets: {{ toYaml . }}{{ end }}{{- end -}}\n",
+            ),
+            (
+                "templates/worker.yaml",
+                "containers:\n  - image: {{ .Values.worker.ref }}\n    args: {{ toYaml .Values.worker.flags }}\n",
+            ),
+            (
+                "templates/svc.yaml",
+                "{{/* Reaches the image's pods */}}\nkind: Service\nspec:\n  loadBalancerSourceRanges: {{ toYaml .Values.front.allowed }}\n",
+            ),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let chart = osc_chart::Chart::load(dir.path()).unwrap();
+        let templates = Templates::of(&chart);
+        let may = |path: &str| templates.may_reach_pods(&ValuePath::parse(path).unwrap());
+        // Read where `imagePullSecrets` is written, or where images are.
+        assert!(may("registryLogins"));
+        assert!(may("worker.flags"));
+        // The map holding it goes whole to a named template.
+        assert!(may("tool.logins"));
+        // Read only by a Service, whose comment names an image.
+        assert!(!may("front.allowed"));
+        // Named by no template: it may be read through an argument.
+        assert!(may("elsewhere.names"));
     }
 }

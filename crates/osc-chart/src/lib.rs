@@ -181,8 +181,17 @@ impl Chart {
     }
 
     /// The chart with each file, here and in every subchart, as `edit` gives it: its new bytes,
-    /// or `None` to leave it out (each path relative to its own chart's top folder).
-    pub fn with_files(&self, edit: &mut dyn FnMut(&ChartFile) -> Option<Vec<u8>>) -> Chart {
+    /// or `None` to leave it out. `edit` gets the chart's place as Helm names templates
+    /// (`top`, `top/charts/sub`) and the file, its path relative to its own chart's top folder.
+    pub fn with_files(&self, edit: &mut dyn FnMut(&str, &ChartFile) -> Option<Vec<u8>>) -> Chart {
+        self.with_files_at(self.name(), edit)
+    }
+
+    fn with_files_at(
+        &self,
+        place: &str,
+        edit: &mut dyn FnMut(&str, &ChartFile) -> Option<Vec<u8>>,
+    ) -> Chart {
         Chart {
             metadata: self.metadata.clone(),
             chart_yaml: self.chart_yaml.clone(),
@@ -190,7 +199,7 @@ impl Chart {
                 .files
                 .iter()
                 .filter_map(|file| {
-                    edit(file).map(|data| ChartFile {
+                    edit(place, file).map(|data| ChartFile {
                         path: file.path.clone(),
                         data,
                     })
@@ -199,7 +208,9 @@ impl Chart {
             dependencies: self
                 .dependencies
                 .iter()
-                .map(|dependency| dependency.with_files(edit))
+                .map(|dependency| {
+                    dependency.with_files_at(&format!("{place}/charts/{}", dependency.name()), edit)
+                })
                 .collect(),
         }
     }

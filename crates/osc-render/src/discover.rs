@@ -534,8 +534,8 @@ pub fn discover_loaded(
 }
 
 /// The chart as discovery renders it with switches on ([`Discovery::switches`]): without
-/// NOTES.txt, `fail` and `required`, and with constants for the functions that generate keys
-/// and hashes. A render that proves the latent images move takes this chart, as the switches
+/// NOTES.txt, `fail`, `required` and the values schema, with the templates of image-less
+/// objects empty, and with constants for the functions that generate keys and hashes. A render that proves the latent images move takes this chart, as the switches
 /// were found on it.
 pub fn switched_on_chart(chart: &osc_chart::Chart) -> osc_chart::Chart {
     cheap::switched_on_chart(chart).unwrap_or_else(|| chart.clone())

@@ -6,7 +6,7 @@
 //! the error names are tried apart, switches are halved, else the markers are, until every key
 //! that breaks the chart stands alone.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1043,17 +1043,29 @@ impl<'a> Prober<'a> {
                     || self.names_key(&error, self.values.lists[list].segments())
             })
             .collect();
-        // An error in reading a value itself (`.Values.x.y` on a context without values) is
-        // no list's doing.
-        let list_free = innermost_action(&error)
-            .and_then(plain_values_read)
-            .is_some_and(|read| {
-                !probe.lists.iter().any(|&list| {
-                    self.values.lists[list]
-                        .segments()
-                        .ends_with(read.segments())
-                })
-            });
+        // An error in reading a value itself (`.Values.x.y` on a context without values), or
+        // a call with the wrong count of arguments (fixed in the template's text), is no
+        // list's doing.
+        // Unless a list opens the block around the failing line: a list that holds anything
+        // is a switch too.
+        let opening_lists = failing_places(&error).iter().any(|(file, line)| {
+            let opening = absolute(condition_paths(self.chart, file, *line));
+            probe
+                .lists
+                .iter()
+                .any(|&list| opening.contains(&self.values.lists[list]))
+        });
+        let list_free = !opening_lists
+            && (error.contains(WRONG_ARGUMENT_COUNT)
+                || innermost_action(&error)
+                    .and_then(plain_values_read)
+                    .is_some_and(|read| {
+                        !probe.lists.iter().any(|&list| {
+                            self.values.lists[list]
+                                .segments()
+                                .ends_with(read.segments())
+                        })
+                    }));
         if named_lists.is_empty() && probe.lists.len() > 1 && !list_free {
             named_lists = probe
                 .lists
@@ -1160,6 +1172,38 @@ impl<'a> Prober<'a> {
                     self.findings.broken_switches.push((switch, error.clone()));
                 }
                 return vec![probe.with(probe.markers.clone(), rest, probe.lists.clone())];
+            }
+            // The switches the failing templates read, themselves or through what they
+            // include, are halved; the others stay on in both halves, so what they open
+            // shows meanwhile.
+            let failing: BTreeSet<String> = error.lines().filter_map(failing_template).collect();
+            let read: Option<HashSet<ValuePath>> = failing
+                .iter()
+                .map(|file| self.templates.reads_through_includes(file))
+                .try_fold(HashSet::new(), |mut all, reads| {
+                    all.extend(reads?);
+                    Some(all)
+                });
+            if let Some(read) = read {
+                let (suspects, bystanders): (Vec<usize>, Vec<usize>) = probe
+                    .switches
+                    .iter()
+                    .partition(|&&switch| read.contains(&self.values.switches[switch]));
+                if !suspects.is_empty() && !bystanders.is_empty() {
+                    let with = |half: Vec<usize>| {
+                        let switches = bystanders.iter().copied().chain(half).collect();
+                        probe.with(probe.markers.clone(), switches, probe.lists.clone())
+                    };
+                    // One suspect goes on alone, where it is proven broken or not.
+                    if let [suspect] = suspects[..] {
+                        return vec![
+                            with(Vec::new()),
+                            probe.with(probe.markers.clone(), vec![suspect], Vec::new()),
+                        ];
+                    }
+                    let (first, second) = self.halve_switches(&suspects);
+                    return vec![with(first), with(second)];
+                }
             }
             let (first, second) = self.halve_switches(&probe.switches);
             return vec![
@@ -1575,6 +1619,9 @@ fn failing_places(error: &str) -> Vec<(String, usize)> {
 
 /// The template a render error names, with or without a line: Helm's YAML parse error, or
 /// the document of Helm's output that [`RenderError::Yaml`] could not read.
+/// Go's template engine on a call with too few or too many arguments.
+const WRONG_ARGUMENT_COUNT: &str = "wrong number of args for ";
+
 /// The action Helm was executing where the error arose, innermost:
 /// `.Values.a.b` of `… at <.Values.a.b>: nil pointer evaluating …`.
 fn innermost_action(error: &str) -> Option<&str> {
@@ -2053,6 +2100,31 @@ mod tests {
                 .collect();
             assert_eq!(keys, expected, "{error}");
         }
+    }
+
+    #[test]
+    fn switches_read_through_variables_open_the_blocks_around_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let helpers = "{{- define \"top.caVolume\" -}}\n{{- $cache := ternary (get .context.Values.cache .component) .context.Values.cache .context.Values.cache.perComponent -}}\n{{- if or .context.Values.tls.on $cache.tls.on -}}\n- name: certs\n  secret: {{ include \"top.secretName\" . }}\n{{- end -}}\n{{- end -}}\n";
+        for (path, text) in [
+            ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\n"),
+            ("templates/_helpers.tpl", helpers),
+        ] {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let chart = osc_chart::Chart::load(dir.path()).unwrap();
+        // Line 5 writes the secret's name, inside the `if` of line 3.
+        let reads = condition_variable_reads(&chart, "top/templates/_helpers.tpl", 5);
+        let path = |text: &str| ValuePath::parse(text).unwrap();
+        let may_be = |text: &str| reads.iter().any(|read| read.may_be(path(text).segments()));
+        assert!(may_be("cache.tls.on"));
+        assert!(may_be("cache.worker.tls.on"));
+        assert!(!may_be("cache.worker.extra.tls.on"));
+        assert!(!may_be("tls.on"));
+        // Line 2 is before the `if`.
+        assert!(condition_variable_reads(&chart, "top/templates/_helpers.tpl", 2).is_empty());
     }
 
     #[test]

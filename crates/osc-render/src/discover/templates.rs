@@ -126,6 +126,7 @@ impl Defines {
 /// The templates of a chart that write objects, read once for the questions narrowing asks.
 pub(crate) struct Templates {
     manifests: Vec<Manifest>,
+    defines: Defines,
     /// What the named templates read, from the top chart's values.
     define_reads: HashSet<ValuePath>,
 }
@@ -136,6 +137,8 @@ struct Manifest {
     /// What it reads itself, from the top chart's values.
     reads: HashSet<ValuePath>,
     may_write_image: bool,
+    /// The named templates it includes.
+    includes: Vec<String>,
 }
 
 impl Templates {
@@ -146,6 +149,7 @@ impl Templates {
             .map(|(name, prefix, text)| Manifest {
                 reads: absolute(values_paths(&text, &prefix)).into_iter().collect(),
                 may_write_image: may_write_image(&text, &defines),
+                includes: included_names(&text),
                 name,
             })
             .collect();
@@ -157,8 +161,36 @@ impl Templates {
             .collect();
         Templates {
             manifests,
+            defines,
             define_reads,
         }
+    }
+
+    /// What the template Helm names `name` reads, itself and through the named templates it
+    /// includes at any depth; `None` for a template discovery does not know.
+    pub(crate) fn reads_through_includes(&self, name: &str) -> Option<HashSet<ValuePath>> {
+        let manifest = self
+            .manifests
+            .iter()
+            .find(|manifest| manifest.name == name)?;
+        let mut reads = manifest.reads.clone();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut pending: Vec<&str> = manifest.includes.iter().map(String::as_str).collect();
+        while let Some(included) = pending.pop() {
+            if !seen.insert(included) {
+                continue;
+            }
+            for (prefix, body) in self.defines.get(included) {
+                reads.extend(absolute(values_paths(body, prefix)));
+                pending.extend(
+                    included_names(body)
+                        .into_iter()
+                        .filter_map(|name| self.defines.0.get_key_value(&name))
+                        .map(|(name, _)| name.as_str()),
+                );
+            }
+        }
+        Some(reads)
     }
 
     /// Whether the template Helm names `name` may write an image (see [`may_write_image`]);
@@ -308,6 +340,42 @@ mod tests {
             "abc{{ .image }}"
         );
         assert_eq!(without_comments("path: /* {{ .x }}"), "path: /* {{ .x }}");
+    }
+
+    #[test]
+    fn reads_are_followed_through_named_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\n"),
+            (
+                "templates/web.yaml",
+                "kind: Deployment\nhost: {{ include \"top.host\" . }}\nreplicas: {{ .Values.web.replicas }}\n",
+            ),
+            (
+                "templates/_helpers.tpl",
+                "{{- define \"top.host\" -}}{{ if .Values.exposure.on }}{{ include \"top.name\" . }}{{ end }}{{- end -}}\n{{- define \"top.name\" -}}{{ .Values.exposure.name }}{{- end -}}\n{{- define \"top.unused\" -}}{{ .Values.other }}{{- end -}}\n",
+            ),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let chart = osc_chart::Chart::load(dir.path()).unwrap();
+        let templates = Templates::of(&chart);
+        let mut reads: Vec<String> = templates
+            .reads_through_includes("top/templates/web.yaml")
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        reads.sort();
+        assert_eq!(reads, ["exposure.name", "exposure.on", "web.replicas"]);
+        assert!(
+            templates
+                .reads_through_includes("top/templates/other.yaml")
+                .is_none()
+        );
     }
 
     #[test]

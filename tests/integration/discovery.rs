@@ -446,6 +446,24 @@ fn switched_on_components_are_looked_into_past_the_checks_they_make() {
 }
 
 #[test]
+fn a_switch_that_breaks_only_an_imageless_object_does_not_stop_the_proof() {
+    // The autoscaler holds no image: the switched-on renders leave its template out, so its
+    // switch stays on. With it on the chart prints a map key twice, which Helm lets through
+    // and the proof's reader does not: the proof's switched-on half then takes the chart
+    // discovery took, as it does for a render Helm refuses.
+    let found = images("twice-written");
+    assert_eq!(
+        found["switched_on"],
+        serde_json::json!(["exporter.enabled", "growth.enabled"]),
+        "{found}"
+    );
+    assert_eq!(found["latent"][0]["keys"][0]["path"], "exporter.image");
+    let (ok, report, stderr, _dist) = package(&fixture("twice-written"), &[]);
+    assert!(ok, "{stderr}");
+    assert_eq!(report["unmovable"], serde_json::json!([]), "{report}");
+}
+
+#[test]
 fn images_in_custom_resources_and_config_maps_are_mapped_from_their_keys() {
     let found = images("custom-resources");
     let keyed = |reference: &str| {

@@ -870,7 +870,7 @@ fn render_proof(
 }
 
 /// `helm template` of each chart folder with its values files, side by side; Helm's stderr for
-/// a chart it refuses to render.
+/// a chart it refuses to render, or why its output is not YAML.
 fn render_all(
     helm: &osc_render::Helm,
     inputs: &Inputs,
@@ -904,6 +904,12 @@ fn render_all(
         .map(|result| match result {
             Ok(rendered) => Ok(Ok(rendered)),
             Err(osc_render::RenderError::Helm { stderr, .. }) => Ok(Err(stderr)),
+            // Output that is not YAML is a render that failed too: Helm's own parse lets
+            // some through (a key twice in a map) that the proof's does not.
+            Err(
+                error @ (osc_render::RenderError::Yaml { .. }
+                | osc_render::RenderError::NotUtf8 { .. }),
+            ) => Ok(Err(error.to_string())),
             Err(error) => Err(error.into()),
         })
         .collect()

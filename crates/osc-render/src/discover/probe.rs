@@ -1294,13 +1294,21 @@ impl<'a> Prober<'a> {
         (first.to_vec(), second.to_vec())
     }
 
-    /// A failed probe of one marker is fragile; a larger one is tried again in halves.
+    /// A failed probe of one marker is fragile; a larger one is tried again in halves, and
+    /// one of a few markers as that many probes of one (a wave for what two halvings take).
     fn split(&mut self, probe: Probe, error: String) -> Vec<Probe> {
         if probe.markers.len() <= 1 {
             if let [leaf] = probe.markers[..] {
                 self.findings.fragile.push((leaf, error));
             }
             return Vec::new();
+        }
+        if probe.markers.len() <= SPLIT_ONE_BY_ONE_UP_TO {
+            return probe
+                .markers
+                .iter()
+                .map(|&leaf| probe.with(vec![leaf], probe.switches.clone(), probe.lists.clone()))
+                .collect();
         }
         let mut first = probe.markers.clone();
         let second = first.split_off(first.len() / 2);
@@ -1619,6 +1627,9 @@ fn failing_places(error: &str) -> Vec<(String, usize)> {
 
 /// The template a render error names, with or without a line: Helm's YAML parse error, or
 /// the document of Helm's output that [`RenderError::Yaml`] could not read.
+/// Probes of at most this many markers split into probes of one.
+const SPLIT_ONE_BY_ONE_UP_TO: usize = 3;
+
 /// Go's template engine on a call with too few or too many arguments.
 const WRONG_ARGUMENT_COUNT: &str = "wrong number of args for ";
 

@@ -413,6 +413,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn helm_refusing_a_template_output_is_told_from_other_failures() {
+        let stderr = "walk.go:75: found symbolic link\nError: YAML parse error on app/templates/web.yaml: error converting YAML to JSON: yaml: line 9: did not find expected key";
+        assert_eq!(
+            yaml_refusal(stderr),
+            Some((
+                "app/templates/web.yaml".to_owned(),
+                "YAML parse error on app/templates/web.yaml: error converting YAML to JSON: yaml: line 9: did not find expected key".to_owned()
+            ))
+        );
+        assert_eq!(
+            yaml_refusal("Error: execution error at (app/templates/web.yaml:3:4): set a password"),
+            None
+        );
+    }
+
+    #[test]
     fn failing_template_is_read_from_helm_errors() {
         let cases = [
             (

@@ -125,6 +125,26 @@ mod tests {
     }
 
     #[test]
+    fn keeping_valid_documents_sets_the_invalid_ones_aside() {
+        let output = "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/b.yaml\na: [1\n---\n# Source: c/templates/c.yaml\nkind: C\nkind: C\n---\n# Source: c/templates/d.yaml\nkind: D\n";
+        let (rendered, invalid) = parse_helm_output_keeping_valid(output);
+        let kept: Vec<(usize, &str)> = rendered
+            .documents
+            .iter()
+            .map(|doc| (doc.index, doc.source.as_str()))
+            .collect();
+        assert_eq!(kept, [(0, "c/templates/a.yaml"), (3, "c/templates/d.yaml")]);
+        let set_aside: Vec<(usize, &str)> = invalid
+            .iter()
+            .map(|doc| (doc.index, doc.source.as_str()))
+            .collect();
+        assert_eq!(
+            set_aside,
+            [(1, "c/templates/b.yaml"), (2, "c/templates/c.yaml")]
+        );
+    }
+
+    #[test]
     fn invalid_yaml_names_its_document() {
         let output = "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/b.yaml\na: [1\n";
         let invalid = parse_helm_output(output).unwrap_err();

@@ -172,12 +172,24 @@ const IMAGELESS_KINDS: &[&str] = &[
 ];
 
 /// Whether the template `name` (as Helm names it) writes only objects of [`IMAGELESS_KINDS`],
-/// as literal top-level `kind:` lines, and defines no named template another may include.
-/// Emptied, it still renders where another template includes it whole (a checksum
-/// annotation).
+/// as literal top-level `kind:` lines, defines no named template another may include, and
+/// includes none at the top level, where a named template may write a whole object of any
+/// kind (one indented under a key writes a field). Emptied, it still renders where another
+/// template includes it whole (a checksum annotation).
 fn writes_nothing_to_look_into(name: &str, text: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
     if base.starts_with('_') || base == "NOTES.txt" || text.contains("define") {
+        return false;
+    }
+    let includes_an_object = text.lines().any(|line| {
+        let Some(action) = line.strip_prefix("{{") else {
+            return false;
+        };
+        let action = action.trim_start_matches(['-', ' ']);
+        (action.starts_with("include ") || action.starts_with("template "))
+            && !action.contains("indent ")
+    });
+    if includes_an_object {
         return false;
     }
     let mut kinds = text
@@ -336,6 +348,17 @@ mod tests {
                 false,
             ),
             ("c/templates/_helpers.tpl", "kind: Service\n", false),
+            // A named template at the top level may write a Deployment.
+            (
+                "c/templates/svc.yaml",
+                "{{- include \"lib.workload\" . }}\n---\nkind: Service\n",
+                false,
+            ),
+            (
+                "c/templates/role.yaml",
+                "kind: Role\nrules:\n{{- include \"lib.render\" .Values.rules | nindent 2 }}\n",
+                true,
+            ),
         ];
         for (name, text, emptied) in cases {
             assert_eq!(

@@ -185,3 +185,46 @@ fn rewrite_wants_host_and_org() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("HOST/ORG"), "{}", stderr(&output));
 }
+
+/// Helm runs with Go's collector at `GOGC=400` (discovery renders many times in one process),
+/// unless the user set `GOGC`: theirs stands.
+#[test]
+fn helm_runs_with_the_tools_go_gc_unless_the_user_set_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("gogc.log");
+    let bin = dir.path().join("helm");
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\necho \"${{GOGC:-unset}}\" >> '{log}'\nexec '{helm}' \"$@\"\n",
+            log = log.display(),
+            helm = helm().display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for (users, expected) in [(None, "400"), (Some("75"), "75")] {
+        let _ = std::fs::remove_file(&log);
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_helm-osc"));
+        command
+            .args(["images", example("etcd").to_str().unwrap()])
+            .env("HELM_BIN", &bin)
+            .env_remove("HELM_DEBUG")
+            .env_remove("HELM_NAMESPACE");
+        match users {
+            Some(value) => command.env("GOGC", value),
+            None => command.env_remove("GOGC"),
+        };
+        let output = command.output().unwrap();
+        assert_success(&output);
+        let seen = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            !seen.is_empty() && seen.lines().all(|line| line == expected),
+            "{users:?}: {seen}"
+        );
+    }
+}

@@ -17,6 +17,9 @@ pub struct HelmEnv {
     /// `HELM_OSC_SERVE=false`: run every helm call as its own process, even with a helm that
     /// serves calls in one (the project's adapter).
     pub no_serve: bool,
+    /// `GOGC` is set: the user chose how often Go's garbage collector runs in helm, and the
+    /// tool leaves it at that.
+    pub go_gc_set: bool,
 }
 
 impl HelmEnv {
@@ -46,6 +49,7 @@ impl HelmEnv {
             namespace: non_empty("HELM_NAMESPACE")
                 .map(|value| value.to_string_lossy().into_owned()),
             no_serve,
+            go_gc_set: var("GOGC").is_some(),
         })
     }
 
@@ -114,6 +118,12 @@ mod tests {
             assert_eq!(env.no_serve, no_serve, "{value}");
         }
         assert!(env(&[]).is_ok_and(|env| !env.no_serve));
+    }
+
+    #[test]
+    fn a_go_gc_the_user_set_is_noticed() {
+        assert!(env(&[("GOGC", "50")]).is_ok_and(|env| env.go_gc_set));
+        assert!(env(&[]).is_ok_and(|env| !env.go_gc_set));
         assert_eq!(
             env(&[("HELM_OSC_SERVE", "off")]).unwrap_err(),
             "HELM_OSC_SERVE=off: not a boolean; use true, false, 1 or 0"

@@ -16,6 +16,8 @@ use crate::rendered::{Rendered, parse_helm_output, parse_helm_output_keeping_val
 #[derive(Clone, Debug)]
 pub struct Helm {
     bin: PathBuf,
+    /// Variables set in the environment of every helm process, besides those inherited.
+    env: Vec<(OsString, OsString)>,
     servers: Arc<Servers>,
 }
 
@@ -57,8 +59,16 @@ impl Helm {
     pub fn new(bin: impl Into<PathBuf>) -> Helm {
         Helm {
             bin: bin.into(),
+            env: Vec::new(),
             servers: Arc::new(Servers::default()),
         }
+    }
+
+    /// This helm with `name=value` in the environment of every process it runs (for one
+    /// already running: from the next one on).
+    pub fn with_env(mut self, name: impl Into<OsString>, value: impl Into<OsString>) -> Helm {
+        self.env.push((name.into(), value.into()));
+        self
     }
 
     /// This helm with every call its own process, even when it could serve them in one.
@@ -69,12 +79,20 @@ impl Helm {
         };
         Helm {
             bin: self.bin,
+            env: self.env,
             servers: Arc::new(servers),
         }
     }
 
     pub fn bin(&self) -> &Path {
         &self.bin
+    }
+
+    /// A command that runs this helm, with its environment, and no arguments yet.
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.bin);
+        command.envs(self.env.iter().map(|(name, value)| (name, value)));
+        command
     }
 
     /// Runs `helm template` and splits its output into documents.
@@ -165,14 +183,14 @@ impl Helm {
     /// returns at once: they start (the adapter's engine takes longer to load than most charts
     /// take to read) while the caller does other work.
     pub fn warm_up(&self, processes: usize) {
-        self.servers.warm_up(&self.bin, processes);
+        self.servers.warm_up(self, processes);
     }
 
     /// Runs `helm ARGS`.
     pub fn run(&self, args: &[OsString]) -> Result<HelmOutput, RenderError> {
         let text: Option<Vec<&str>> = args.iter().map(|arg| arg.to_str()).collect();
         if let Some(text) = text
-            && let Some(mut server) = self.servers.take(&self.bin)
+            && let Some(mut server) = self.servers.take(self)
         {
             // A server that dies takes its call with it: the call runs again as a process,
             // which reports what went wrong as helm does.
@@ -181,7 +199,8 @@ impl Helm {
                 return Ok(output);
             }
         }
-        let output = Command::new(&self.bin)
+        let output = self
+            .command()
             .args(args)
             .stdin(Stdio::null())
             .output()
@@ -255,12 +274,12 @@ const SERVE_COMMAND: &str = "adapter-serve";
 const SERVE_HELLO: &str = "helm-adapter-serve 1";
 
 impl Servers {
-    fn take(&self, bin: &Path) -> Option<Server> {
+    fn take(&self, helm: &Helm) -> Option<Server> {
         let idle = self.idle.lock().ok()?.pop();
         let server = match idle {
             Some(server) => server,
             None if *self.serves.lock().ok()? == Some(false) => return None,
-            None => Server::spawn(bin)?,
+            None => Server::spawn(helm.command())?,
         };
         let server = server.ready();
         if let Ok(mut serves) = self.serves.lock()
@@ -271,7 +290,7 @@ impl Servers {
         server
     }
 
-    fn warm_up(&self, bin: &Path, processes: usize) {
+    fn warm_up(&self, helm: &Helm, processes: usize) {
         if self
             .serves
             .lock()
@@ -283,7 +302,7 @@ impl Servers {
             return;
         };
         while idle.len() < processes {
-            match Server::spawn(bin) {
+            match Server::spawn(helm.command()) {
                 Some(server) => idle.push(server),
                 None => break,
             }
@@ -309,8 +328,8 @@ struct Server {
 
 impl Server {
     /// `helm adapter-serve`, started; whether it serves is known once it says hello.
-    fn spawn(bin: &Path) -> Option<Server> {
-        let mut child = Command::new(bin)
+    fn spawn(mut helm: Command) -> Option<Server> {
+        let mut child = helm
             .arg(SERVE_COMMAND)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -13,6 +13,12 @@ use crate::cli::{RenderArgs, TarArgs};
 use crate::env::HelmEnv;
 use crate::output::Output;
 
+/// Go's `GOGC` for the helm processes the tool runs, unless the user set one: key discovery
+/// renders a chart many times in long-lived helm processes, and with the default (100) Go's
+/// garbage collector took a fifth of their time. At 400 it runs a quarter as often; a helm
+/// process then holds about 50 MiB more at most (measured on the largest corpus charts).
+const HELM_GO_GC: &str = "400";
+
 /// `1234567` → `1.2 MiB`, for people.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -47,7 +53,10 @@ pub fn inputs(
             .unwrap_or_default(),
         namespace,
         helm: env.helm().map(|bin| {
-            let helm = osc_pipeline::Helm::new(bin);
+            let mut helm = osc_pipeline::Helm::new(bin);
+            if !env.go_gc_set {
+                helm = helm.with_env("GOGC", HELM_GO_GC);
+            }
             if env.no_serve {
                 helm.one_process_per_call()
             } else {

@@ -100,15 +100,9 @@ impl Helm {
         let output = self.run(&template_args(request))?;
         if !output.success {
             let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-            return Err(RenderError::Helm {
-                chart: request.chart.to_owned(),
-                template: failing_template(&stderr),
-                stderr,
-            });
+            return Err(refused(request, stderr));
         }
-        let stdout = String::from_utf8(output.stdout).map_err(|_| RenderError::NotUtf8 {
-            chart: request.chart.to_owned(),
-        })?;
+        let stdout = stdout_text(request, output.stdout)?;
         parse_helm_output(&stdout).map_err(|invalid| RenderError::Yaml {
             chart: request.chart.to_owned(),
             template: invalid.source,
@@ -136,18 +130,10 @@ impl Helm {
         } else {
             match yaml_refusal(&stderr) {
                 Some(refused) if !output.stdout.is_empty() => Some(refused),
-                _ => {
-                    return Err(RenderError::Helm {
-                        chart: request.chart.to_owned(),
-                        template: failing_template(&stderr),
-                        stderr,
-                    });
-                }
+                _ => return Err(refused(request, stderr)),
             }
         };
-        let stdout = String::from_utf8(output.stdout).map_err(|_| RenderError::NotUtf8 {
-            chart: request.chart.to_owned(),
-        })?;
+        let stdout = stdout_text(request, output.stdout)?;
         let (mut rendered, refused) = parse_helm_output_keeping_valid(&stdout);
         let mut broken: Vec<BrokenTemplate> = refused
             .into_iter()
@@ -216,6 +202,9 @@ impl Helm {
     }
 }
 
+/// How Helm opens its refusal of a template's output once every template ran.
+pub(crate) const YAML_REFUSAL: &str = "YAML parse error on ";
+
 /// A render that went on past templates whose output is not YAML.
 #[derive(Debug)]
 pub(crate) struct PartlyRendered {
@@ -231,6 +220,21 @@ pub(crate) struct BrokenTemplate {
     /// As Helm names it: `chart/templates/x.yaml`.
     pub(crate) template: String,
     pub(crate) error: String,
+}
+
+/// A render Helm refused, with what it printed on stderr.
+fn refused(request: &RenderRequest<'_>, stderr: String) -> RenderError {
+    RenderError::Helm {
+        chart: request.chart.to_owned(),
+        template: failing_template(&stderr),
+        stderr,
+    }
+}
+
+fn stdout_text(request: &RenderRequest<'_>, stdout: Vec<u8>) -> Result<String, RenderError> {
+    String::from_utf8(stdout).map_err(|_| RenderError::NotUtf8 {
+        chart: request.chart.to_owned(),
+    })
 }
 
 fn template_args(request: &RenderRequest<'_>) -> Vec<OsString> {
@@ -251,10 +255,9 @@ fn template_args(request: &RenderRequest<'_>) -> Vec<OsString> {
 /// Helm's refusal of one template's output after every template ran
 /// (`Error: YAML parse error on chart/templates/x.yaml: …`): the template and the error.
 fn yaml_refusal(stderr: &str) -> Option<(String, String)> {
-    const REFUSAL: &str = "Error: YAML parse error on ";
-    let at = stderr.find(REFUSAL)?;
-    let error = stderr[at + "Error: ".len()..].trim_end();
-    let rest = &stderr[at + REFUSAL.len()..];
+    let at = stderr.find(&format!("Error: {YAML_REFUSAL}"))? + "Error: ".len();
+    let error = stderr[at..].trim_end();
+    let rest = &stderr[at + YAML_REFUSAL.len()..];
     let template = rest.split_once(": ")?.0;
     Some((template.to_owned(), error.to_owned()))
 }
@@ -414,7 +417,7 @@ fn failing_template(stderr: &str) -> Option<String> {
     const MARKERS: [&str; 4] = [
         "execution error at (",
         "parse error at (",
-        "YAML parse error on ",
+        YAML_REFUSAL,
         "template: ",
     ];
     MARKERS.iter().find_map(|marker| {

@@ -320,20 +320,7 @@ fn a_server_that_ends_hands_its_call_to_a_process() {
 
 #[test]
 fn every_helm_process_gets_the_variables_it_was_given() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("env.log");
-    let bin = dir.path().join("helm");
-    std::fs::write(
-        &bin,
-        format!(
-            "#!/bin/sh\necho \"$1 ${{OSC_TEST_MARK:-unset}}\" >> '{log}'\nexec '{helm}' \"$@\"\n",
-            log = log.display(),
-            helm = helm().bin().display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (_dir, bin, log) = helm_logging("\"$1 ${OSC_TEST_MARK:-unset}\"", ":");
     let chart = fixture("workloads");
     let marked = Helm::new(&bin).with_env("OSC_TEST_MARK", "given");
     for helm in [marked.clone(), marked.one_process_per_call()] {
@@ -351,13 +338,18 @@ fn every_helm_process_gets_the_variables_it_was_given() {
 /// A helm that logs each command's first argument, then runs the real one; `adapter-serve`
 /// runs `serve` (shell) instead. Returns the folder to keep, the helm and the log.
 fn logged_helm(serve: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    helm_logging("\"$1\"", serve)
+}
+
+/// As [`logged_helm`], logging the shell words `logged` for each process.
+fn helm_logging(logged: &str, serve: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("calls.log");
     let bin = dir.path().join("helm");
     std::fs::write(
         &bin,
         format!(
-            "#!/bin/sh\necho \"$1\" >> '{log}'\nif [ \"$1\" = adapter-serve ]; then\n  \
+            "#!/bin/sh\necho {logged} >> '{log}'\nif [ \"$1\" = adapter-serve ]; then\n  \
              {serve}\nfi\nexec '{helm}' \"$@\"\n",
             log = log.display(),
             helm = helm().bin().display()

@@ -18,10 +18,10 @@ use crate::discover::cheap::SwitchedOnChart;
 use crate::discover::marker::Marker;
 use crate::discover::setting::{gate_paths, required_setting};
 pub(crate) use crate::discover::templates::Templates;
-use crate::discover::templates::absolute;
+use crate::discover::templates::{absolute, actions};
 use crate::discover::values::{Scalar, Values};
 use crate::discover::{AddressPart, DiscoverError, DiscoverRequest, Guard, RENDER_BUDGET};
-use crate::helm::PartlyRendered;
+use crate::helm::{PartlyRendered, YAML_REFUSAL};
 use crate::images::{Field, FieldPosition, image_fields};
 use crate::{ContainerType, Helm, ImageField, RenderError, RenderRequest, Rendered};
 
@@ -144,6 +144,16 @@ pub(crate) struct Findings {
     pub pods: BTreeSet<String>,
     /// Default uses a latent render decoded with the chart's own addresses.
     pub validated: BTreeSet<usize>,
+}
+
+impl Findings {
+    /// The switches found to break the chart.
+    fn broken(&self) -> BTreeSet<usize> {
+        self.broken_switches
+            .iter()
+            .map(|(switch, _)| *switch)
+            .collect()
+    }
 }
 
 /// Runs `helm template` for a discovery, several at a time, counting the renders.
@@ -517,12 +527,7 @@ impl<'a> Prober<'a> {
     /// break the chart: each would break this render too. `None` when nothing it switched on
     /// is left, so it would only render what the moved render showed.
     fn without_known_breakers(&self, mut probe: Probe) -> Option<Probe> {
-        let broken: BTreeSet<usize> = self
-            .findings
-            .broken_switches
-            .iter()
-            .map(|(switch, _)| *switch)
-            .collect();
+        let broken = self.findings.broken();
         let had_switches = !probe.switches.is_empty();
         probe
             .lists
@@ -728,12 +733,7 @@ impl<'a> Prober<'a> {
         if probe.stage == Stage::Latent {
             // Halves that rendered apart may not render together: the largest set that rendered
             // is the one a later render can count on.
-            let broken_switches: BTreeSet<usize> = self
-                .findings
-                .broken_switches
-                .iter()
-                .map(|(switch, _)| *switch)
-                .collect();
+            let broken_switches = self.findings.broken();
             let rendered_with: BTreeSet<usize> = probe
                 .switches
                 .iter()
@@ -1120,8 +1120,10 @@ impl<'a> Prober<'a> {
                 .iter()
                 .rev()
                 .map(|(file, line)| {
-                    let paths = absolute(condition_paths(self.chart, file, *line));
-                    let through_variables = condition_variable_reads(self.chart, file, *line);
+                    let blocks = OpenBlocks::at(self.chart, file, *line);
+                    let paths = absolute(blocks.iter().flat_map(OpenBlocks::paths).collect());
+                    let through_variables: Vec<VariableRead> =
+                        blocks.iter().flat_map(OpenBlocks::variable_reads).collect();
                     probe
                         .switches
                         .iter()
@@ -1665,9 +1667,6 @@ fn plain_values_read(action: &str) -> Option<ValuePath> {
     (plain_before && plain_path).then(|| ValuePath::parse(path).ok())?
 }
 
-/// How Helm opens its refusal of a template's output.
-const YAML_REFUSAL: &str = "YAML parse error on ";
-
 fn failing_template(error: &str) -> Option<String> {
     if let Some((file, _)) = failing_line(error) {
         return Some(file);
@@ -1815,34 +1814,15 @@ pub(crate) fn enabling_paths(
             for (index, line) in text.lines().enumerate() {
                 if needles.iter().any(|needle| reads(line, needle)) {
                     // The blocks open before the line: an `if` on it reads the key, not guards it.
-                    for (prefix, path) in condition_paths(chart, file, index) {
-                        let mut full = prefix;
-                        full.extend(path.segments().iter().cloned());
-                        paths.push(ValuePath::from_segments(full));
-                    }
+                    paths.extend(absolute(condition_paths(chart, file, index)));
                 }
             }
         }
         // The first action that is no comment.
-        let mut rest = text.as_str();
-        while let Some(start) = rest.find("{{") {
-            let Some(end) = rest[start..].find("}}") else {
-                break;
-            };
-            let action =
-                rest[start + 2..start + end].trim_matches(|c: char| c == '-' || c.is_whitespace());
-            rest = &rest[start + end + 2..];
-            if action.starts_with("/*") {
-                continue;
-            }
-            if action.starts_with("if ") {
-                for (prefix, path) in values_paths(action, &prefix) {
-                    let mut full = prefix;
-                    full.extend(path.segments().iter().cloned());
-                    paths.push(ValuePath::from_segments(full));
-                }
-            }
-            break;
+        if let Some((_, action)) = actions(&text).find(|(_, action)| !action.starts_with("/*"))
+            && action.starts_with("if ")
+        {
+            paths.extend(absolute(values_paths(action, &prefix)));
         }
     }
     paths
@@ -1855,43 +1835,106 @@ fn condition_paths(
     file: &str,
     line: usize,
 ) -> Vec<(Vec<Segment>, ValuePath)> {
-    let Some((prefix, text)) = template_text(chart, file) else {
-        return Vec::new();
-    };
-    let before: String = text.lines().take(line).collect::<Vec<_>>().join("\n");
-    // The blocks open at the failing line, innermost last.
-    let mut open: Vec<Option<String>> = Vec::new();
-    let mut rest = before.as_str();
-    while let Some(start) = rest.find("{{") {
-        let Some(end) = rest[start..].find("}}") else {
-            break;
-        };
-        let action = rest[start + 2..start + end]
-            .trim_matches(|c: char| c == '-' || c.is_whitespace())
-            .to_owned();
-        rest = &rest[start + end + 2..];
-        let keyword = action.split_whitespace().next().unwrap_or("");
-        match keyword {
-            "if" | "with" | "unless" => open.push(Some(action)),
-            "range" | "define" | "block" => open.push(None),
-            "end" => {
-                open.pop();
+    OpenBlocks::at(chart, file, line)
+        .map(|blocks| blocks.paths())
+        .unwrap_or_default()
+}
+
+/// What a template's text says of a line of it: the conditions of the blocks open there and
+/// the variables assigned before it from `.Values` maps.
+pub(crate) struct OpenBlocks {
+    /// The values prefix of the chart the template belongs to.
+    prefix: Vec<Segment>,
+    /// The `if`, `with` and `unless` actions open at the line (an `else if` joined to its
+    /// `if`), innermost last.
+    conditions: Vec<String>,
+    /// Each variable's last assignment before the line: the values maps it names.
+    assigned: HashMap<String, Vec<Vec<Segment>>>,
+}
+
+impl OpenBlocks {
+    /// At `line` (from 1; its own actions count) of the template Helm names `file`; `None`
+    /// for a template discovery does not know.
+    pub(crate) fn at(chart: &osc_chart::Chart, file: &str, line: usize) -> Option<OpenBlocks> {
+        let (prefix, text) = template_text(chart, file)?;
+        let before: String = text.lines().take(line).collect::<Vec<_>>().join("\n");
+        let mut assigned: HashMap<String, Vec<Vec<Segment>>> = HashMap::new();
+        let mut open: Vec<Option<String>> = Vec::new();
+        for (_, action) in actions(&before) {
+            let action = action.to_owned();
+            if let Some((name, value)) = assignment(&action) {
+                let maps = absolute(values_paths(value, &prefix))
+                    .into_iter()
+                    .map(|path| path.segments().to_vec())
+                    .collect();
+                assigned.insert(name.to_owned(), maps);
             }
-            "else" => {
-                if let Some(last) = open.last_mut()
-                    && action.starts_with("else if")
-                {
-                    let previous = last.take().unwrap_or_default();
-                    *last = Some(format!("{previous} {action}"));
+            match action.split_whitespace().next().unwrap_or("") {
+                "if" | "with" | "unless" => open.push(Some(action)),
+                "range" | "define" | "block" => open.push(None),
+                "end" => {
+                    open.pop();
+                }
+                "else" => {
+                    if let Some(last) = open.last_mut()
+                        && action.starts_with("else if")
+                    {
+                        let previous = last.take().unwrap_or_default();
+                        *last = Some(format!("{previous} {action}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(OpenBlocks {
+            prefix,
+            conditions: open.into_iter().flatten().collect(),
+            assigned,
+        })
+    }
+
+    /// The `.Values` paths the conditions read, each with the chart's values prefix.
+    fn paths(&self) -> Vec<(Vec<Segment>, ValuePath)> {
+        self.conditions
+            .iter()
+            .flat_map(|action| values_paths(action, &self.prefix))
+            .collect()
+    }
+
+    /// The conditions' reads of variables assigned from `.Values` maps: the switch that opens
+    /// a block is often read through one, which [`OpenBlocks::paths`] cannot see.
+    pub(crate) fn variable_reads(&self) -> Vec<VariableRead> {
+        let mut reads = Vec::new();
+        for action in &self.conditions {
+            for (at, _) in action.match_indices('$') {
+                let name: String = action[at + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let after = &action[at + 1 + name.len()..];
+                let Some(tail) = after.strip_prefix('.') else {
+                    continue;
+                };
+                let tail: String = tail
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                    .collect();
+                let (Some(maps), Ok(tail)) = (
+                    self.assigned.get(&name),
+                    ValuePath::parse(tail.trim_end_matches('.')),
+                ) else {
+                    continue;
+                };
+                for map in maps {
+                    reads.push(VariableRead {
+                        map: map.clone(),
+                        tail: tail.segments().to_vec(),
+                    });
                 }
             }
-            _ => {}
         }
+        reads
     }
-    open.into_iter()
-        .flatten()
-        .flat_map(|action| values_paths(&action, &prefix))
-        .collect()
 }
 
 /// A condition's read of a template variable that holds a map of the values
@@ -1911,85 +1954,6 @@ impl VariableRead {
         rest.ends_with(&self.tail)
             && (rest.len() == self.tail.len() || rest.len() == self.tail.len() + 1)
     }
-}
-
-/// The reads of template variables in the conditions that enclose `line` of the template,
-/// for the variables assigned from `.Values` maps before it: the switch that opens a block
-/// is often read through one, which [`condition_paths`] cannot see.
-pub(crate) fn condition_variable_reads(
-    chart: &osc_chart::Chart,
-    file: &str,
-    line: usize,
-) -> Vec<VariableRead> {
-    let Some((prefix, text)) = template_text(chart, file) else {
-        return Vec::new();
-    };
-    let before: String = text.lines().take(line).collect::<Vec<_>>().join("\n");
-    let mut assigned: HashMap<String, Vec<Vec<Segment>>> = HashMap::new();
-    let mut open: Vec<Option<String>> = Vec::new();
-    let mut rest = before.as_str();
-    while let Some(start) = rest.find("{{") {
-        let Some(end) = rest[start..].find("}}") else {
-            break;
-        };
-        let action = rest[start + 2..start + end]
-            .trim_matches(|c: char| c == '-' || c.is_whitespace())
-            .to_owned();
-        rest = &rest[start + end + 2..];
-        if let Some((name, value)) = assignment(&action) {
-            let maps = absolute(values_paths(value, &prefix))
-                .into_iter()
-                .map(|path| path.segments().to_vec())
-                .collect();
-            assigned.insert(name.to_owned(), maps);
-        }
-        match action.split_whitespace().next().unwrap_or("") {
-            "if" | "with" | "unless" => open.push(Some(action)),
-            "range" | "define" | "block" => open.push(None),
-            "end" => {
-                open.pop();
-            }
-            "else" => {
-                if let Some(last) = open.last_mut()
-                    && action.starts_with("else if")
-                {
-                    let previous = last.take().unwrap_or_default();
-                    *last = Some(format!("{previous} {action}"));
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut reads = Vec::new();
-    for action in open.into_iter().flatten() {
-        for (at, _) in action.match_indices('$') {
-            let name: String = action[at + 1..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            let after = &action[at + 1 + name.len()..];
-            let Some(tail) = after.strip_prefix('.') else {
-                continue;
-            };
-            let tail: String = tail
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-                .collect();
-            let (Some(maps), Ok(tail)) = (
-                assigned.get(&name),
-                ValuePath::parse(tail.trim_end_matches('.')),
-            ) else {
-                continue;
-            };
-            for map in maps {
-                reads.push(VariableRead {
-                    map: map.clone(),
-                    tail: tail.segments().to_vec(),
-                });
-            }
-        }
-    }
-    reads
 }
 
 /// `$name := value` or `$name = value`: the name and the value's text.
@@ -2115,19 +2079,15 @@ mod tests {
 
     #[test]
     fn switches_read_through_variables_open_the_blocks_around_a_line() {
-        let dir = tempfile::tempdir().unwrap();
         let helpers = "{{- define \"top.caVolume\" -}}\n{{- $cache := ternary (get .context.Values.cache .component) .context.Values.cache .context.Values.cache.perComponent -}}\n{{- if or .context.Values.tls.on $cache.tls.on -}}\n- name: certs\n  secret: {{ include \"top.secretName\" . }}\n{{- end -}}\n{{- end -}}\n";
-        for (path, text) in [
+        let chart = crate::discover::templates::chart_of(&[
             ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\n"),
             ("templates/_helpers.tpl", helpers),
-        ] {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        let chart = osc_chart::Chart::load(dir.path()).unwrap();
+        ]);
         // Line 5 writes the secret's name, inside the `if` of line 3.
-        let reads = condition_variable_reads(&chart, "top/templates/_helpers.tpl", 5);
+        let reads = OpenBlocks::at(&chart, "top/templates/_helpers.tpl", 5)
+            .unwrap()
+            .variable_reads();
         let path = |text: &str| ValuePath::parse(text).unwrap();
         let may_be = |text: &str| reads.iter().any(|read| read.may_be(path(text).segments()));
         assert!(may_be("cache.tls.on"));
@@ -2135,7 +2095,8 @@ mod tests {
         assert!(!may_be("cache.worker.extra.tls.on"));
         assert!(!may_be("tls.on"));
         // Line 2 is before the `if`.
-        assert!(condition_variable_reads(&chart, "top/templates/_helpers.tpl", 2).is_empty());
+        let before_the_if = OpenBlocks::at(&chart, "top/templates/_helpers.tpl", 2).unwrap();
+        assert!(before_the_if.variable_reads().is_empty());
     }
 
     #[test]

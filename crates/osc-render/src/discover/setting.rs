@@ -12,7 +12,7 @@ use osc_yaml::{Path as ValuePath, Segment};
 use serde_norway::Value;
 
 use crate::discover::probe::{Probe, Stage, template_paths, values_paths};
-use crate::discover::templates::{Defines, absolute, included_names, manifests};
+use crate::discover::templates::{Defines, absolute, actions, included_names, manifests};
 use crate::discover::values::{Scalar, Values};
 
 /// What an unset value the gate tests for truth gets: any text is true to a template.
@@ -179,19 +179,9 @@ pub(crate) fn gate_paths(chart: &osc_chart::Chart, file: &str) -> Vec<ValuePath>
 /// The text of a template's first action when it is an `if`, `with` or `unless`: the gate of
 /// the whole template.
 fn gate_text(text: &str) -> Option<&str> {
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let end = rest[start..].find("}}")?;
-        let action =
-            rest[start + 2..start + end].trim_matches(|c: char| c == '-' || c.is_whitespace());
-        rest = &rest[start + end + 2..];
-        if action.starts_with("/*") {
-            continue;
-        }
-        let keyword = action.split_whitespace().next().unwrap_or("");
-        return matches!(keyword, "if" | "with" | "unless").then_some(action);
-    }
-    None
+    let (_, action) = actions(text).find(|(_, action)| !action.starts_with("/*"))?;
+    let keyword = action.split_whitespace().next().unwrap_or("");
+    matches!(keyword, "if" | "with" | "unless").then_some(action)
 }
 
 /// What a gate asks of values it reads that a switch cannot give: a word it compares a key

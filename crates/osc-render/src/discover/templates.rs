@@ -236,15 +236,25 @@ impl Templates {
     }
 }
 
+/// The actions of template text, in order: where each starts (its `{{`) and its words, without
+/// the delimiters, trim markers and the spaces around them. Stops at an action that is not
+/// closed.
+pub(crate) fn actions(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let start = at + text[at..].find("{{")?;
+        let close = start + text[start..].find("}}")?;
+        at = close + 2;
+        let action = text[start + 2..close].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        Some((start, action))
+    })
+}
+
 /// Where the block whose opening action `text` follows ends: the start of its `end` action;
 /// `None` when the actions do not pair up.
 fn block_end(text: &str) -> Option<usize> {
     let mut depth = 1usize;
-    let mut at = 0;
-    while let Some(open) = text[at..].find("{{") {
-        let start = at + open;
-        let close = start + text[start..].find("}}")?;
-        let action = text[start + 2..close].trim_matches(|c: char| c == '-' || c.is_whitespace());
+    for (start, action) in actions(text) {
         match action.split_whitespace().next().unwrap_or("") {
             "if" | "range" | "with" | "define" | "block" => depth += 1,
             "end" => {
@@ -255,7 +265,6 @@ fn block_end(text: &str) -> Option<usize> {
             }
             _ => {}
         }
-        at = close + 2;
     }
     None
 }
@@ -316,6 +325,18 @@ fn mentions_image(text: &str) -> bool {
         .any(|window| window.eq_ignore_ascii_case(b"image"))
 }
 
+/// A chart of these files (path, text), loaded as discovery loads one.
+#[cfg(test)]
+pub(crate) fn chart_of(files: &[(&str, &str)]) -> osc_chart::Chart {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    osc_chart::Chart::load(dir.path()).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,7 +365,6 @@ mod tests {
 
     #[test]
     fn reads_are_followed_through_named_templates() {
-        let dir = tempfile::tempdir().unwrap();
         let files = [
             ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\n"),
             (
@@ -356,12 +376,7 @@ mod tests {
                 "{{- define \"top.host\" -}}{{ if .Values.exposure.on }}{{ include \"top.name\" . }}{{ end }}{{- end -}}\n{{- define \"top.name\" -}}{{ .Values.exposure.name }}{{- end -}}\n{{- define \"top.unused\" -}}{{ .Values.other }}{{- end -}}\n",
             ),
         ];
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        let chart = osc_chart::Chart::load(dir.path()).unwrap();
+        let chart = chart_of(&files);
         let templates = Templates::of(&chart);
         let mut reads: Vec<String> = templates
             .reads_through_includes("top/templates/web.yaml")
@@ -380,7 +395,6 @@ mod tests {
 
     #[test]
     fn marker_secrets_go_to_lists_that_templates_of_images_read() {
-        let dir = tempfile::tempdir().unwrap();
         let files = [
             (
                 "Chart.yaml",
@@ -407,12 +421,7 @@ mod tests {
                 "{{/* Reaches the image's pods */}}\nkind: Service\nspec:\n  loadBalancerSourceRanges: {{ toYaml .Values.front.allowed }}\n",
             ),
         ];
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        let chart = osc_chart::Chart::load(dir.path()).unwrap();
+        let chart = chart_of(&files);
         let templates = Templates::of(&chart);
         let may = |path: &str| templates.may_reach_pods(&ValuePath::parse(path).unwrap());
         // Read where `imagePullSecrets` is written, or where images are.

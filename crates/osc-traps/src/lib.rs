@@ -439,16 +439,17 @@ pub fn apply(values_yaml: &str, fixes: &[Fix]) -> Result<String, FixError> {
         why: "values.yaml does not parse".to_string(),
         error,
     })?;
+    let fix_error = |fix: &Fix, error| FixError {
+        path: fix.path.clone(),
+        why: fix.why.clone(),
+        error,
+    };
+    let mut edits = Vec::with_capacity(fixes.len());
     for fix in fixes {
-        let error = |error| FixError {
-            path: fix.path.clone(),
-            why: fix.why.clone(),
-            error,
-        };
-        let path = osc_yaml::Path::parse(&fix.path).map_err(error)?;
-        let value = match &fix.after {
-            FixValue::Str(text) => osc_yaml::Value::Str(text.clone()),
-            FixValue::Bool(flag) => osc_yaml::Value::Bool(*flag),
+        let path = osc_yaml::Path::parse(&fix.path).map_err(|error| fix_error(fix, error))?;
+        edits.push(match &fix.after {
+            FixValue::Str(text) => osc_yaml::Edit::Set(path, osc_yaml::Value::Str(text.clone())),
+            FixValue::Bool(flag) => osc_yaml::Edit::Set(path, osc_yaml::Value::Bool(*flag)),
             FixValue::Secrets { names, maps } => {
                 let block: String = names
                     .iter()
@@ -461,11 +462,12 @@ pub fn apply(values_yaml: &str, fixes: &[Fix]) -> Result<String, FixError> {
                         }
                     })
                     .collect();
-                document.set_block(&path, &block).map_err(error)?;
-                continue;
+                osc_yaml::Edit::Block(path, block)
             }
-        };
-        document.set(&path, value).map_err(error)?;
+        });
     }
+    document
+        .edit_all(&edits)
+        .map_err(|(index, error)| fix_error(&fixes[index], error))?;
     Ok(document.text().to_string())
 }

@@ -13,6 +13,12 @@ pub(crate) struct Splice {
     text: String,
 }
 
+impl Splice {
+    pub(crate) fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+}
+
 /// What an edit writes at its path.
 #[derive(Clone, Copy)]
 pub(crate) enum Content<'v> {

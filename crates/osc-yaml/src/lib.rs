@@ -3,7 +3,8 @@
 //!
 //! This crate is where helm-osc reads and writes YAML as text, so that every file follows one
 //! set of rules: [`Document`] finds nodes with their spans and styles and edits them
-//! ([`Document::set`] for scalars, [`Document::set_block`] for whole blocks),
+//! ([`Document::set`] for scalars, [`Document::set_block`] for whole blocks,
+//! [`Document::edit_all`] for many edits at once),
 //! [`split_documents`] splits multi-document streams, [`quote`] writes a string as a scalar,
 //! and [`handlebars`] lets templates write values the same way.
 //!
@@ -45,6 +46,14 @@ pub struct Document {
     tree: Tree,
     /// What the text means, to check every edit against.
     meaning: serde_norway::Value,
+}
+
+/// One change [`Document::edit_all`] makes: what [`Document::set`] or [`Document::set_block`]
+/// would make.
+#[derive(Clone, Debug)]
+pub enum Edit {
+    Set(Path, Value),
+    Block(Path, String),
 }
 
 /// A scalar value [`Document::set`] can write.
@@ -226,6 +235,89 @@ impl Document {
             }
         };
         self.apply_checked(path, splices, wanted)
+    }
+
+    /// Makes the edits one after another, as [`Document::set`] and [`Document::set_block`]
+    /// would, with the same result and the same checks; on an error, the index of the edit that
+    /// failed.
+    ///
+    /// Edits whose changes lie apart in the text are planned together and the result is read
+    /// back once for all of them, so a values file with many fixes is parsed a few times, not
+    /// twice a fix. An edit that meets one before it in the text (a second new key in the
+    /// same new mapping) waits for the next round, and so does every later edit that meets it,
+    /// so edits that meet keep their order.
+    pub fn edit_all(&mut self, edits: &[Edit]) -> Result<(), (usize, Error)> {
+        if let Some(edited) = self.edited_in_rounds(edits) {
+            *self = edited;
+            return Ok(());
+        }
+        // Edit by edit from the start, so the error and the line it names are those the edits
+        // one after another meet.
+        for (index, edit) in edits.iter().enumerate() {
+            match edit {
+                Edit::Set(path, value) => self.set(path, value.clone()),
+                Edit::Block(path, block) => self.set_block(path, block),
+            }
+            .map_err(|error| (index, error))?;
+        }
+        Ok(())
+    }
+
+    /// The document with every edit made in rounds; `None` when one fails.
+    fn edited_in_rounds(&self, edits: &[Edit]) -> Option<Document> {
+        let mut pending: Vec<usize> = (0..edits.len()).collect();
+        let mut current: Option<Document> = None;
+        while !pending.is_empty() {
+            let base = current.as_ref().unwrap_or(self);
+            let (edited, deferred) = base.edit_round(edits, &pending)?;
+            current = Some(edited);
+            pending = deferred;
+        }
+        current
+    }
+
+    /// The document with every pending edit made that meets no edit before it, and the edits
+    /// left for the next round; `None` when a plan fails or the result does not read as the
+    /// original with each value written in turn.
+    fn edit_round(&self, edits: &[Edit], pending: &[usize]) -> Option<(Document, Vec<usize>)> {
+        let mut splices = Vec::new();
+        let mut taken: Vec<Range<usize>> = Vec::new();
+        let mut waiting: Vec<Range<usize>> = Vec::new();
+        let mut deferred = Vec::new();
+        let mut expected = self.meaning.clone();
+        for &index in pending {
+            let (path, content, wanted) = match &edits[index] {
+                Edit::Set(path, value) => (path, Content::Scalar(value), value.to_serde()),
+                // An empty block is set_block's to refuse, with its own error.
+                Edit::Block(_, block) if block.trim().is_empty() => return None,
+                Edit::Block(path, block) => (
+                    path,
+                    Content::Block(block),
+                    serde_norway::from_str(block).ok()?,
+                ),
+            };
+            let planned = edit::plan(&self.text, &self.tree, path, content).ok()?;
+            let ranges: Vec<Range<usize>> = planned.iter().map(edit::Splice::range).collect();
+            let meets = |others: &[Range<usize>]| {
+                ranges.iter().any(|range| {
+                    others.iter().any(|other| {
+                        // Two insertions at one place would land in an order no plan fixed.
+                        range.start == other.start
+                            || (range.start < other.end && other.start < range.end)
+                    })
+                })
+            };
+            if meets(&taken) || meets(&waiting) {
+                waiting.extend(ranges);
+                deferred.push(index);
+                continue;
+            }
+            taken.extend(ranges);
+            splices.extend(planned);
+            *verify::slot_mut(&mut expected, path.segments())? = wanted;
+        }
+        let edited = Document::parse(&edit::apply(&self.text, splices)).ok()?;
+        (edited.meaning == expected).then_some((edited, deferred))
     }
 
     fn edit(

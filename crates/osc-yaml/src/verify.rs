@@ -26,7 +26,10 @@ pub(crate) fn check(
 }
 
 /// The value at `segments`, creating missing mapping keys (and mappings in place of nulls).
-fn slot_mut<'v>(mut current: &'v mut Value, segments: &[Segment]) -> Option<&'v mut Value> {
+pub(crate) fn slot_mut<'v>(
+    mut current: &'v mut Value,
+    segments: &[Segment],
+) -> Option<&'v mut Value> {
     for segment in segments {
         current = match segment {
             Segment::Key(key) => {

@@ -1,7 +1,8 @@
-//! Property: setting any existing scalar of a random document to any value gives a text that
-//! parses, reads the new value at the path, and equals the input outside the scalar's span.
+//! Properties: setting any existing scalar of a random document to any value gives a text that
+//! parses, reads the new value at the path, and equals the input outside the scalar's span; and
+//! making several edits at once gives what making them one after another gives.
 
-use osc_yaml::{Document, Path, Segment, Value};
+use osc_yaml::{Document, Edit, Path, Segment, Value};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -433,5 +434,63 @@ proptest! {
         let kept_after = text.len() - span.end;
         prop_assert_eq!(&edited[..span.start], &text[..span.start]);
         prop_assert_eq!(&edited[edited.len() - kept_after..], &text[span.end..]);
+    }
+
+    #[test]
+    fn edit_all_is_one_edit_after_another(
+        root in root(),
+        crlf in prop::bool::weighted(0.2),
+        picks in prop::collection::vec((any::<Index>(), 0..5u8, new_value()), 1..8),
+    ) {
+        let (text, paths) = render(&root, crlf, true);
+        prop_assume!(!paths.is_empty());
+        // Existing scalars, new keys beside them, and new keys under one new mapping, which
+        // land at one place and must keep their order.
+        let edits: Vec<Edit> = picks
+            .iter()
+            .enumerate()
+            .map(|(at, (pick, kind, value))| {
+                let existing = pick.get(&paths);
+                let segments = existing.segments();
+                let path = match kind {
+                    0 | 1 => existing.clone(),
+                    2 => Path::from_segments(
+                        segments[..segments.len() - 1]
+                            .iter()
+                            .cloned()
+                            .chain([Segment::Key(format!("added{at}"))]),
+                    ),
+                    _ => Path::from_segments([
+                        Segment::Key("fresh".to_owned()),
+                        Segment::Key(format!("k{}", at % 3)),
+                    ]),
+                };
+                match (kind, value) {
+                    (4, Value::Str(text)) => Edit::Block(path, format!("- {}\n", osc_yaml::quote(text))),
+                    _ => Edit::Set(path, value.clone()),
+                }
+            })
+            .collect();
+
+        let parse = || Document::parse(&text)
+            .map_err(|error| TestCaseError::fail(format!("{error}\n{text}")));
+        let mut one_by_one = parse()?;
+        let mut failed = None;
+        for (index, edit) in edits.iter().enumerate() {
+            let result = match edit {
+                Edit::Set(path, value) => one_by_one.set(path, value.clone()),
+                Edit::Block(path, block) => one_by_one.set_block(path, block),
+            };
+            if let Err(error) = result {
+                failed = Some((index, error.to_string()));
+                break;
+            }
+        }
+        let mut at_once = parse()?;
+        let result = at_once.edit_all(&edits).map_err(|(index, error)| (index, error.to_string()));
+        prop_assert_eq!(result.err(), failed.clone(), "{:?}\n{}", edits, text);
+        if failed.is_none() {
+            prop_assert_eq!(at_once.text(), one_by_one.text(), "{:?}", edits);
+        }
     }
 }

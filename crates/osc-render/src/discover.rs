@@ -487,7 +487,7 @@ pub fn discover_loaded(
         .copied()
         .filter(|leaf| !fragile.contains(leaf))
         .collect();
-    let settings = setting::setting_probes(&values, chart, &unshown, &settled);
+    let settings = setting::setting_probes(&values, chart, templates.defines(), &unshown, &settled);
     if !settings.is_empty() {
         prober.run(settings)?;
     }
@@ -499,7 +499,7 @@ pub fn discover_loaded(
     fragile.sort_by_key(|(leaf, _)| *leaf);
     fragile.dedup_by_key(|(leaf, _)| *leaf);
     let mut images = found_images(uses, &values, &findings.parts);
-    let latent = latent_images(chart, &values, &findings, &mut images);
+    let latent = latent_images(chart, templates.defines(), &values, &findings, &mut images);
     let pull_secrets = pull_secrets(&values, &findings);
     Ok(Discovery {
         rendered,
@@ -824,6 +824,7 @@ fn sort_keys(keys: &mut [KeyPart]) {
 /// reference, with the switches that turn each on.
 fn latent_images(
     chart: &osc_chart::Chart,
+    defines: &templates::Defines,
     values: &Values,
     findings: &probe::Findings,
     deployed: &mut [FoundImage],
@@ -937,7 +938,7 @@ fn latent_images(
             .collect();
         // The settings the template's gate asks for; a render with settings needs no switch
         // to show its template's images but those the template reads.
-        let gate = setting::gate_paths(chart, &position.source);
+        let gate = setting::gate_paths(chart, defines, &position.source);
         let settings: Vec<String> = field
             .settings
             .iter()

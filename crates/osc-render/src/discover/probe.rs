@@ -779,7 +779,7 @@ impl<'a> Prober<'a> {
             .map(|&index| self.default_positions[index].source.as_str())
             .collect::<BTreeSet<&str>>()
             .into_iter()
-            .flat_map(|file| gate_paths(self.chart, file))
+            .flat_map(|file| gate_paths(self.chart, self.templates.defines(), file))
             .collect();
         let (off, on): (Vec<usize>, Vec<usize>) = probe
             .switches

@@ -28,6 +28,7 @@ const MAX_PROBES: usize = 3;
 pub(crate) fn setting_probes(
     values: &Values,
     chart: &osc_chart::Chart,
+    defines: &Defines,
     unshown: &BTreeSet<usize>,
     markers: &[usize],
 ) -> Vec<Probe> {
@@ -43,7 +44,6 @@ pub(crate) fn setting_probes(
     if maps.is_empty() {
         return Vec::new();
     }
-    let defines = Defines::of(chart);
     // Alternatives by key, in the order found; each probe takes one of each.
     let mut wanted: Vec<(ValuePath, Vec<Value>)> = Vec::new();
     let mut switches: BTreeSet<usize> = BTreeSet::new();
@@ -156,7 +156,11 @@ pub(crate) fn required_setting(
 /// What decides whether a template renders at all: the `.Values` paths its first action reads
 /// when that is an `if`, `with` or `unless`, with those the named templates it includes there
 /// read (`{{ if include "x.enabled" . }}`), each path from the top chart's values.
-pub(crate) fn gate_paths(chart: &osc_chart::Chart, file: &str) -> Vec<ValuePath> {
+pub(crate) fn gate_paths(
+    chart: &osc_chart::Chart,
+    defines: &Defines,
+    file: &str,
+) -> Vec<ValuePath> {
     let Some((prefix, text)) = crate::discover::probe::template_text(chart, file) else {
         return Vec::new();
     };
@@ -165,12 +169,9 @@ pub(crate) fn gate_paths(chart: &osc_chart::Chart, file: &str) -> Vec<ValuePath>
     };
     let mut paths = absolute(values_paths(gate, &prefix));
     let names = included_names(gate);
-    if !names.is_empty() {
-        let defines = Defines::of(chart);
-        for name in names {
-            for (define_prefix, body) in defines.get(&name) {
-                paths.extend(absolute(values_paths(body, define_prefix)));
-            }
+    for name in names {
+        for (define_prefix, body) in defines.get(&name) {
+            paths.extend(absolute(values_paths(body, define_prefix)));
         }
     }
     paths

@@ -166,6 +166,10 @@ impl Templates {
         }
     }
 
+    pub(crate) fn defines(&self) -> &Defines {
+        &self.defines
+    }
+
     /// What the template Helm names `name` reads, itself and through the named templates it
     /// includes at any depth; `None` for a template discovery does not know.
     pub(crate) fn reads_through_includes(&self, name: &str) -> Option<HashSet<ValuePath>> {

@@ -53,7 +53,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::discover::cheap::SwitchedOnChart;
+use crate::discover::cheap::ChartCopy;
 use crate::discover::marker::{Marker, is_registry_host, is_tag, version_marker};
 use crate::discover::probe::{FoundPart, Job, Probe, Prober, Renderer, Stage, Templates, complete};
 use crate::discover::values::{Scalar, Values};
@@ -358,8 +358,9 @@ pub fn discover_loaded(
         settings: Vec::new(),
     };
     let tried_unset: BTreeSet<usize> = early_unset.markers.iter().copied().collect();
-    let switched_on = SwitchedOnChart::new(chart);
-    let renderer = Renderer::new(helm, request, Some(&switched_on));
+    let switched_on = ChartCopy::switched_on(chart);
+    let keyless = ChartCopy::keyless(chart);
+    let renderer = Renderer::new(helm, request, &switched_on, &keyless);
 
     // The default render and the two renders that need nothing from it, side by side.
     let empty = |probe: &Probe| {
@@ -372,21 +373,13 @@ pub fn discover_loaded(
         .chain(Some(early_unset))
         .filter(|probe| !empty(probe))
         .collect();
-    let mut jobs = vec![Job::of(None, Stage::Moved)];
+    let mut jobs = vec![Job::default_render()];
     // The prober is not there yet: its values files are made the same way.
-    let no_guard = Prober::new(
-        &values,
-        chart,
-        &markers,
-        Renderer::new(helm, request, None),
-        &[],
-        &[],
-        &templates,
-    );
+    let no_guard = Prober::new(&values, chart, &markers, &renderer, &[], &[], &templates);
     jobs.extend(
         first
             .iter()
-            .map(|probe| Job::of(Some(no_guard.document(probe)), probe.stage)),
+            .map(|probe| Job::of(no_guard.document(probe), probe.stage)),
     );
     drop(no_guard);
     let mut results = renderer.wave(jobs)?.into_iter();
@@ -409,7 +402,7 @@ pub fn discover_loaded(
         &values,
         chart,
         &markers,
-        renderer,
+        &renderer,
         &default_positions,
         &default_raws,
         &templates,

@@ -6,15 +6,15 @@
 //! the error names are tried apart, switches are halved, else the markers are, until every key
 //! that breaks the chart stands alone.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::io::Write;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
 
 use osc_yaml::{Path as ValuePath, Segment};
 use serde_norway::Value;
 
-use crate::discover::cheap::SwitchedOnChart;
+use crate::discover::cheap::ChartCopy;
 use crate::discover::marker::Marker;
 use crate::discover::setting::{gate_paths, required_setting};
 pub(crate) use crate::discover::templates::Templates;
@@ -164,28 +164,52 @@ pub(crate) struct Renderer<'a> {
     /// no object, but its checks (a setting that a switched-on component needs, a password to
     /// give) fail renders whose only question is which images exist, and the certificates
     /// every switch on generates cost more than the rest of the render.
-    switched_on_chart: Option<&'a SwitchedOnChart<'a>>,
+    switched_on_chart: &'a ChartCopy<'a>,
+    /// The chart for the marker renders that keep its checks, without its key generation.
+    keyless_chart: &'a ChartCopy<'a>,
     renders: AtomicUsize,
     planned: AtomicUsize,
 }
 
-/// One render of a wave: its values (`None`: the request's alone), whether it renders the
-/// chart made for switched-on renders, and whether it turns components on (and so takes
-/// longest).
+/// Which chart a render takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Take {
+    /// The chart as it is: the default render, whose objects are the ones the chart deploys.
+    AsIs,
+    /// [`cheap::keyless_chart`](super::cheap::keyless_chart).
+    Keyless,
+    /// [`cheap::switched_on_chart`](super::cheap::switched_on_chart).
+    SwitchedOn,
+}
+
+/// One render of a wave: its values (`None`: the request's alone), the chart it takes, and
+/// whether it turns components on (and so takes longest).
 pub(crate) struct Job {
     pub values: Option<Value>,
-    pub switched_on: bool,
+    pub take: Take,
     pub opens: bool,
 }
 
 impl Job {
+    /// The render of the chart as it is, with the request's values.
+    pub fn default_render() -> Job {
+        Job {
+            values: None,
+            take: Take::AsIs,
+            opens: false,
+        }
+    }
+
     /// The unset keys' renders take the switched-on chart too: no check stops them, and their
     /// question is only where a marker lands.
-    pub fn of(values: Option<Value>, stage: Stage) -> Job {
+    pub fn of(values: Value, stage: Stage) -> Job {
         Job {
-            values,
+            values: Some(values),
             opens: matches!(stage, Stage::Latent | Stage::Setting),
-            switched_on: matches!(stage, Stage::Latent | Stage::Setting | Stage::Unset),
+            take: match stage {
+                Stage::Latent | Stage::Setting | Stage::Unset => Take::SwitchedOn,
+                Stage::Moved | Stage::Leftover => Take::Keyless,
+            },
         }
     }
 }
@@ -194,12 +218,14 @@ impl<'a> Renderer<'a> {
     pub fn new(
         helm: &'a Helm,
         request: &'a DiscoverRequest<'a>,
-        switched_on_chart: Option<&'a SwitchedOnChart<'a>>,
+        switched_on_chart: &'a ChartCopy<'a>,
+        keyless_chart: &'a ChartCopy<'a>,
     ) -> Renderer<'a> {
         Renderer {
             helm,
             request,
             switched_on_chart,
+            keyless_chart,
             renders: AtomicUsize::new(0),
             planned: AtomicUsize::new(0),
         }
@@ -215,8 +241,7 @@ impl<'a> Renderer<'a> {
         &self,
         jobs: Vec<Job>,
     ) -> Result<Vec<Result<PartlyRendered, String>>, DiscoverError> {
-        self.planned.fetch_add(jobs.len(), Ordering::SeqCst);
-        self.report();
+        self.plan(jobs.len());
         let results: Vec<Mutex<Option<WaveResult>>> =
             jobs.iter().map(|_| Mutex::new(None)).collect();
         // Switched-on renders first: they take longest (every component on, certificates
@@ -230,9 +255,7 @@ impl<'a> Renderer<'a> {
                 scope.spawn(|| {
                     while let Some(&index) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
                         let job = &jobs[index];
-                        let result = self.render(job);
-                        self.renders.fetch_add(1, Ordering::SeqCst);
-                        self.report();
+                        let result = self.render_counted(job);
                         if let Ok(mut slot) = results[index].lock() {
                             *slot = Some(result);
                         }
@@ -243,13 +266,26 @@ impl<'a> Renderer<'a> {
         results
             .into_iter()
             .map(|slot| {
-                slot.into_inner().ok().flatten().unwrap_or_else(|| {
-                    Err(DiscoverError::MarkerFile {
-                        source: std::io::Error::other("a render thread stopped"),
-                    })
-                })
+                slot.into_inner()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| Err(stopped_thread()))
             })
             .collect()
+    }
+
+    /// One render, counted and reported as a wave's are.
+    fn render_counted(&self, job: &Job) -> WaveResult {
+        let result = self.render(job);
+        self.renders.fetch_add(1, Ordering::SeqCst);
+        self.report();
+        result
+    }
+
+    /// Counts renders about to start, for the progress report.
+    fn plan(&self, renders: usize) {
+        self.planned.fetch_add(renders, Ordering::SeqCst);
+        self.report();
     }
 
     fn report(&self) {
@@ -278,11 +314,12 @@ impl<'a> Renderer<'a> {
             values_files.push(file.path().to_owned());
             _marker_file = Some(file);
         }
-        let switched_on = match self.switched_on_chart {
-            Some(chart) if job.switched_on => chart.path()?,
-            _ => None,
+        let copy = match job.take {
+            Take::AsIs => None,
+            Take::Keyless => self.keyless_chart.path()?,
+            Take::SwitchedOn => self.switched_on_chart.path()?,
         };
-        let chart = switched_on.as_deref().unwrap_or(self.request.chart);
+        let chart = copy.as_deref().unwrap_or(self.request.chart);
         let request = RenderRequest {
             chart,
             release: self.request.release,
@@ -313,6 +350,12 @@ impl<'a> Renderer<'a> {
             }
             Err(error) => Err(DiscoverError::Render(error)),
         }
+    }
+}
+
+fn stopped_thread() -> DiscoverError {
+    DiscoverError::MarkerFile {
+        source: std::io::Error::other("a render thread stopped"),
     }
 }
 
@@ -396,7 +439,7 @@ pub(crate) struct Prober<'a> {
     chart: &'a osc_chart::Chart,
     /// By leaf; `None` for a leaf that can hold no address.
     pub markers: &'a [Option<Marker>],
-    pub renderer: Renderer<'a>,
+    pub renderer: &'a Renderer<'a>,
     /// The switches set to true in every render once a guard is known.
     pub guard: Option<(Vec<ValuePath>, Guard)>,
     default_positions: &'a [FieldPosition],
@@ -423,7 +466,7 @@ impl<'a> Prober<'a> {
         values: &'a Values,
         chart: &'a osc_chart::Chart,
         markers: &'a [Option<Marker>],
-        renderer: Renderer<'a>,
+        renderer: &'a Renderer<'a>,
         default_positions: &'a [FieldPosition],
         default_raws: &'a [String],
         templates: &'a Templates,
@@ -486,41 +529,121 @@ impl<'a> Prober<'a> {
 
     /// Renders the probes, and those their failures lead to, until none is left or the budget
     /// is spent.
-    pub fn run(&mut self, mut pending: Vec<Probe>) -> Result<(), DiscoverError> {
-        while !pending.is_empty() {
-            let room = RENDER_BUDGET.saturating_sub(self.renderer.renders());
-            if room == 0 {
+    ///
+    /// A render starts as soon as a helm process is free, so a narrowing chain does not wait
+    /// for the slowest render of a wave. The results are read in the order the renders were
+    /// queued, and each probe's values are written when it is queued, so what a discovery
+    /// finds does not depend on which render finishes first.
+    pub fn run(&mut self, pending: Vec<Probe>) -> Result<(), DiscoverError> {
+        let renderer = self.renderer;
+        let (job_sender, job_receiver) = mpsc::channel::<(usize, Job)>();
+        let job_receiver = Mutex::new(job_receiver);
+        let (result_sender, result_receiver) = mpsc::channel::<(usize, WaveResult)>();
+        let workers = parallelism();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let result_sender = result_sender.clone();
+                let job_receiver = &job_receiver;
+                scope.spawn(move || {
+                    loop {
+                        let next = job_receiver
+                            .lock()
+                            .ok()
+                            .and_then(|receiver| receiver.recv().ok());
+                        let Some((ticket, job)) = next else { break };
+                        if result_sender
+                            .send((ticket, renderer.render_counted(&job)))
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(result_sender);
+            // Dropping the sender when this returns lets the workers finish.
+            self.drive(pending, workers, job_sender, &result_receiver)
+        })
+    }
+
+    fn drive(
+        &mut self,
+        pending: Vec<Probe>,
+        workers: usize,
+        jobs: mpsc::Sender<(usize, Job)>,
+        results: &mpsc::Receiver<(usize, WaveResult)>,
+    ) -> Result<(), DiscoverError> {
+        let mut queue = VecDeque::new();
+        let mut queued = self.renderer.renders();
+        self.enqueue(&mut queue, &mut queued, pending);
+        // Started renders in the order they were queued, and results that came before their
+        // turn.
+        let mut started: VecDeque<(usize, Probe)> = VecDeque::new();
+        let mut arrived: HashMap<usize, WaveResult> = HashMap::new();
+        let mut running = 0;
+        let mut next_ticket = 0;
+        loop {
+            while running < workers
+                && let Some((probe, job)) = queue.pop_front()
+            {
+                if jobs.send((next_ticket, job)).is_err() {
+                    return Err(stopped_thread());
+                }
+                started.push_back((next_ticket, probe));
+                next_ticket += 1;
+                running += 1;
+            }
+            let Some(&(head, _)) = started.front() else {
+                return Ok(());
+            };
+            let Some(result) = arrived.remove(&head) else {
+                let (ticket, result) = results.recv().map_err(|_| stopped_thread())?;
+                running -= 1;
+                arrived.insert(ticket, result);
+                continue;
+            };
+            let (_, probe) = started.pop_front().expect("the head was just read");
+            let result = result?;
+            trace(self.values, &probe, &result);
+            let next = match result {
+                Ok(rendered) => self.decode(probe, &rendered),
+                Err(error) => self.narrow(probe, error),
+            };
+            self.enqueue(&mut queue, &mut queued, next);
+        }
+    }
+
+    /// Queues the probes with their values files written now, as what is known now makes
+    /// them, while the budget lasts; the markers of the probes past it are fragile.
+    fn enqueue(
+        &mut self,
+        queue: &mut VecDeque<(Probe, Job)>,
+        queued: &mut usize,
+        next: Vec<Probe>,
+    ) {
+        let guarded = self.guard.is_some();
+        for probe in next {
+            if *queued >= RENDER_BUDGET {
                 let why = format!(
                     "not tested on its own: discovery stopped after {RENDER_BUDGET} helm renders"
                 );
-                for probe in pending.drain(..) {
-                    for leaf in probe.markers {
-                        self.findings.fragile.push((leaf, why.clone()));
-                    }
+                for leaf in probe.markers {
+                    self.findings.fragile.push((leaf, why.clone()));
                 }
-                break;
+                continue;
             }
-            let guarded = self.guard.is_some();
-            let wave: Vec<Probe> = pending
-                .drain(..pending.len().min(room))
-                .filter_map(|probe| self.without_known_breakers(probe))
+            let Some(probe) = self
+                .without_known_breakers(probe)
                 .filter(|probe| !probe.is_empty())
-                .map(|probe| Probe { guarded, ..probe })
-                .collect();
-            let jobs = wave
-                .iter()
-                .map(|probe| Job::of(Some(self.document(probe)), probe.stage))
-                .collect();
-            let results = self.renderer.wave(jobs)?;
-            for (probe, result) in wave.into_iter().zip(results) {
-                trace(self.values, &probe, &result);
-                match result {
-                    Ok(rendered) => pending.extend(self.decode(probe, &rendered)),
-                    Err(error) => pending.extend(self.narrow(probe, error)),
-                }
-            }
+            else {
+                continue;
+            };
+            let probe = Probe { guarded, ..probe };
+            let job = Job::of(self.document(&probe), probe.stage);
+            self.renderer.plan(1);
+            *queued += 1;
+            queue.push_back((probe, job));
         }
-        Ok(())
     }
 
     /// The probe without the lists and switches another branch of the narrowing found to

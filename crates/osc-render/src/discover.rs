@@ -416,25 +416,6 @@ pub fn discover_loaded(
             Err(error) => pending.extend(prober.narrow(probe, error)),
         }
     }
-    // A moved render that failed on the guard is needed again only for what no latent render
-    // showed with the chart's own addresses.
-    let all_validated = (0..uses.len()).all(|index| prober.findings.validated.contains(&index));
-    prober.hold_moved = false;
-    let held = std::mem::take(&mut prober.held);
-    for probe in held {
-        if all_validated {
-            // Only its lists are still to render.
-            if !probe.lists.is_empty() {
-                pending.push(Probe {
-                    markers: Vec::new(),
-                    switches: Vec::new(),
-                    ..probe
-                });
-            }
-        } else {
-            pending.push(probe);
-        }
-    }
     let in_flight: BTreeSet<usize> = pending
         .iter()
         .flat_map(|probe: &Probe| probe.markers.iter().copied())
@@ -449,6 +430,13 @@ pub fn discover_loaded(
         &in_flight,
     ));
     prober.run(pending)?;
+    // A moved render that met the guard first waited for the latent renders: it goes again
+    // only for what they did not show, after them.
+    prober.hold_moved = false;
+    let held = release_held(&mut prober, uses.len());
+    if !held.is_empty() {
+        prober.run(held)?;
+    }
     // Image maps no render showed may sit behind a gate no switch opens. Asked only once every
     // other render is done: before, a map a narrowed render will show looks unshown.
     let shown: BTreeSet<usize> = prober
@@ -524,6 +512,29 @@ pub fn discover_loaded(
         renders,
         elapsed: started.elapsed(),
     })
+}
+
+/// The moved renders held when they met the guard first, to render now: a moved render that
+/// failed on the guard is needed again only for what no latent render showed with the chart's
+/// own addresses, and then only its lists when every default use was shown.
+fn release_held(prober: &mut Prober<'_>, uses: usize) -> Vec<Probe> {
+    let all_validated = (0..uses).all(|index| prober.findings.validated.contains(&index));
+    std::mem::take(&mut prober.held)
+        .into_iter()
+        .filter_map(|probe| {
+            if !all_validated {
+                Some(probe)
+            } else if !probe.lists.is_empty() {
+                Some(Probe {
+                    markers: Vec::new(),
+                    switches: Vec::new(),
+                    ..probe
+                })
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// The chart as discovery renders it with switches on ([`Discovery::switches`]): without

@@ -450,8 +450,8 @@ pub(crate) struct Prober<'a> {
     pub held: Vec<Probe>,
     /// A render with the guard's keys set rendered: the guard is what let moved images through.
     pub guard_proven: bool,
-    /// While the first wave is read, a moved render failing on the guard waits for what the
-    /// latent render showed.
+    /// Until the latent renders are done, a moved render that finds the guard waits for what
+    /// they show.
     pub hold_moved: bool,
     /// Keys guessed as the guard that the retry showed were not.
     refused_guards: Vec<ValuePath>,

@@ -17,6 +17,11 @@ impl Splice {
     pub(crate) fn range(&self) -> Range<usize> {
         self.range.clone()
     }
+
+    /// Writes `other`'s text after this one's.
+    pub(crate) fn append(&mut self, other: &Splice) {
+        self.text.push_str(&other.text);
+    }
 }
 
 /// What an edit writes at its path.

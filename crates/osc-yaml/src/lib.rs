@@ -29,6 +29,7 @@ mod split;
 mod tree;
 mod verify;
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 pub use crate::emit::{double_quote, quote};
@@ -280,9 +281,18 @@ impl Document {
     /// left for the next round; `None` when a plan fails or the result does not read as the
     /// original with each value written in turn.
     fn edit_round(&self, edits: &[Edit], pending: &[usize]) -> Option<(Document, Vec<usize>)> {
-        let mut splices = Vec::new();
-        let mut taken: Vec<Range<usize>> = Vec::new();
-        let mut waiting: Vec<Range<usize>> = Vec::new();
+        /// New keys inserted at one place, in one mapping.
+        struct Added {
+            parent: Vec<Segment>,
+            keys: Vec<Segment>,
+            /// Where in `splices` the insertion is.
+            splice: usize,
+        }
+        let mut splices: Vec<edit::Splice> = Vec::new();
+        let mut inserts: HashMap<usize, Added> = HashMap::new();
+        let (mut taken, mut waiting): (Vec<Range<usize>>, Vec<Range<usize>>) = Default::default();
+        let (mut taken_paths, mut waiting_paths): (Vec<&[Segment]>, Vec<&[Segment]>) =
+            Default::default();
         let mut deferred = Vec::new();
         let mut expected = self.meaning.clone();
         for &index in pending {
@@ -298,26 +308,100 @@ impl Document {
             };
             let planned = edit::plan(&self.text, &self.tree, path, content).ok()?;
             let ranges: Vec<Range<usize>> = planned.iter().map(edit::Splice::range).collect();
-            let meets = |others: &[Range<usize>]| {
-                ranges.iter().any(|range| {
-                    others.iter().any(|other| {
-                        // Two insertions at one place would land in an order no plan fixed.
-                        range.start == other.start
-                            || (range.start < other.end && other.start < range.end)
+            let segments = path.segments();
+            // An edit meets another when their paths lie one within the other (an edit that
+            // finds its value written already has no splice, yet must keep its turn), or when
+            // their splices overlap or touch: two insertions at one place would land in an
+            // order no plan fixed, and an insertion right after a replaced block scalar can
+            // change what the scalar keeps of its line breaks.
+            let meets = |ranges_of: &[Range<usize>], paths: &[&[Segment]]| {
+                paths
+                    .iter()
+                    .any(|other| other.starts_with(segments) || segments.starts_with(other))
+                    || ranges.iter().any(|range| {
+                        ranges_of
+                            .iter()
+                            .any(|other| range.start <= other.end && other.start <= range.end)
                     })
-                })
             };
-            if meets(&taken) || meets(&waiting) {
+            let insertion = match (&planned[..], self.first_missing(path)) {
+                ([splice], Some(missing)) if splice.range().is_empty() => {
+                    Some((splice, splice.range().start, missing))
+                }
+                _ => None,
+            };
+            if meets(&waiting, &waiting_paths) {
                 waiting.extend(ranges);
+                waiting_paths.push(segments);
                 deferred.push(index);
                 continue;
             }
+            // A new key added where a new key of the same mapping was added before it goes
+            // right after that one, as it would once that one is written: siblings added at
+            // the end of one mapping take one round, not one each.
+            if let Some((splice, at, (parent, key))) = &insertion
+                && let Some(added) = inserts.get_mut(at)
+                && added.parent == *parent
+                && !added.keys.contains(key)
+                && !meets(
+                    &taken
+                        .iter()
+                        .filter(|other| other.start != *at)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                    &taken_paths,
+                )
+            {
+                splices[added.splice].append(splice);
+                added.keys.push(key.clone());
+                taken_paths.push(segments);
+                *verify::slot_mut(&mut expected, segments)? = wanted;
+                continue;
+            }
+            if meets(&taken, &taken_paths) {
+                waiting.extend(ranges);
+                waiting_paths.push(segments);
+                deferred.push(index);
+                continue;
+            }
+            // At a line's start only: an insertion after a last line without a line break
+            // begins with one, which the next insertion there would not.
+            if let Some((_, at, (parent, key))) = insertion
+                && (at == 0 || self.text[..at].ends_with('\n'))
+            {
+                inserts.insert(
+                    at,
+                    Added {
+                        parent,
+                        keys: vec![key],
+                        splice: splices.len(),
+                    },
+                );
+            }
             taken.extend(ranges);
+            taken_paths.push(segments);
             splices.extend(planned);
-            *verify::slot_mut(&mut expected, path.segments())? = wanted;
+            *verify::slot_mut(&mut expected, segments)? = wanted;
         }
         let edited = Document::parse(&edit::apply(&self.text, splices)).ok()?;
         (edited.meaning == expected).then_some((edited, deferred))
+    }
+
+    /// The mapping a path's first missing key would be added to, and that key; `None` when
+    /// every key is there.
+    fn first_missing(&self, path: &Path) -> Option<(Vec<Segment>, Segment)> {
+        let segments = path.segments();
+        (1..=segments.len())
+            .find(|&length| {
+                self.get(&Path::from_segments(segments[..length].iter().cloned()))
+                    .is_none()
+            })
+            .map(|length| {
+                (
+                    segments[..length - 1].to_vec(),
+                    segments[length - 1].clone(),
+                )
+            })
     }
 
     fn edit(

@@ -440,9 +440,10 @@ proptest! {
     fn edit_all_is_one_edit_after_another(
         root in root(),
         crlf in prop::bool::weighted(0.2),
+        final_newline in prop::bool::weighted(0.7),
         picks in prop::collection::vec((any::<Index>(), 0..5u8, new_value()), 1..8),
     ) {
-        let (text, paths) = render(&root, crlf, true);
+        let (text, paths) = render(&root, crlf, final_newline);
         prop_assume!(!paths.is_empty());
         // Existing scalars, new keys beside them, and new keys under one new mapping, which
         // land at one place and must keep their order.

@@ -416,8 +416,13 @@ pub(crate) fn trace(values: &Values, probe: &Probe, result: &Result<PartlyRender
             .map(|&switch| values.switches[switch].to_string())
             .collect();
         eprintln!("  switches: {}", switches.join(" "));
-        if let Err(error) = result {
-            eprintln!("  error: {error}");
+        match result {
+            Err(error) => eprintln!("  error: {error}"),
+            Ok(PartlyRendered { broken, .. }) => {
+                for broken in broken {
+                    eprintln!("  broken {}: {}", broken.template, broken.error);
+                }
+            }
         }
     }
 }
@@ -1911,6 +1916,7 @@ pub(crate) fn enabling_paths(
     }
     if let Some((prefix, text)) = template_text(chart, file) {
         // The conditions around the lines that read one of the image's keys or their map.
+        let mut reading = BTreeSet::new();
         for key in keys {
             let Some(relative) = key.segments().strip_prefix(&prefix[..]) else {
                 continue;
@@ -1934,13 +1940,15 @@ pub(crate) fn enabling_paths(
                         .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
                 })
             };
-            for (index, line) in text.lines().enumerate() {
-                if needles.iter().any(|needle| reads(line, needle)) {
-                    // The blocks open before the line: an `if` on it reads the key, not guards it.
-                    paths.extend(absolute(condition_paths(chart, file, index)));
-                }
-            }
+            reading.extend(
+                text.lines()
+                    .enumerate()
+                    .filter(|(_, line)| needles.iter().any(|needle| reads(line, needle)))
+                    .map(|(index, _)| index),
+            );
         }
+        // The blocks open before each such line: an `if` on it reads the key, not guards it.
+        paths.extend(absolute(OpenBlocks::paths_at(chart, file, &reading)));
         // The first action that is no comment.
         if let Some((_, action)) = actions(&text).find(|(_, action)| !action.starts_with("/*"))
             && action.starts_with("if ")
@@ -1961,6 +1969,27 @@ fn condition_paths(
     OpenBlocks::at(chart, file, line)
         .map(|blocks| blocks.paths())
         .unwrap_or_default()
+}
+
+/// Follows one action through the blocks open: `if`, `with` and `unless` open one with their
+/// condition (an `else if` joins its `if`'s), `range`, `define` and `block` one without.
+fn track_block(open: &mut Vec<Option<String>>, action: String) {
+    match action.split_whitespace().next().unwrap_or("") {
+        "if" | "with" | "unless" => open.push(Some(action)),
+        "range" | "define" | "block" => open.push(None),
+        "end" => {
+            open.pop();
+        }
+        "else" => {
+            if let Some(last) = open.last_mut()
+                && action.starts_with("else if")
+            {
+                let previous = last.take().unwrap_or_default();
+                *last = Some(format!("{previous} {action}"));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// What a template's text says of a line of it: the conditions of the blocks open there and
@@ -1992,28 +2021,51 @@ impl OpenBlocks {
                     .collect();
                 assigned.insert(name.to_owned(), maps);
             }
-            match action.split_whitespace().next().unwrap_or("") {
-                "if" | "with" | "unless" => open.push(Some(action)),
-                "range" | "define" | "block" => open.push(None),
-                "end" => {
-                    open.pop();
-                }
-                "else" => {
-                    if let Some(last) = open.last_mut()
-                        && action.starts_with("else if")
-                    {
-                        let previous = last.take().unwrap_or_default();
-                        *last = Some(format!("{previous} {action}"));
-                    }
-                }
-                _ => {}
-            }
+            track_block(&mut open, action);
         }
         Some(OpenBlocks {
             prefix,
             conditions: open.into_iter().flatten().collect(),
             assigned,
         })
+    }
+
+    /// [`OpenBlocks::paths`] at each of `lines` of the template Helm names `file`, read once.
+    fn paths_at(
+        chart: &osc_chart::Chart,
+        file: &str,
+        lines: &BTreeSet<usize>,
+    ) -> Vec<(Vec<Segment>, ValuePath)> {
+        let Some((prefix, text)) = template_text(chart, file) else {
+            return Vec::new();
+        };
+        let line_ends: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
+        let mut open: Vec<Option<String>> = Vec::new();
+        let mut actions = actions(&text).peekable();
+        let mut paths = Vec::new();
+        for &line in lines {
+            // What `at` reads: the first `line` lines, and the actions closed within them.
+            let limit = match line {
+                0 => 0,
+                _ => line_ends.get(line - 1).copied().unwrap_or(text.len()),
+            };
+            while let Some(&(start, action)) = actions.peek() {
+                let end = text[start..]
+                    .find("}}")
+                    .map_or(usize::MAX, |close| start + close + 2);
+                if end > limit {
+                    break;
+                }
+                track_block(&mut open, action.to_owned());
+                actions.next();
+            }
+            paths.extend(
+                open.iter()
+                    .flatten()
+                    .flat_map(|action| values_paths(action, &prefix)),
+            );
+        }
+        paths
     }
 
     /// The `.Values` paths the conditions read, each with the chart's values prefix.
@@ -2220,6 +2272,24 @@ mod tests {
         // Line 2 is before the `if`.
         let before_the_if = OpenBlocks::at(&chart, "top/templates/_helpers.tpl", 2).unwrap();
         assert!(before_the_if.variable_reads().is_empty());
+    }
+
+    /// The conditions at many lines, read in one pass, are those read line by line.
+    #[test]
+    fn open_blocks_at_many_lines_are_those_at_each() {
+        let template = "{{- if .Values.a.on }}\nkind: Deployment\n{{- with .Values.b }}\n  x: {{ .y }}\n{{- range .Values.c }}\n  - {{ . }}\n{{- end }}\n{{- else if .Values.d.on\n    }}\n  image: {{ .Values.e.image }}\n{{- end }}\n{{- unless .Values.f }}{{ .Values.g }}{{ end }}\n{{- end }}\n";
+        let chart = crate::discover::templates::chart_of(&[
+            ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\n"),
+            ("templates/app.yaml", template),
+        ]);
+        let file = "top/templates/app.yaml";
+        let lines = template.lines().count() + 2;
+        let each: Vec<_> = (0..lines)
+            .flat_map(|line| condition_paths(&chart, file, line))
+            .collect();
+        let at_once = OpenBlocks::paths_at(&chart, file, &(0..lines).collect());
+        assert_eq!(at_once, each);
+        assert!(at_once.iter().any(|(_, path)| path.to_string() == "d.on"));
     }
 
     #[test]

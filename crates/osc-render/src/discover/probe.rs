@@ -52,6 +52,18 @@ pub(crate) enum Stage {
     Setting,
 }
 
+/// A probe in [`Prober::run`]'s order, and its render.
+struct Queued {
+    probe: Probe,
+    render: Render,
+}
+
+enum Render {
+    Waiting(Job),
+    /// The ticket its result comes back with.
+    Started(usize),
+}
+
 /// One render of a wave: Helm's output or the error text of a render it refuses, or what
 /// stopped Helm.
 type WaveResult = Result<Result<PartlyRendered, String>, DiscoverError>;
@@ -578,54 +590,67 @@ impl<'a> Prober<'a> {
         jobs: mpsc::Sender<(usize, Job)>,
         results: &mpsc::Receiver<(usize, WaveResult)>,
     ) -> Result<(), DiscoverError> {
-        let mut queue = VecDeque::new();
+        // Every probe not yet read, in the order they are read: its job until it starts, then
+        // the ticket of its render.
+        let mut order: VecDeque<Queued> = VecDeque::new();
         let mut queued = self.renderer.renders();
-        self.enqueue(&mut queue, &mut queued, pending);
-        // Started renders in the order they were queued, and results that came before their
-        // turn.
-        let mut started: VecDeque<(usize, Probe)> = VecDeque::new();
+        self.enqueue(&mut order, &mut queued, pending);
         let mut arrived: HashMap<usize, WaveResult> = HashMap::new();
         let mut running = 0;
         let mut next_ticket = 0;
         loop {
-            while running < workers
-                && let Some((probe, job)) = queue.pop_front()
+            // Read what has come in its turn first: what it leads to may go ahead of the
+            // renders not yet started.
+            if let Some(Queued {
+                render: Render::Started(head),
+                ..
+            }) = order.front()
+                && let Some(result) = arrived.remove(head)
             {
-                if jobs.send((next_ticket, job)).is_err() {
-                    return Err(stopped_thread());
-                }
-                started.push_back((next_ticket, probe));
-                next_ticket += 1;
-                running += 1;
-            }
-            let Some(&(head, _)) = started.front() else {
-                return Ok(());
-            };
-            let Some(result) = arrived.remove(&head) else {
-                let (ticket, result) = results.recv().map_err(|_| stopped_thread())?;
-                running -= 1;
-                arrived.insert(ticket, result);
+                let Some(Queued { probe, .. }) = order.pop_front() else {
+                    unreachable!("the head was just read");
+                };
+                let result = result?;
+                trace(self.values, &probe, &result);
+                let next = match result {
+                    Ok(rendered) => self.decode(probe, &rendered),
+                    Err(error) => self.narrow(probe, error),
+                };
+                self.enqueue(&mut order, &mut queued, next);
                 continue;
-            };
-            let (_, probe) = started.pop_front().expect("the head was just read");
-            let result = result?;
-            trace(self.values, &probe, &result);
-            let next = match result {
-                Ok(rendered) => self.decode(probe, &rendered),
-                Err(error) => self.narrow(probe, error),
-            };
-            self.enqueue(&mut queue, &mut queued, next);
+            }
+            for entry in order.iter_mut() {
+                if running == workers {
+                    break;
+                }
+                if let Render::Waiting(_) = entry.render {
+                    let Render::Waiting(job) =
+                        std::mem::replace(&mut entry.render, Render::Started(next_ticket))
+                    else {
+                        unreachable!("the render was just matched");
+                    };
+                    if jobs.send((next_ticket, job)).is_err() {
+                        return Err(stopped_thread());
+                    }
+                    next_ticket += 1;
+                    running += 1;
+                }
+            }
+            if order.is_empty() {
+                return Ok(());
+            }
+            let (ticket, result) = results.recv().map_err(|_| stopped_thread())?;
+            running -= 1;
+            arrived.insert(ticket, result);
         }
     }
 
     /// Queues the probes with their values files written now, as what is known now makes
     /// them, while the budget lasts; the markers of the probes past it are fragile.
-    fn enqueue(
-        &mut self,
-        queue: &mut VecDeque<(Probe, Job)>,
-        queued: &mut usize,
-        next: Vec<Probe>,
-    ) {
+    ///
+    /// A probe that switches components on goes ahead of every probe not yet read that does
+    /// not: such renders take longest, and their narrowing is the longest chain of renders.
+    fn enqueue(&mut self, order: &mut VecDeque<Queued>, queued: &mut usize, next: Vec<Probe>) {
         let guarded = self.guard.is_some();
         for probe in next {
             if *queued >= RENDER_BUDGET {
@@ -647,7 +672,21 @@ impl<'a> Prober<'a> {
             let job = Job::of(self.document(&probe), probe.stage);
             self.renderer.plan(1);
             *queued += 1;
-            queue.push_back((probe, job));
+            let at = if job.opens {
+                order
+                    .iter()
+                    .position(|queued| !queued.probe.opens())
+                    .unwrap_or(order.len())
+            } else {
+                order.len()
+            };
+            order.insert(
+                at,
+                Queued {
+                    probe,
+                    render: Render::Waiting(job),
+                },
+            );
         }
     }
 

@@ -321,7 +321,8 @@ impl Servers {
 
 #[derive(Debug)]
 struct Server {
-    child: Child,
+    /// `None` once dropped.
+    child: Option<Child>,
     /// Dropped first: at end of input the server exits.
     requests: Option<ChildStdin>,
     replies: BufReader<ChildStdout>,
@@ -342,7 +343,7 @@ impl Server {
         let requests = child.stdin.take();
         let replies = child.stdout.take().map(BufReader::new);
         Some(Server {
-            child,
+            child: Some(child),
             requests,
             replies: replies?,
             hello: false,
@@ -396,8 +397,17 @@ impl Drop for Server {
     fn drop(&mut self) {
         // Idle between calls, so nothing is lost by stopping it at once.
         self.requests = None;
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            // A process with Helm's runtime loaded takes milliseconds to tear down (about
+            // 10 ms each here): it is reaped on a thread of its own, so a command about to
+            // exit does not wait for it. Should no thread start, it is reaped at exit.
+            let _ = std::thread::Builder::new()
+                .name("helm-reaper".into())
+                .spawn(move || {
+                    let _ = child.wait();
+                });
+        }
     }
 }
 

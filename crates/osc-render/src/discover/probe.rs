@@ -470,6 +470,8 @@ pub(crate) struct Prober<'a> {
     /// Until the latent renders are done, a moved render that finds the guard waits for what
     /// they show.
     pub hold_moved: bool,
+    /// A latent render showed a default use read otherwise than in the default render.
+    default_changed: bool,
     /// Keys guessed as the guard that the retry showed were not.
     refused_guards: Vec<ValuePath>,
     templates: &'a Templates,
@@ -501,6 +503,7 @@ impl<'a> Prober<'a> {
             guard_proven: false,
             hold_moved: false,
             refused_guards: Vec::new(),
+            default_changed: false,
             templates,
             breaking_lists: BTreeSet::new(),
         }
@@ -744,6 +747,13 @@ impl<'a> Prober<'a> {
         // without broke, is one a later render can count on (the package proof renders
         // with them).
         next.extend(self.decode_rendered(probe, rendered, &broken, sound));
+        // A latent render showed a deployed image changed (a switch flavours it): the
+        // narrowing drops only switches that break templates, so its later renders will most
+        // likely show it changed too, and the moved renders held for the guard are needed.
+        // They go now, beside the rest of the chain rather than after it.
+        if self.default_changed && !self.held.is_empty() {
+            next.append(&mut self.held);
+        }
         next
     }
 
@@ -801,6 +811,9 @@ impl<'a> Prober<'a> {
             if probe.opens() {
                 if self.restore(&probe, &field.raw) != self.default_raws[use_index] {
                     changed.push(field.clone());
+                    if probe.stage == Stage::Latent {
+                        self.default_changed = true;
+                    }
                     continue;
                 }
                 if probe.stage == Stage::Latent {

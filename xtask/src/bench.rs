@@ -270,19 +270,31 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-const DISCOVERY_USAGE: &str =
-    "usage: cargo xtask bench-discovery DIR [--runs N] [--only NAME]... [--one-process-per-render]";
+const DISCOVERY_USAGE: &str = "usage: cargo xtask bench-discovery DIR [--runs N] [--only NAME]... [--one-process-per-render] [--against BINARY]";
+
+/// The median ratio and the worst, with its chart.
+fn spread(ratios: &mut [(f64, String)]) -> (f64, (f64, String)) {
+    ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let median = match ratios.len() {
+        0 => 0.0,
+        length if length % 2 == 1 => ratios[length / 2].0,
+        length => (ratios[length / 2 - 1].0 + ratios[length / 2].0) / 2.0,
+    };
+    (median, ratios.last().cloned().unwrap_or_default())
+}
 
 /// `cargo xtask bench-discovery DIR`: `helm osc images` on each chart of a folder against one
 /// `helm template` of the same chart with the same Helm, each the best of `--runs` (2), wall
 /// time; the ratio per chart and the renders discovery made, then the median and the worst
 /// ratio. `--one-process-per-render` sets `HELM_OSC_SERVE=false`, for the figures of a helm
-/// that cannot serve renders in one process.
+/// that cannot serve renders in one process. `--against BINARY` times another helm-osc (an
+/// older build) on each chart in the same run, for a before and after under one load.
 pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
     let mut dir = None;
     let mut runs = 2;
     let mut serve = "true";
     let mut only: Vec<String> = Vec::new();
+    let mut against: Option<std::path::PathBuf> = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -295,6 +307,7 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
             }
             "--only" => only.push(args.next().context(DISCOVERY_USAGE)?.clone()),
             "--one-process-per-render" => serve = "false",
+            "--against" => against = Some(args.next().context(DISCOVERY_USAGE)?.into()),
             _ if dir.is_none() => dir = Some(std::path::PathBuf::from(arg)),
             _ => bail!(DISCOVERY_USAGE),
         }
@@ -321,11 +334,17 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
         Ok((best, ok, stdout))
     };
     println!(
-        "{:<28} {:>9} {:>9} {:>6} {:>8}",
-        "chart", "template", "images", "ratio", "renders"
+        "{:<28} {:>9} {:>9} {:>6} {:>8}{}",
+        "chart",
+        "template",
+        "images",
+        "ratio",
+        "renders",
+        if against.is_some() { "  against" } else { "" }
     );
     let mut all_renders = Vec::new();
     let mut ratios = Vec::new();
+    let mut against_ratios = Vec::new();
     for chart in &charts {
         let name = chart.file_name().unwrap_or_default().to_string_lossy();
         let (template, template_ok, _) = best(&mut || {
@@ -337,8 +356,8 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
             println!("{name:<28} helm template fails: left out");
             continue;
         }
-        let (images, images_ok, report) = best(&mut || {
-            let mut command = Command::new(&binary);
+        let images_with = |binary: &std::path::Path| {
+            let mut command = Command::new(binary);
             command
                 .arg("images")
                 .arg(chart)
@@ -346,14 +365,24 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
                 .env("HELM_BIN", &helm)
                 .env("HELM_OSC_SERVE", serve);
             command
-        })?;
+        };
+        let (images, images_ok, report) = best(&mut || images_with(&binary))?;
+        let other = match &against {
+            Some(other) => {
+                let (time, _, _) = best(&mut || images_with(other))?;
+                let ratio = time.as_secs_f64() / template.as_secs_f64();
+                against_ratios.push((ratio, name.clone().into_owned()));
+                format!("  {ratio:>7.2}")
+            }
+            None => String::new(),
+        };
         let renders = serde_json::from_slice::<serde_json::Value>(&report)
             .ok()
             .and_then(|report| report["renders"].as_u64());
         all_renders.extend(renders);
         let ratio = images.as_secs_f64() / template.as_secs_f64();
         println!(
-            "{name:<28} {:>8.2}s {:>8.2}s {ratio:>6.2} {:>8}{}",
+            "{name:<28} {:>8.2}s {:>8.2}s {ratio:>6.2} {:>8}{other}{}",
             template.as_secs_f64(),
             images.as_secs_f64(),
             renders
@@ -366,17 +395,18 @@ pub(crate) fn discovery(sh: &Shell, args: &[String]) -> Result<()> {
     if ratios.is_empty() {
         bail!("no chart in {} renders", dir.display());
     }
-    ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let median = if ratios.len() % 2 == 1 {
-        ratios[ratios.len() / 2].0
-    } else {
-        (ratios[ratios.len() / 2 - 1].0 + ratios[ratios.len() / 2].0) / 2.0
-    };
-    let (worst, worst_chart) = ratios.last().cloned().unwrap_or_default();
+    let (median, (worst, worst_chart)) = spread(&mut ratios);
     println!();
     println!("charts: {}", ratios.len());
     println!("median images / helm template: {median:.2}x");
     println!("worst images / helm template:  {worst:.2}x ({worst_chart})");
+    if let Some(other) = &against {
+        let (median, (worst, worst_chart)) = spread(&mut against_ratios);
+        println!(
+            "{}: median {median:.2}x, worst {worst:.2}x ({worst_chart})",
+            other.display()
+        );
+    }
     all_renders.sort_unstable();
     if let (Some(most), false) = (all_renders.last(), all_renders.is_empty()) {
         let total: u64 = all_renders.iter().sum();

@@ -10,9 +10,9 @@
 //! - `bench-package [--mib N]... [--runs N]`: time `helm osc package` against `cp` and
 //!   `openssl dgst -sha256` (medians, ratios, peak RSS), at 1 and 4 GiB by default
 //! - `zip-readers [--gib N]`: a package with more than N GiB of tars, read by Java, Python and unzip
-//! - `bench-discovery DIR [--runs N] [--one-process-per-render]`: `helm osc images` on each chart
-//!   of a folder against one `helm template` (best of N, ratio and renders per chart, median and
-//!   worst)
+//! - `bench-discovery DIR [--runs N] [--one-process-per-render] [--against BINARY]`: `helm osc
+//!   images` on each chart of a folder against one `helm template` (best of N, ratio and renders
+//!   per chart, median and worst), and another build's ratios in the same run
 //! - `corpus DIR [--json FILE]`: `images`, `package` and `rewrite` over a folder of charts, with
 //!   annotated images found with keys, latent images, charts moved completely, fixes, renders, time
 //! - `fuzz [--time S] [--seed] [TARGET...]`: seed, build and run the fuzz targets in `fuzz/`

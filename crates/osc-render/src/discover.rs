@@ -337,7 +337,10 @@ pub fn discover_loaded(
         markers: shaped.clone(),
         switches: (0..values.switches.len()).collect(),
         lists: (0..values.lists.len())
-            .filter(|&list| templates.may_reach_pods(&values.lists[list]))
+            .filter(|&list| {
+                templates.may_reach_pods(&values.lists[list])
+                    && !templates.breaks_marker_secrets(&values.lists[list])
+            })
             .collect(),
         guarded: false,
         settings: Vec::new(),

@@ -129,6 +129,8 @@ pub(crate) struct Templates {
     defines: Defines,
     /// What the named templates read, from the top chart's values.
     define_reads: HashSet<ValuePath>,
+    /// See [`Templates::breaks_marker_secrets`].
+    no_secret_lists: HashSet<ValuePath>,
 }
 
 struct Manifest {
@@ -144,7 +146,20 @@ struct Manifest {
 impl Templates {
     pub(crate) fn of(chart: &osc_chart::Chart) -> Templates {
         let defines = Defines::of(chart);
-        let manifests = manifests(chart, &[])
+        let texts = manifests(chart, &[]);
+        let no_secret_lists = texts
+            .iter()
+            .map(|(_, prefix, text)| (prefix, text))
+            .chain(
+                defines
+                    .0
+                    .values()
+                    .flatten()
+                    .map(|(prefix, body)| (prefix, body)),
+            )
+            .flat_map(|(prefix, text)| lists_breaking_marker_secrets(text, prefix))
+            .collect();
+        let manifests = texts
             .into_iter()
             .map(|(name, prefix, text)| Manifest {
                 reads: absolute(values_paths(&text, &prefix)).into_iter().collect(),
@@ -163,7 +178,17 @@ impl Templates {
             manifests,
             defines,
             define_reads,
+            no_secret_lists,
         }
+    }
+
+    /// Whether a template ranges over the list at `path` in a way a marker pull secret
+    /// (`{name: …}`) breaks: it passes an item to `tpl`, which takes only text, or takes the
+    /// `len` of a field of an item other than `name`, which the marker lacks. Such a list
+    /// takes no map as an item, so it holds no pull secrets of that shape, and a marker there
+    /// only breaks the render.
+    pub(crate) fn breaks_marker_secrets(&self, path: &ValuePath) -> bool {
+        self.no_secret_lists.contains(path)
     }
 
     pub(crate) fn defines(&self) -> &Defines {
@@ -238,6 +263,52 @@ impl Templates {
             .peekable();
         readers.peek().is_none() || readers.any(|manifest| manifest.may_write_image)
     }
+}
+
+/// The lists `text` ranges over with a variable (`range $item := .Values.list`, or with an
+/// index too) in a way a `{name: …}` item breaks ([`Templates::breaks_marker_secrets`]), each
+/// from the top chart's values.
+fn lists_breaking_marker_secrets(text: &str, prefix: &[Segment]) -> Vec<ValuePath> {
+    let mut lists = Vec::new();
+    for (start, action) in actions(text) {
+        let Some((variables, ranged)) = action
+            .strip_prefix("range ")
+            .and_then(|rest| rest.split_once(":="))
+        else {
+            continue;
+        };
+        let item = variables.split(',').next_back().unwrap_or("").trim();
+        let ranged = ranged.trim();
+        let [(list_prefix, list)] = &values_paths(ranged, prefix)[..] else {
+            continue;
+        };
+        if ranged.split_whitespace().count() != 1 || !item.starts_with('$') || item.len() < 2 {
+            continue;
+        }
+        let body_start = start
+            + text[start..]
+                .find("}}")
+                .map_or(text.len(), |close| close + 2);
+        let body = &text[body_start.min(text.len())..];
+        let body = &body[..block_end(body).unwrap_or(body.len())];
+        let breaks = actions(body).any(|(_, action)| {
+            let words: Vec<&str> = action
+                .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+                .filter(|word| !word.is_empty())
+                .collect();
+            words.windows(2).any(|pair| {
+                let field = pair[1]
+                    .strip_prefix(item)
+                    .and_then(|rest| rest.strip_prefix('.'));
+                (pair[0] == "tpl" && pair[1] == item)
+                    || (pair[0] == "len" && field.is_some_and(|field| field != "name"))
+            })
+        });
+        if breaks {
+            lists.extend(absolute(vec![(list_prefix.clone(), list.clone())]));
+        }
+    }
+    lists
 }
 
 /// The actions of template text, in order: where each starts (its `{{`) and its words, without
@@ -344,6 +415,26 @@ pub(crate) fn chart_of(files: &[(&str, &str)]) -> osc_chart::Chart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lists whose items a template passes to `tpl` or takes the `len` of a field of get no
+    /// marker secret; lists read by `name`, printed or read by other fields still do.
+    #[test]
+    fn lists_a_marker_secret_would_break_are_told() {
+        let helpers = "{{- define \"c.hosts\" -}}\n{{- range $i, $host := .Values.search.hosts }}{{ tpl $host $ }},{{ end }}\n{{- end -}}\n";
+        let config = "kind: ConfigMap\ndata:\n{{- range $rule := .Values.rules }}\n  {{ $rule.name }}: {{ sub (len $rule.actions) 1 }}\n{{- end }}\n{{- range $ca := .Values.trust.cas }}\n  {{ $ca.secret }}: x\n{{- end }}\n{{- range $secret := .Values.pullSecrets }}\n  {{ $secret.name }}: {{ len $secret.name }}\n{{- end }}\n";
+        let chart = chart_of(&[
+            ("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
+            ("templates/_helpers.tpl", helpers),
+            ("templates/config.yaml", config),
+        ]);
+        let templates = Templates::of(&chart);
+        let breaks = |path: &str| templates.breaks_marker_secrets(&ValuePath::parse(path).unwrap());
+        assert!(breaks("search.hosts"));
+        assert!(breaks("rules"));
+        // A missing field prints nothing: the marker may open what the list opens.
+        assert!(!breaks("trust.cas"));
+        assert!(!breaks("pullSecrets"));
+    }
 
     #[test]
     fn includes_are_named_once() {
